@@ -1,0 +1,1 @@
+//! The embedded AWS-compatible endpoint and fleet simulator (work in progress).
