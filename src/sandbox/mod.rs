@@ -1,1 +1,271 @@
-//! The embedded AWS-compatible endpoint and fleet simulator (work in progress).
+//! The embedded AWS-compatible endpoint and fleet simulator.
+//!
+//! berth must be tryable, demonstrable and testable without an AWS account, and the
+//! console must exercise the same SDK path it uses against AWS. So the sandbox is a real
+//! HTTP endpoint on loopback speaking the AWS wire protocols (JSON 1.1 for ECS, CloudWatch
+//! Logs and SSM; the query protocol for STS), serving a simulated fleet on a virtual clock.
+//!
+//! Layout: `server.rs` (HTTP, routing by `X-Amz-Target`, throttling, latency, faults,
+//! stats), `ecs.rs`/`ecs_json.rs`, `logs.rs`/`loggen.rs`/`livetail.rs`, `ssm.rs`, `sts.rs`
+//! (the services), `sim.rs`/`deploy.rs`/`fleet.rs`/`scenario.rs` (the simulated fleet),
+//! `interceptor.rs` (the SDK fix-up needed for StartLiveTail against loopback).
+
+mod deploy;
+mod ecs;
+mod ecs_json;
+mod fleet;
+mod interceptor;
+mod livetail;
+mod loggen;
+mod logs;
+mod model;
+mod rng;
+mod scenario;
+mod server;
+mod sim;
+mod ssm;
+mod sts;
+mod wire;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use interceptor::{StripStreamHostPrefix, strip_stream_host_prefix_interceptor};
+pub use scenario::INCIDENT_DELAY_MS;
+
+/// Access key id of the dummy credentials the console uses against the sandbox.
+pub const DEMO_ACCESS_KEY_ID: &str = "AKIABERTHSANDBOX0001";
+/// Secret of the dummy credentials (signatures are not verified).
+pub const DEMO_SECRET_ACCESS_KEY: &str = "berth-sandbox-secret-key-not-a-real-secret";
+
+/// Incident drills. Each starts two virtual minutes after startup (spot: one minute).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Scenario {
+    /// A healthy fleet with normal noise: every 6–15 virtual minutes one task somewhere
+    /// crashes (exit 1, "Essential container in task exited") or, on FARGATE_SPOT, is
+    /// reclaimed; the service replaces it and returns to a steady state.
+    #[default]
+    Steady,
+    /// `prod/checkout-api` gets revision `v2.0.0`, which exits 1 a few seconds after boot.
+    /// Find: the deployment's failedTasks climbing, stopped tasks with exit code 1 and a
+    /// stack trace at the end of their logs, then rolloutState FAILED ("tasks failed to
+    /// start") and a rollback deployment to the last COMPLETED task definition that
+    /// completes; web-frontend logs 502s from checkout meanwhile.
+    BadDeploy,
+    /// `prod/payments-worker` deploys `v3.7.1`, which leaks memory: the deployment
+    /// completes, then each task dies 6–13 virtual minutes after starting with exit code 137
+    /// and reason "OutOfMemoryError: Container killed due to memory usage"; logs show heap
+    /// warnings growing before each crash. No rollback: the service keeps replacing tasks.
+    Oom,
+    /// `prod/orders-api` deploys a tag that does not exist. Find: tasks stopped with
+    /// stopCode TaskFailedToStart and "CannotPullContainerError: ... not found", no log
+    /// streams for them, the circuit breaker marks the rollout FAILED (rollback is off on
+    /// this service), while the old deployment's tasks keep serving.
+    ImagePull,
+    /// `prod/notifications-worker` deploys a revision that reads a new Secrets Manager
+    /// secret the execution role may not read. Find: TaskFailedToStart with
+    /// "ResourceInitializationError: unable to pull secrets or registry auth ...
+    /// AccessDeniedException"; the circuit breaker is disabled so the deployment stays
+    /// IN_PROGRESS with failedTasks rising and the old tasks still running.
+    Secrets,
+    /// `prod/search-api` deploys a revision whose health check path is wrong. Tasks reach
+    /// RUNNING, then after the 60 s grace period fail ELB health checks: events
+    /// "(task x) failed ELB health checks in (target-group ...)", stoppedReason "Task failed
+    /// ELB health checks in (target-group ...)", stopCode ServiceSchedulerInitiated. The
+    /// circuit breaker is off, so it loops.
+    ElbHealth,
+    /// From one virtual minute after startup, a FARGATE_SPOT task in `prod` is reclaimed
+    /// every 40–100 virtual seconds: stopCode SpotInterruption, "Your Spot Task was
+    /// interrupted.", exit 143; services with a FARGATE_SPOT weight replace them.
+    Spot,
+    /// The API throttles bursts: unless `--rate` is given, a token bucket of 3 requests/s
+    /// with a burst of 8 answers ThrottlingException ("Rate exceeded"). The fleet is steady.
+    Throttle,
+    /// Exec is enabled on several services but on about a third of their tasks the
+    /// ExecuteCommandAgent is STOPPED: ExecuteCommand on those fails with
+    /// InvalidParameterException ("... execute command agent isn't running ...").
+    ExecBroken,
+}
+
+/// Sandbox options on the command line (flattened into `berth --demo` and `berth sandbox`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SandboxArgs {
+    /// Incident drill to play.
+    #[arg(long, value_enum, default_value_t = Scenario::Steady)]
+    pub scenario: Scenario,
+    /// Number of services (spread over clusters); default: a small demo fleet.
+    #[arg(long, value_name = "N")]
+    pub scale: Option<usize>,
+    /// Virtual clock multiplier.
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub speed: f64,
+    /// Seed of the simulated fleet (same seed, same fleet, ARNs and IPs).
+    #[arg(long, default_value_t = 7, value_name = "S")]
+    pub seed: u64,
+    /// Delay added to every API response, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    /// Token bucket refill rate in requests per second (unlimited when absent).
+    #[arg(long, value_name = "PER_SEC")]
+    pub rate: Option<f64>,
+    /// Token bucket size (burst) when `--rate` is set.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub burst: u32,
+}
+
+/// Everything [`start`] needs; build it from [`SandboxArgs`] or start from `default()`.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    pub scenario: Scenario,
+    pub scale: Option<usize>,
+    pub speed: f64,
+    pub seed: u64,
+    pub latency_ms: u64,
+    pub rate: Option<f64>,
+    pub burst: u32,
+    pub region: String,
+    pub account_id: String,
+    /// Virtual time (epoch ms) at startup; default: the wall clock.
+    pub start_time_ms: Option<i64>,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            scenario: Scenario::Steady,
+            scale: None,
+            speed: 1.0,
+            seed: 7,
+            latency_ms: 0,
+            rate: None,
+            burst: 50,
+            region: "us-east-1".to_string(),
+            account_id: "123456789012".to_string(),
+            start_time_ms: None,
+        }
+    }
+}
+
+impl From<&SandboxArgs> for SandboxOptions {
+    fn from(a: &SandboxArgs) -> Self {
+        SandboxOptions {
+            scenario: a.scenario,
+            scale: a.scale,
+            speed: a.speed,
+            seed: a.seed,
+            latency_ms: a.latency_ms,
+            rate: a.rate,
+            burst: a.burst,
+            ..SandboxOptions::default()
+        }
+    }
+}
+
+/// Request counters, readable through [`SandboxHandle::stats`] or `GET /_sandbox/stats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stats {
+    /// Requests per operation, e.g. `"ecs:DescribeServices" -> 3` (throttled ones included).
+    pub requests: BTreeMap<String, u64>,
+    /// Requests answered with ThrottlingException by the token bucket.
+    pub throttled: u64,
+    /// Requests answered by an injected fault.
+    pub faults: u64,
+}
+
+impl Stats {
+    pub fn total(&self) -> u64 {
+        self.requests.values().sum()
+    }
+    pub fn count(&self, operation: &str) -> u64 {
+        self.requests.get(operation).copied().unwrap_or(0)
+    }
+}
+
+/// Faults injected at runtime (also `POST /_sandbox/faults` with this JSON).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Share of requests answered HTTP 500 `InternalFailure` (0.0–1.0).
+    pub error_rate: f64,
+    /// Extra delay per request.
+    pub extra_latency_ms: u64,
+    /// Share of requests whose connection is dropped mid-response.
+    pub reset_rate: f64,
+    /// Answer every request with `ExpiredTokenException`.
+    pub expired_credentials: bool,
+    /// Limit the faults to these operations (`"ecs:ListTasks"`); empty = all.
+    pub operations: Vec<String>,
+}
+
+/// A running sandbox; stops when shut down or dropped.
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    shutdown: Option<tokio::sync::watch::Sender<bool>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SandboxHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, for `--endpoint-url` or the SDK's `endpoint_url`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+
+    pub fn reset_stats(&self) {
+        self.shared.reset_stats();
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.shared.faults()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.set_faults(faults);
+    }
+
+    /// Current virtual time (epoch milliseconds).
+    pub fn virtual_now_ms(&self) -> i64 {
+        self.shared.virtual_now()
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+    }
+}
+
+/// Start the sandbox on `listen` (port 0 picks a free port) and serve in the background.
+pub async fn start(listen: SocketAddr, opts: SandboxOptions) -> std::io::Result<SandboxHandle> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(server::Shared::new(&opts));
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
+    Ok(SandboxHandle {
+        addr,
+        shared,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}

@@ -1,0 +1,1 @@
+//! Log line generation (placeholder).

@@ -1,0 +1,383 @@
+//! HTTP front: one endpoint for every service, routed by `X-Amz-Target` (JSON 1.1) or by
+//! the form `Action` (STS query protocol). Adds latency, throttles with a token bucket,
+//! injects faults, counts requests per operation, and never panics on bad input.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::rng::Rng;
+use super::sim::Sim;
+use super::wire::ApiError;
+use super::{Faults, SandboxOptions, Scenario, Stats, ecs, livetail, logs, scenario, ssm, sts};
+
+const JSON_11: &str = "application/x-amz-json-1.1";
+
+pub(crate) struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    sim: Mutex<Sim>,
+    started: Instant,
+    t0: i64,
+    speed: f64,
+    latency: Duration,
+    bucket: Option<Mutex<Bucket>>,
+    stats: Mutex<Stats>,
+    faults: Mutex<Faults>,
+    fault_rng: Mutex<Rng>,
+    request_ids: Mutex<Rng>,
+    pub(crate) closing: tokio::sync::watch::Receiver<bool>,
+    closing_tx: tokio::sync::watch::Sender<bool>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // a panic while holding the lock must not take the endpoint down with it
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn new(opts: &SandboxOptions) -> Shared {
+        let t0 = opts.start_time_ms.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0)
+        });
+        let mut sim = Sim::empty(opts.seed, &opts.region, &opts.account_id, opts.scenario, t0);
+        sim.now = t0 - scenario::HISTORY_MS;
+        sim.build_fleet(opts.scale);
+        sim.setup_drills();
+        sim.advance_to(t0);
+        let (rate, burst) = match (opts.rate, opts.scenario) {
+            (Some(r), _) => (Some(r), f64::from(opts.burst.max(1))),
+            (None, Scenario::Throttle) => (Some(3.0), 8.0),
+            (None, _) => (None, 0.0),
+        };
+        let bucket = rate.map(|rate| {
+            Mutex::new(Bucket {
+                rate: rate.max(0.001),
+                burst,
+                tokens: burst,
+                last: Instant::now(),
+            })
+        });
+        let (closing_tx, closing) = tokio::sync::watch::channel(false);
+        Shared {
+            sim: Mutex::new(sim),
+            started: Instant::now(),
+            t0,
+            speed: if opts.speed.is_finite() && opts.speed > 0.0 {
+                opts.speed
+            } else {
+                1.0
+            },
+            latency: Duration::from_millis(opts.latency_ms),
+            bucket,
+            stats: Mutex::new(Stats::default()),
+            faults: Mutex::new(Faults::default()),
+            fault_rng: Mutex::new(Rng::new(opts.seed ^ 0xFA17)),
+            request_ids: Mutex::new(Rng::new(opts.seed ^ 0x5E55)),
+            closing,
+            closing_tx,
+        }
+    }
+
+    pub(crate) fn virtual_now(&self) -> i64 {
+        self.t0 + (self.started.elapsed().as_secs_f64() * 1000.0 * self.speed) as i64
+    }
+
+    /// Lock the simulator with its clock advanced to now.
+    pub(crate) fn sim(&self) -> MutexGuard<'_, Sim> {
+        let now = self.virtual_now();
+        let mut sim = lock(&self.sim);
+        sim.advance_to(now);
+        sim
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        lock(&self.stats).clone()
+    }
+    pub(crate) fn reset_stats(&self) {
+        *lock(&self.stats) = Stats::default();
+    }
+    pub(crate) fn faults(&self) -> Faults {
+        lock(&self.faults).clone()
+    }
+    pub(crate) fn set_faults(&self, f: Faults) {
+        *lock(&self.faults) = f;
+    }
+    pub(crate) fn speed(&self) -> f64 {
+        self.speed
+    }
+    fn request_id(&self) -> String {
+        lock(&self.request_ids).uuid()
+    }
+}
+
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let app = Router::new()
+        .route("/_sandbox/stats", get(stats_route))
+        .route("/_sandbox/stats/reset", post(reset_route))
+        .route("/_sandbox/faults", get(get_faults).post(set_faults))
+        .fallback(aws_route)
+        .with_state(shared.clone());
+    let closing = shared.closing_tx.clone();
+    let shutdown = async move {
+        let _ = stop.wait_for(|v| *v).await;
+        let _ = closing.send(true);
+    };
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        tracing::warn!("sandbox server stopped: {e}");
+    }
+}
+
+async fn stats_route(State(shared): State<Arc<Shared>>) -> Response {
+    let body = serde_json::to_string(&shared.stats()).unwrap_or_else(|_| "{}".into());
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn reset_route(State(shared): State<Arc<Shared>>) -> Response {
+    shared.reset_stats();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn get_faults(State(shared): State<Arc<Shared>>) -> Response {
+    let body = serde_json::to_string(&shared.faults()).unwrap_or_else(|_| "{}".into());
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Faults>(&body) {
+        Ok(f) => {
+            shared.set_faults(f);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, format!("invalid faults JSON: {e}")).into_response(),
+    }
+}
+
+/// Which protocol and operation a request is.
+enum Call {
+    Json {
+        service: &'static str,
+        op: String,
+    },
+    Query {
+        op: String,
+        form: BTreeMap<String, String>,
+    },
+}
+
+fn classify(headers: &HeaderMap, body: &[u8]) -> Result<Call, ApiError> {
+    if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        let (prefix, op) = target.split_once('.').unwrap_or((target, ""));
+        let service = match prefix {
+            "AmazonEC2ContainerServiceV20141113" => "ecs",
+            "Logs_20140328" => "logs",
+            "AmazonSSM" => "ssm",
+            "AWSSecurityTokenServiceV20110615" => "sts",
+            _ => return Err(ApiError::unknown_operation(target)),
+        };
+        return Ok(Call::Json {
+            service,
+            op: op.to_string(),
+        });
+    }
+    let form = sts::parse_form(body);
+    match form.get("Action") {
+        Some(op) => Ok(Call::Query {
+            op: op.clone(),
+            form,
+        }),
+        None => Err(ApiError::new(
+            "UnknownOperationException",
+            "Missing X-Amz-Target header or Action parameter.",
+        )),
+    }
+}
+
+async fn aws_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let request_id = shared.request_id();
+    let call = match classify(&headers, &body) {
+        Ok(c) => c,
+        Err(e) => {
+            count(&shared, "unknown:unknown");
+            return json_error(&e, &request_id);
+        }
+    };
+    let (name, query) = match &call {
+        Call::Json { service, op } => (format!("{service}:{op}"), false),
+        Call::Query { op, .. } => (format!("sts:{op}"), true),
+    };
+    count(&shared, &name);
+
+    let faults = shared.faults();
+    let extra = if faults.operations.is_empty() || faults.operations.contains(&name) {
+        Some(faults)
+    } else {
+        None
+    };
+    let delay = shared.latency
+        + Duration::from_millis(extra.as_ref().map(|f| f.extra_latency_ms).unwrap_or(0));
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(f) = extra
+        && let Some(resp) = inject(&shared, &f, query, &request_id)
+    {
+        return resp;
+    }
+    if let Some(bucket) = &shared.bucket
+        && !lock(bucket).take()
+    {
+        lock(&shared.stats).throttled += 1;
+        let e = ApiError::new("ThrottlingException", "Rate exceeded");
+        return if query {
+            sts::xml_error(&e, &request_id)
+        } else {
+            json_error(&e, &request_id)
+        };
+    }
+
+    match call {
+        Call::Query { op, form } => sts::handle(&shared, &op, &form, &request_id),
+        Call::Json { service, op } => {
+            let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
+                json!({})
+            } else {
+                match serde_json::from_slice(&body) {
+                    Ok(v @ Value::Object(_)) => v,
+                    Ok(_) | Err(_) => {
+                        let e = ApiError::new(
+                            "SerializationException",
+                            "Start of structure or map found where not expected.",
+                        );
+                        return json_error(&e, &request_id);
+                    }
+                }
+            };
+            if service == "logs" && op == "StartLiveTail" {
+                return match livetail::start(&shared, &input) {
+                    Ok(resp) => resp,
+                    Err(e) => json_error(&e, &request_id),
+                };
+            }
+            let result = match service {
+                "ecs" => ecs::handle(&shared, &op, &input),
+                "logs" => logs::handle(&shared, &op, &input),
+                "ssm" => ssm::handle(&shared, &op, &input),
+                "sts" => sts::handle_json(&shared, &op),
+                _ => Err(ApiError::unknown_operation(&op)),
+            };
+            match result {
+                Ok(v) => json_ok(&v, &request_id),
+                Err(e) => json_error(&e, &request_id),
+            }
+        }
+    }
+}
+
+fn count(shared: &Shared, name: &str) {
+    *lock(&shared.stats)
+        .requests
+        .entry(name.to_string())
+        .or_default() += 1;
+}
+
+fn inject(shared: &Shared, f: &Faults, query: bool, request_id: &str) -> Option<Response> {
+    let (err, reset) = {
+        let mut rng = lock(&shared.fault_rng);
+        (
+            rng.chance(f.error_rate) && f.error_rate > 0.0,
+            rng.chance(f.reset_rate) && f.reset_rate > 0.0,
+        )
+    };
+    let e = if f.expired_credentials {
+        ApiError::new(
+            "ExpiredTokenException",
+            "The security token included in the request is expired",
+        )
+    } else if err {
+        ApiError {
+            status: 500,
+            code: "InternalFailure".into(),
+            message: "Injected fault: internal failure.".into(),
+        }
+    } else if reset {
+        lock(&shared.stats).faults += 1;
+        // a body that fails mid-stream makes the server drop the connection
+        let stream = futures_util::stream::once(async {
+            Err::<Bytes, std::io::Error>(std::io::Error::other("injected connection reset"))
+        });
+        return Some(Response::new(Body::from_stream(stream)));
+    } else {
+        return None;
+    };
+    lock(&shared.stats).faults += 1;
+    Some(if query {
+        sts::xml_error(&e, request_id)
+    } else {
+        json_error(&e, request_id)
+    })
+}
+
+fn with_request_id(mut resp: Response, request_id: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+pub(crate) fn json_ok(v: &Value, request_id: &str) -> Response {
+    let body = serde_json::to_vec(v).unwrap_or_default();
+    with_request_id(
+        ([(header::CONTENT_TYPE, JSON_11)], body).into_response(),
+        request_id,
+    )
+}
+
+pub(crate) fn json_error(e: &ApiError, request_id: &str) -> Response {
+    let body =
+        serde_json::to_vec(&json!({"__type": e.code, "message": e.message})).unwrap_or_default();
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut resp = (status, [(header::CONTENT_TYPE, JSON_11)], body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&e.code) {
+        resp.headers_mut().insert("x-amzn-errortype", v);
+    }
+    with_request_id(resp, request_id)
+}
