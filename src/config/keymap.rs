@@ -1,0 +1,486 @@
+//! Keymaps: which key runs which [`Command`] in which [`Context`].
+//!
+//! A keymap file has one array-of-tables section per context (`[[global]]`, `[[clusters]]`, ...);
+//! each entry binds `keys` to an `action` with a `description` for the help screen. The shipped
+//! keymaps are embedded; `$XDG_CONFIG_HOME/berth/keymap.toml` is layered on top and replaces
+//! bindings key by key (`action = "none"` unbinds a key). Problems are reported as
+//! [`Diagnostic`]s with file and line, never dropped silently.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use toml::de::{DeTable, DeValue};
+
+use super::diag::{Diagnostic, Severity, did_you_mean, syntax_errors};
+use super::key::KeyChord;
+use super::{read_user_file, resolve_selector};
+use crate::app::command::{Command, Context};
+
+/// Shipped keymaps by name, embedded in the binary.
+pub const SHIPPED_KEYMAPS: &[(&str, &str)] = &[
+    ("default", include_str!("../../keymaps/default.toml")),
+    ("vim", include_str!("../../keymaps/vim.toml")),
+];
+
+/// The user's override file inside the berth config directory.
+pub const USER_KEYMAP_FILE: &str = "keymap.toml";
+
+/// The action name that removes a key's binding.
+const UNBIND: &str = "none";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub context: Context,
+    pub keys: Vec<KeyChord>,
+    pub command: Command,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    name: String,
+    /// In file order; user bindings for a new (context, command) are appended.
+    bindings: Vec<Binding>,
+}
+
+/// One entry of a keymap file, validated but not yet applied.
+struct Entry {
+    context: Context,
+    span: Range<usize>,
+    keys: Vec<(KeyChord, Range<usize>)>,
+    /// None unbinds the keys.
+    command: Option<Command>,
+    description: Option<String>,
+}
+
+impl Keymap {
+    /// `selector`: None = "default"; a shipped name ("default", "vim") or a file path.
+    /// `user_dir`: the berth config directory; its `keymap.toml`, if present, overrides per key.
+    /// Err holds fatal diagnostics (and any warnings found before them); Ok carries warnings.
+    pub fn load(
+        selector: Option<&str>,
+        user_dir: Option<&Path>,
+    ) -> Result<(Keymap, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let base = resolve_selector(
+            "keymap",
+            selector.unwrap_or("default"),
+            "keymaps",
+            SHIPPED_KEYMAPS,
+        )?;
+        let (mut keymap, mut diags) = Keymap::from_toml_str(&base.src, &base.origin)?;
+        keymap.name = base.name;
+
+        if let Some(user) = read_user_file(user_dir, USER_KEYMAP_FILE)? {
+            let (entries, user_diags) = parse_entries(&user.src, &user.origin);
+            diags.extend(user_diags);
+            if diags.iter().any(Diagnostic::is_error) {
+                return Err(diags);
+            }
+            diags.extend(keymap.apply(entries, &user.src, &user.origin, true));
+        }
+
+        if let Some(warning) = keymap.ensure_quit_key() {
+            diags.push(warning);
+        }
+        Ok((keymap, diags))
+    }
+
+    /// Parse one keymap file on its own (no user layer). `origin` names it in diagnostics.
+    pub fn from_toml_str(
+        src: &str,
+        origin: &str,
+    ) -> Result<(Keymap, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let (entries, mut diags) = parse_entries(src, origin);
+        if diags.iter().any(Diagnostic::is_error) {
+            return Err(diags);
+        }
+        let mut keymap = Keymap {
+            name: origin.to_string(),
+            bindings: Vec::new(),
+        };
+        diags.extend(keymap.apply(entries, src, origin, false));
+        diags.sort_by_key(|d| (d.line, d.column));
+        Ok((keymap, diags))
+    }
+
+    /// The keymap's name: a shipped name, or the file it came from.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The command `key` runs in `ctx`: the context's own bindings first, then global ones.
+    /// Key releases run nothing.
+    pub fn lookup(&self, ctx: Context, key: &KeyEvent) -> Option<Command> {
+        if key.kind == KeyEventKind::Release {
+            return None;
+        }
+        self.lookup_chord(ctx, KeyChord::from_event(key))
+    }
+
+    /// Like [`Keymap::lookup`], for a chord.
+    pub fn lookup_chord(&self, ctx: Context, chord: KeyChord) -> Option<Command> {
+        let find = |c: Context| {
+            self.bindings
+                .iter()
+                .find(|b| b.context == c && b.keys.contains(&chord))
+                .map(|b| b.command)
+        };
+        find(ctx).or_else(|| find(Context::Global))
+    }
+
+    /// The bindings of `ctx` alone (not global), in file order: the help screen's rows.
+    pub fn bindings(&self, ctx: Context) -> Vec<&Binding> {
+        self.bindings.iter().filter(|b| b.context == ctx).collect()
+    }
+
+    /// The keys that run `cmd` in `ctx`: the context's own, then global keys the context does
+    /// not shadow. For footer hints.
+    pub fn keys_for(&self, ctx: Context, cmd: Command) -> Vec<KeyChord> {
+        let mut keys: Vec<KeyChord> = Vec::new();
+        for b in self
+            .bindings
+            .iter()
+            .filter(|b| b.context == ctx && b.command == cmd)
+        {
+            keys.extend(b.keys.iter().copied());
+        }
+        if ctx != Context::Global {
+            for b in self
+                .bindings
+                .iter()
+                .filter(|b| b.context == Context::Global && b.command == cmd)
+            {
+                keys.extend(
+                    b.keys
+                        .iter()
+                        .copied()
+                        .filter(|k| self.lookup_chord(ctx, *k) == Some(cmd)),
+                );
+            }
+        }
+        let mut seen = Vec::new();
+        keys.retain(|k| {
+            let new = !seen.contains(k);
+            seen.push(*k);
+            new
+        });
+        keys
+    }
+
+    /// Apply parsed entries in order. A key bound again replaces its earlier binding in the
+    /// same context; within one file that is worth a warning, from a user layer it is the point.
+    fn apply(
+        &mut self,
+        entries: Vec<Entry>,
+        src: &str,
+        origin: &str,
+        is_user_layer: bool,
+    ) -> Vec<Diagnostic> {
+        let mut diags = Vec::new();
+        let mut seen: HashMap<(Context, KeyChord), Range<usize>> = HashMap::new();
+        for entry in entries {
+            let mut keys: Vec<KeyChord> = Vec::new();
+            for (chord, span) in &entry.keys {
+                if let Some(first) = seen.get(&(entry.context, *chord)) {
+                    let (first_line, _) = super::diag::line_column(src, first.start);
+                    diags.push(Diagnostic::at(
+                        origin,
+                        src,
+                        span.clone(),
+                        Severity::Warning,
+                        format!(
+                            "key \"{chord}\" is bound twice in [[{}]] (first at line {first_line}); \
+                             the later binding wins",
+                            entry.context.name()
+                        ),
+                    ));
+                } else {
+                    seen.insert((entry.context, *chord), span.clone());
+                }
+                for b in self
+                    .bindings
+                    .iter_mut()
+                    .filter(|b| b.context == entry.context)
+                {
+                    b.keys.retain(|k| k != chord);
+                }
+                if !keys.contains(chord) {
+                    keys.push(*chord);
+                }
+            }
+            self.bindings.retain(|b| !b.keys.is_empty());
+
+            let Some(command) = entry.command else {
+                continue;
+            };
+            if is_user_layer
+                && let Some(existing) = self
+                    .bindings
+                    .iter_mut()
+                    .find(|b| b.context == entry.context && b.command == command)
+            {
+                existing.keys.extend(keys);
+                if let Some(description) = entry.description {
+                    existing.description = description;
+                }
+                continue;
+            }
+            let description = match entry.description {
+                Some(d) => d,
+                None => {
+                    let inherited = self
+                        .bindings
+                        .iter()
+                        .find(|b| b.command == command)
+                        .map(|b| b.description.clone());
+                    match inherited {
+                        Some(d) if is_user_layer => d,
+                        _ => {
+                            diags.push(Diagnostic::at(
+                                origin,
+                                src,
+                                entry.span.clone(),
+                                Severity::Warning,
+                                format!(
+                                    "binding for \"{}\" has no description; the help screen \
+                                     shows the action's name",
+                                    command.name()
+                                ),
+                            ));
+                            command.name().replace('_', " ")
+                        }
+                    }
+                }
+            };
+            self.bindings.push(Binding {
+                context: entry.context,
+                keys,
+                command,
+                description,
+            });
+        }
+        diags
+    }
+
+    /// A keymap without a global quit key would trap the user: give ctrl-c back.
+    fn ensure_quit_key(&mut self) -> Option<Diagnostic> {
+        if !self.keys_for(Context::Global, Command::Quit).is_empty() {
+            return None;
+        }
+        let ctrl_c = KeyChord::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        if self.lookup_chord(Context::Global, ctrl_c).is_some() {
+            return Some(Diagnostic::whole(
+                &self.name,
+                Severity::Warning,
+                "no key quits berth in [[global]]; bind one with action = \"quit\"",
+            ));
+        }
+        self.bindings.push(Binding {
+            context: Context::Global,
+            keys: vec![ctrl_c],
+            command: Command::Quit,
+            description: "Quit berth".to_string(),
+        });
+        Some(Diagnostic::whole(
+            &self.name,
+            Severity::Warning,
+            "no key quits berth in [[global]]; ctrl-c quits",
+        ))
+    }
+}
+
+/// Validate a keymap file into entries, collecting every problem rather than the first.
+fn parse_entries(src: &str, origin: &str) -> (Vec<Entry>, Vec<Diagnostic>) {
+    let (doc, errors) = DeTable::parse_recoverable(src);
+    if !errors.is_empty() {
+        return (Vec::new(), syntax_errors(origin, src, errors));
+    }
+    let mut diags = Vec::new();
+    let mut entries = Vec::new();
+    let error = |diags: &mut Vec<Diagnostic>, span: Range<usize>, msg: String| {
+        diags.push(Diagnostic::at(origin, src, span, Severity::Error, msg));
+    };
+    let known_contexts = || Context::ALL.iter().map(|c| c.name());
+
+    // The document map is sorted by name; restore file order so entries apply top to bottom.
+    let mut sections: Vec<_> = doc.get_ref().iter().collect();
+    sections.sort_by_key(|(k, _)| k.span().start);
+    for (name, value) in sections {
+        let Some(context) = Context::from_name(name.get_ref()) else {
+            let hint = did_you_mean(name.get_ref(), known_contexts());
+            let known: Vec<&str> = known_contexts().collect();
+            error(
+                &mut diags,
+                name.span(),
+                format!(
+                    "unknown section [[{}]]{hint}; known sections: {}",
+                    name.get_ref(),
+                    known.join(", ")
+                ),
+            );
+            continue;
+        };
+        let items = match value.get_ref() {
+            DeValue::Array(items) if items.iter().all(|i| i.get_ref().is_table()) => items,
+            _ => {
+                error(
+                    &mut diags,
+                    name.span(),
+                    format!(
+                        "section \"{0}\" must be a list of bindings: write [[{0}]] above each \
+                         binding's keys, action and description",
+                        context.name()
+                    ),
+                );
+                continue;
+            }
+        };
+        for item in items.iter() {
+            if let DeValue::Table(table) = item.get_ref()
+                && let Some(entry) =
+                    parse_entry(context, item.span(), table, src, origin, &mut diags)
+            {
+                entries.push(entry);
+            }
+        }
+    }
+    entries.sort_by_key(|e| e.span.start);
+    (entries, diags)
+}
+
+fn parse_entry(
+    context: Context,
+    span: Range<usize>,
+    table: &DeTable<'_>,
+    src: &str,
+    origin: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Entry> {
+    const FIELDS: [&str; 3] = ["keys", "action", "description"];
+    let errors_before = diags.iter().filter(|d| d.is_error()).count();
+    let error = |diags: &mut Vec<Diagnostic>, span: Range<usize>, msg: String| {
+        diags.push(Diagnostic::at(origin, src, span, Severity::Error, msg));
+    };
+    let field = |name: &str| table.iter().find(|(k, _)| k.get_ref() == name);
+
+    for (key, _) in table.iter() {
+        if !FIELDS.contains(&key.get_ref().as_ref()) {
+            let hint = did_you_mean(key.get_ref(), FIELDS);
+            diags.push(Diagnostic::at(
+                origin,
+                src,
+                key.span(),
+                Severity::Warning,
+                format!(
+                    "unknown field \"{}\"{hint} in a [[{}]] binding (ignored; fields are keys, \
+                     action, description)",
+                    key.get_ref(),
+                    context.name()
+                ),
+            ));
+        }
+    }
+
+    let mut keys = Vec::new();
+    match field("keys") {
+        None => error(
+            diags,
+            span.clone(),
+            format!(
+                "binding in [[{}]] has no keys: add keys = [\"...\"]",
+                context.name()
+            ),
+        ),
+        Some((_, value)) => match value.get_ref() {
+            DeValue::Array(items) if items.is_empty() => error(
+                diags,
+                value.span(),
+                "keys is empty: list at least one key, or remove the binding".to_string(),
+            ),
+            DeValue::Array(items) => {
+                for item in items.iter() {
+                    match item.get_ref().as_str() {
+                        Some(text) => match KeyChord::parse(text) {
+                            Ok(chord) => keys.push((chord, item.span())),
+                            Err(why) => error(diags, item.span(), format!("bad key: {why}")),
+                        },
+                        None => error(
+                            diags,
+                            item.span(),
+                            format!("keys must be strings, found {}", item.get_ref().type_str()),
+                        ),
+                    }
+                }
+            }
+            other => error(
+                diags,
+                value.span(),
+                format!(
+                    "keys must be a list such as [\"q\", \"ctrl-c\"], found {}",
+                    other.type_str()
+                ),
+            ),
+        },
+    }
+
+    let mut command = None;
+    match field("action").map(|(_, v)| (v.get_ref(), v.span())) {
+        None => error(
+            diags,
+            span.clone(),
+            format!(
+                "binding in [[{}]] has no action: add action = \"...\"",
+                context.name()
+            ),
+        ),
+        Some((DeValue::String(name), _)) if name == UNBIND => {}
+        Some((DeValue::String(name), action_span)) => match Command::from_name(name) {
+            Some(c) => command = Some(c),
+            None => {
+                let names = || Command::ALL.iter().map(|c| c.name());
+                let hint = did_you_mean(name, names());
+                let known: Vec<&str> = names().collect();
+                error(
+                    diags,
+                    action_span,
+                    format!(
+                        "unknown action \"{name}\"{hint}; known actions: {}, or \"{UNBIND}\" to \
+                         unbind",
+                        known.join(", ")
+                    ),
+                );
+            }
+        },
+        Some((other, action_span)) => error(
+            diags,
+            action_span,
+            format!("action must be a string, found {}", other.type_str()),
+        ),
+    }
+
+    let description = match field("description").map(|(_, v)| (v.get_ref(), v.span())) {
+        None => None,
+        Some((DeValue::String(text), _)) => Some(text.trim().to_string()),
+        Some((other, description_span)) => {
+            error(
+                diags,
+                description_span,
+                format!("description must be a string, found {}", other.type_str()),
+            );
+            None
+        }
+    };
+
+    if diags.iter().filter(|d| d.is_error()).count() > errors_before {
+        return None;
+    }
+    Some(Entry {
+        context,
+        span,
+        keys,
+        command,
+        description: description.filter(|d| !d.is_empty()),
+    })
+}
