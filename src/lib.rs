@@ -13,4 +13,14 @@
 //! - [`sandbox`]: the embedded AWS-compatible endpoint and fleet simulator.
 //! - [`text`]: sanitising untrusted text before it reaches the terminal.
 
+pub mod app;
+pub mod aws;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod logging;
+pub mod runtime;
 pub mod sandbox;
+pub mod text;
+pub mod tui;
+pub mod ui;

@@ -1,1 +1,137 @@
-fn main() {}
+//! berth: a terminal console for Amazon ECS. See `lib.rs` for the crate map.
+//!
+//! Startup order matters: parse the command line, start the log, load and validate keymap and
+//! theme (a bad file prints file:line and exits 2 before the terminal is touched), then take the
+//! terminal and draw the first frame before any network call answers.
+
+use std::process::ExitCode;
+
+use berth::app::{self, IdentityState, Session, State, View};
+use berth::aws::AwsTarget;
+use berth::cli::Cli;
+use berth::config::{self, keymap::Keymap, theme::Theme};
+use berth::{logging, runtime, tui};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = tui::install_hooks() {
+        eprintln!("berth: cannot install error hooks: {e}");
+    }
+    let log = match logging::init(cli.log_file.clone()) {
+        Ok(guard) => Some(guard),
+        Err(e) => {
+            eprintln!("berth: logging disabled: {e}");
+            None
+        }
+    };
+
+    let user_dir = config::user_config_dir();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut warnings = Vec::new();
+    let mut fatal = Vec::new();
+    let keymap = match Keymap::load(cli.keymap.as_deref(), user_dir.as_deref()) {
+        Ok((k, w)) => {
+            warnings.extend(w.iter().map(|d| d.to_string()));
+            Some(k)
+        }
+        Err(errors) => {
+            fatal.extend(errors.iter().map(|d| d.to_string()));
+            None
+        }
+    };
+    let theme = match Theme::load(cli.theme.as_deref(), no_color, user_dir.as_deref()) {
+        Ok((t, w)) => {
+            warnings.extend(w.iter().map(|d| d.to_string()));
+            Some(t)
+        }
+        Err(errors) => {
+            fatal.extend(errors.iter().map(|d| d.to_string()));
+            None
+        }
+    };
+    let (Some(keymap), Some(theme)) = (keymap, theme) else {
+        for line in &fatal {
+            eprintln!("{line}");
+        }
+        eprintln!("berth: configuration errors; nothing was started");
+        return ExitCode::from(2);
+    };
+    for w in &warnings {
+        tracing::warn!("config: {w}");
+    }
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("berth: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(console(cli, keymap, theme, warnings));
+    // Dropping the runtime aborts any AWS call still in flight.
+    runtime.shutdown_background();
+
+    let code = match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:?}");
+            eprintln!("berth: {e:?}");
+            ExitCode::FAILURE
+        }
+    };
+    if let Some(log) = log {
+        if log.errors() > 0 {
+            eprintln!(
+                "berth: {} error(s) were logged to {}",
+                log.errors(),
+                log.path.display()
+            );
+        }
+    }
+    code
+}
+
+async fn console(
+    cli: Cli,
+    keymap: Keymap,
+    theme: Theme,
+    warnings: Vec<String>,
+) -> color_eyre::Result<()> {
+    let target = AwsTarget {
+        profile: cli.profile.clone(),
+        region: cli.region.clone(),
+        endpoint_url: cli.endpoint_url.clone(),
+        static_credentials: None,
+    };
+    let session = Session {
+        target: target.clone(),
+        region: cli.region.clone(),
+        connected: false,
+        identity: IdentityState::Pending,
+        read_only: cli.read_only,
+        demo: false,
+    };
+    let mut state = State::new(session, keymap, cli.refresh, runtime::now_unix());
+    if let Some(cluster) = &cli.cluster {
+        state.views.push(View::Services {
+            cluster: cluster.clone(),
+        });
+    }
+    app::config_warnings(&mut state, &warnings);
+
+    let mut terminal = tui::Tui::new()?;
+    let result = runtime::run(
+        &mut terminal,
+        state,
+        theme,
+        vec![app::Effect::Connect(target)],
+    )
+    .await;
+    drop(terminal);
+    result
+}

@@ -1,0 +1,47 @@
+//! Everything that can happen to the model arrives as an `Action` on one channel: keys from the
+//! input thread, timer ticks, and results of AWS calls from the effect runner.
+
+use ratatui::crossterm::event::KeyEvent;
+
+use super::command::Command;
+use super::effect::RequestId;
+use crate::aws::AwsError;
+use crate::domain::{Cluster, Identity};
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// A key press from the terminal, translated through the keymap by `update`.
+    Key(KeyEvent),
+    /// A command, already resolved (from a key, or sent directly by tests).
+    Command(Command),
+    /// The terminal was resized; the next frame redraws everything.
+    Resize { cols: u16, rows: u16 },
+    /// One second passed (spinners, staleness, relative times).
+    Tick { now_unix: i64 },
+    /// The focused view's refresh interval elapsed.
+    RefreshDue,
+    /// SDK configuration resolved for the session's profile and region.
+    AwsConnected { region: String },
+    /// SDK configuration could not be resolved (no region, bad profile).
+    AwsConnectFailed(AwsError),
+    /// STS GetCallerIdentity answered.
+    IdentityResolved(Result<Identity, AwsError>),
+    /// Progress of a clusters load.
+    Clusters {
+        request: RequestId,
+        event: ClustersEvent,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum ClustersEvent {
+    /// ListClusters finished: this many clusters will be described.
+    Listed {
+        total: usize,
+    },
+    /// One DescribeClusters batch.
+    Batch(Vec<Cluster>),
+    /// All batches delivered.
+    Done,
+    Failed(AwsError),
+}

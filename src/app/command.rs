@@ -1,0 +1,119 @@
+//! Bindable commands: what a key can do. Keymaps name these in snake_case.
+//!
+//! Commands are plain data: the reducer decides what each means in the current view. Adding a
+//! command means adding it here, to `ALL`, to `keymaps/default.toml` (with a description), and
+//! handling it in `update`.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    Quit,
+    Help,
+    Refresh,
+    Back,
+    Select,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    DismissBanner,
+}
+
+impl Command {
+    /// Every command, in the order the help screen lists them.
+    pub const ALL: &'static [Command] = &[
+        Command::Quit,
+        Command::Help,
+        Command::Refresh,
+        Command::Back,
+        Command::Select,
+        Command::Up,
+        Command::Down,
+        Command::PageUp,
+        Command::PageDown,
+        Command::Top,
+        Command::Bottom,
+        Command::DismissBanner,
+    ];
+
+    /// The snake_case name keymaps use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Quit => "quit",
+            Command::Help => "help",
+            Command::Refresh => "refresh",
+            Command::Back => "back",
+            Command::Select => "select",
+            Command::Up => "up",
+            Command::Down => "down",
+            Command::PageUp => "page_up",
+            Command::PageDown => "page_down",
+            Command::Top => "top",
+            Command::Bottom => "bottom",
+            Command::DismissBanner => "dismiss_banner",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Command> {
+        Command::ALL.iter().copied().find(|c| c.name() == name)
+    }
+
+    /// Commands that change AWS resources. None yet; read-only mode refuses these where
+    /// effects run.
+    pub fn is_mutating(self) -> bool {
+        false
+    }
+}
+
+/// Where a binding applies. `Global` bindings work everywhere unless the focused context
+/// binds the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Context {
+    Global,
+    Clusters,
+    Services,
+    Help,
+}
+
+impl Context {
+    pub const ALL: &'static [Context] = &[
+        Context::Global,
+        Context::Clusters,
+        Context::Services,
+        Context::Help,
+    ];
+
+    /// The section name in a keymap file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Context::Global => "global",
+            Context::Clusters => "clusters",
+            Context::Services => "services",
+            Context::Help => "help",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Context> {
+        Context::ALL.iter().copied().find(|c| c.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for c in Command::ALL {
+            assert_eq!(Command::from_name(c.name()), Some(*c));
+        }
+        for c in Context::ALL {
+            assert_eq!(Context::from_name(c.name()), Some(*c));
+        }
+        assert_eq!(Command::from_name("no_such_command"), None);
+    }
+}

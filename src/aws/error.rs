@@ -1,0 +1,222 @@
+//! AWS failures as values the UI can show: what went wrong, and what to do about it.
+
+use std::fmt;
+
+use aws_sdk_ecs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// No credentials anywhere in the chain.
+    NoCredentials,
+    /// SSO token or session credentials expired.
+    ExpiredCredentials,
+    /// The caller lacks permission.
+    AccessDenied,
+    /// Rate limited; retried with back-off.
+    Throttled,
+    /// No region could be resolved.
+    NoRegion,
+    /// The resource does not exist (cluster, service, ...).
+    NotFound,
+    /// Could not reach the endpoint, or it timed out.
+    Network,
+    /// The request was invalid (a bug, or a bad name typed by the user).
+    InvalidRequest,
+    /// Anything else, including 5xx from AWS.
+    Other,
+}
+
+/// An error from an AWS call, already classified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub kind: ErrorKind,
+    /// The operation that failed, e.g. `ecs:ListClusters`.
+    pub operation: String,
+    /// The AWS error code when the service answered, e.g. `AccessDeniedException`.
+    pub code: Option<String>,
+    /// A one-line message (never contains credentials: built from error codes and messages).
+    pub message: String,
+}
+
+impl AwsError {
+    pub fn new(kind: ErrorKind, operation: &str, message: impl Into<String>) -> Self {
+        AwsError {
+            kind,
+            operation: operation.to_string(),
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    /// Classify any SDK error.
+    pub fn from_sdk<E, R>(operation: &str, err: &SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: fmt::Debug,
+    {
+        let code = err.code().map(str::to_string);
+        let detail = one_line(&DisplayErrorContext(err).to_string());
+        let message = match (err.message(), &code) {
+            (Some(m), _) if !m.is_empty() => one_line(m),
+            _ => detail.clone(),
+        };
+        let kind = match code.as_deref() {
+            Some(c) => classify_code(c),
+            None => classify_transport(err, &detail),
+        };
+        AwsError {
+            kind,
+            operation: operation.to_string(),
+            code,
+            message,
+        }
+    }
+
+    /// Should the caller retry on its own after a pause?
+    pub fn is_transient(&self) -> bool {
+        matches!(self.kind, ErrorKind::Throttled | ErrorKind::Network)
+    }
+
+    /// A short title for a banner.
+    pub fn title(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::NoCredentials => "No AWS credentials found",
+            ErrorKind::ExpiredCredentials => "AWS credentials expired",
+            ErrorKind::AccessDenied => "Access denied",
+            ErrorKind::Throttled => "AWS is throttling requests",
+            ErrorKind::NoRegion => "No AWS region configured",
+            ErrorKind::NotFound => "Not found",
+            ErrorKind::Network => "Cannot reach AWS",
+            ErrorKind::InvalidRequest => "Request rejected",
+            ErrorKind::Other => "AWS error",
+        }
+    }
+
+    /// What the operator should do, when we know.
+    pub fn fix(&self, profile: Option<&str>) -> Option<String> {
+        let profile_flag = profile
+            .map(|p| format!(" --profile {p}"))
+            .unwrap_or_default();
+        match self.kind {
+            ErrorKind::ExpiredCredentials => Some(format!(
+                "run `aws sso login{profile_flag}` (or refresh your session credentials), then press refresh"
+            )),
+            ErrorKind::NoCredentials => Some(format!(
+                "run `aws sso login{profile_flag}`, `aws configure{profile_flag}`, or pick a profile with --profile; on a bastion check its instance role"
+            )),
+            ErrorKind::AccessDenied => Some(format!(
+                "the identity needs IAM permission for {}; check the role's policy",
+                self.operation
+            )),
+            ErrorKind::NoRegion => Some(
+                "pass --region, export AWS_REGION, or set `region` in the profile in ~/.aws/config"
+                    .to_string(),
+            ),
+            ErrorKind::Throttled => Some("retrying with back-off".to_string()),
+            ErrorKind::Network => Some(
+                "check the network, proxy and --endpoint-url; retrying automatically".to_string(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{}: {code}: {}", self.operation, self.message),
+            None => write!(f, "{}: {}", self.operation, self.message),
+        }
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+fn one_line(s: &str) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::text::sanitize(&flat).into_owned()
+}
+
+/// Error codes across ECS, CloudWatch Logs, SSM and STS. ECS has no typed throttling error, so
+/// codes are matched as strings.
+pub fn classify_code(code: &str) -> ErrorKind {
+    match code {
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "RequestThrottled"
+        | "RequestThrottledException"
+        | "SlowDown" => ErrorKind::Throttled,
+        "ExpiredTokenException" | "ExpiredToken" | "RequestExpired" | "TokenRefreshRequired" => {
+            ErrorKind::ExpiredCredentials
+        }
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch"
+        | "MissingAuthenticationToken"
+        | "IncompleteSignature" => ErrorKind::NoCredentials,
+        "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" => {
+            ErrorKind::AccessDenied
+        }
+        "ClusterNotFoundException"
+        | "ServiceNotFoundException"
+        | "ResourceNotFoundException"
+        | "TargetNotConnected" => ErrorKind::NotFound,
+        "InvalidParameterException" | "ValidationException" | "SerializationException" => {
+            ErrorKind::InvalidRequest
+        }
+        _ => ErrorKind::Other,
+    }
+}
+
+fn classify_transport<E, R>(err: &SdkError<E, R>, detail: &str) -> ErrorKind {
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("expired") && (lower.contains("token") || lower.contains("sso")) {
+        return ErrorKind::ExpiredCredentials;
+    }
+    if lower.contains("loading credentials")
+        || lower.contains("no credentials")
+        || lower.contains("credentials provider")
+        || lower.contains("no matching auth scheme")
+    {
+        return ErrorKind::NoCredentials;
+    }
+    if lower.contains("region") && lower.contains("not") && lower.contains("set") {
+        return ErrorKind::NoRegion;
+    }
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => ErrorKind::Network,
+        SdkError::ResponseError(_) => ErrorKind::Network,
+        _ => ErrorKind::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_codes_are_recognised() {
+        for code in [
+            "ThrottlingException",
+            "Throttling",
+            "TooManyRequestsException",
+        ] {
+            assert_eq!(classify_code(code), ErrorKind::Throttled, "{code}");
+        }
+        assert_eq!(
+            classify_code("ClusterNotFoundException"),
+            ErrorKind::NotFound
+        );
+        assert_eq!(classify_code("SomethingNew"), ErrorKind::Other);
+    }
+
+    #[test]
+    fn expired_credentials_name_the_sso_fix() {
+        let e = AwsError::new(ErrorKind::ExpiredCredentials, "sts:GetCallerIdentity", "x");
+        let fix = e.fix(Some("prod")).unwrap_or_default();
+        assert!(fix.contains("aws sso login --profile prod"), "{fix}");
+    }
+}

@@ -1,0 +1,79 @@
+//! The only code that touches `aws-sdk-*`. Everything leaving this module is a [`crate::domain`]
+//! type or an [`AwsError`].
+//!
+//! One [`aws_types::SdkConfig`] (the default credential chain: environment, profiles, SSO token
+//! cache, web identity, container and instance roles) is shared by every client.
+
+pub mod ecs;
+mod error;
+pub mod identity;
+
+pub use error::{AwsError, ErrorKind, classify_code};
+
+use aws_config::{BehaviorVersion, Region};
+
+/// How to reach AWS: what the command line and the in-app switchers decide.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsTarget {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// `--endpoint-url` / `AWS_ENDPOINT_URL`: a sandbox, moto, or a VPC endpoint.
+    pub endpoint_url: Option<String>,
+    /// Fixed dummy credentials (the embedded sandbox); `None` uses the default chain.
+    pub static_credentials: Option<(String, String)>,
+}
+
+/// The SDK clients, built once per target and shared by every effect.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub region: String,
+    pub ecs: aws_sdk_ecs::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub sts: aws_sdk_sts::Client,
+}
+
+/// Resolve configuration for `target`. Credentials are resolved lazily by the SDK on the first
+/// call; only the region is required here.
+pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = &target.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &target.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &target.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some((id, secret)) = &target.static_credentials {
+        loader = loader.credentials_provider(aws_sdk_ecs::config::Credentials::new(
+            id.clone(),
+            secret.clone(),
+            None,
+            None,
+            "berth-static",
+        ));
+    }
+    let config = loader.load().await;
+    let region = match config.region() {
+        Some(r) if !r.as_ref().is_empty() => r.to_string(),
+        _ => {
+            return Err(AwsError::new(
+                ErrorKind::NoRegion,
+                "config",
+                match &target.profile {
+                    Some(p) => format!("no region for profile {p}"),
+                    None => "no region in --region, AWS_REGION or the default profile".to_string(),
+                },
+            ));
+        }
+    };
+    Ok(Clients {
+        region,
+        ecs: aws_sdk_ecs::Client::new(&config),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+        ssm: aws_sdk_ssm::Client::new(&config),
+        sts: aws_sdk_sts::Client::new(&config),
+    })
+}

@@ -1,0 +1,96 @@
+//! The command line (clap). `berth --help` is the first documentation most people read.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+const AFTER_HELP: &str = "\
+Credentials come from the standard AWS chain: environment variables, ~/.aws profiles (including
+SSO: run `aws sso login --profile NAME` first), web identity, and container or instance roles
+(bastion hosts). The region comes from --region, AWS_REGION, or the profile.
+
+Examples:
+  berth --profile prod --region eu-west-1
+  berth --cluster prod --read-only
+  AWS_ENDPOINT_URL=http://127.0.0.1:4566 berth
+
+Files:
+  keymaps and themes   $XDG_CONFIG_HOME/berth/{keymap,theme}.toml (override the shipped ones per key)
+  log                  $XDG_STATE_HOME/berth/berth.log (level from BERTH_LOG, e.g. BERTH_LOG=debug)";
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "berth",
+    version,
+    about = "A terminal console for Amazon ECS, built for on-call triage",
+    long_about = None,
+    after_help = AFTER_HELP,
+)]
+pub struct Cli {
+    /// AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")
+    #[arg(long, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// AWS region (default: AWS_REGION, then the profile's region)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Send every AWS request to this endpoint (a sandbox, moto, a proxy)
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Open this cluster directly
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// Open this service directly (needs --cluster)
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub service: Option<String>,
+
+    /// Refuse every action that changes AWS resources
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Theme: default, mono, light, high-contrast, or a path to a TOML file
+    /// (default: mono when NO_COLOR is set)
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+
+    /// Keymap: default, vim, or a path to a TOML file
+    #[arg(long, value_name = "NAME|PATH")]
+    pub keymap: Option<String>,
+
+    /// Seconds between refreshes of the visible view
+    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub refresh: u64,
+
+    /// Write the log here instead of $XDG_STATE_HOME/berth/berth.log
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn service_requires_cluster() {
+        let err = Cli::try_parse_from(["berth", "--service", "api"]);
+        assert!(err.is_err());
+        let ok = Cli::try_parse_from(["berth", "--cluster", "prod", "--service", "api"]);
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn refresh_must_be_positive() {
+        assert!(Cli::try_parse_from(["berth", "--refresh", "0"]).is_err());
+        let cli = Cli::try_parse_from(["berth", "--refresh", "10"]).unwrap();
+        assert_eq!(cli.refresh, 10);
+    }
+}

@@ -1,0 +1,124 @@
+//! The clusters pane: one row per cluster with its counts and settings.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
+
+use crate::app::{Load, State};
+use crate::config::theme::{Slot, Theme};
+use crate::domain::Cluster;
+use crate::text::sanitize;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let view = &state.clusters;
+    let region = state.session.region.as_deref().unwrap_or("this region");
+
+    if view.rows.is_empty() {
+        let (msg, slot) = if let Some(err) = &view.error {
+            (format!("Could not load clusters: {err}"), Slot::Error)
+        } else if !view.loaded_once || view.load.is_loading() || !state.session.connected {
+            ("Loading clusters…".to_string(), Slot::Muted)
+        } else {
+            (
+                format!("No ECS clusters in {region}. Try another region with --region."),
+                Slot::Muted,
+            )
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(sanitize(&msg).into_owned(), theme.style(slot)))
+                .wrap(Wrap { trim: true }),
+            area.inner(ratatui::layout::Margin::new(1, 1)),
+        );
+        return;
+    }
+
+    let header = Row::new(
+        [
+            "NAME", "STATUS", "SERVICES", "RUNNING", "PENDING", "CAPACITY", "INSIGHTS",
+        ]
+        .map(|h| Cell::from(h)),
+    )
+    .style(theme.style(Slot::Header));
+
+    let rows = view.rows.iter().map(|c| row(c, theme));
+    let widths = [
+        Constraint::Fill(3),
+        Constraint::Length(10),
+        Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Fill(2),
+        Constraint::Length(8),
+    ];
+    let mut title = format!(" {} clusters ", view.rows.len());
+    if let Load::Loading {
+        total: Some(total),
+        received,
+        ..
+    } = view.load
+    {
+        if !view.loaded_once {
+            title = format!(" {received}/{total} clusters ");
+        }
+    }
+    let footer_line = match &view.error {
+        Some(err) => Line::styled(
+            format!(
+                " refresh failed: {} (data from {}s ago) ",
+                sanitize(&err.to_string()),
+                view.loaded_at
+                    .map(|t| state.now_unix.saturating_sub(t))
+                    .unwrap_or(0)
+            ),
+            theme.style(Slot::Error),
+        ),
+        None => Line::default(),
+    };
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(theme.style(Slot::Selection))
+        .block(
+            ratatui::widgets::Block::default()
+                .title(Span::styled(title, theme.style(Slot::Muted)))
+                .title_bottom(footer_line)
+                .borders(ratatui::widgets::Borders::TOP)
+                .border_style(theme.style(Slot::Border)),
+        );
+    let mut table_state = TableState::default().with_selected(Some(view.selected));
+    frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+fn row<'a>(c: &'a Cluster, theme: &Theme) -> Row<'a> {
+    let (glyph, slot) = match c.status.as_str() {
+        "ACTIVE" => ("●", Slot::StateActive),
+        "INACTIVE" => ("○", Slot::StateInactive),
+        "FAILED" => ("✗", Slot::Error),
+        _ => ("◌", Slot::StateDraining),
+    };
+    let pending_style = if c.pending_tasks > 0 {
+        theme.style(Slot::TaskPending)
+    } else {
+        theme.style(Slot::Text)
+    };
+    let providers = if c.capacity_providers.is_empty() {
+        "-".to_string()
+    } else {
+        c.capacity_providers.join(",")
+    };
+    Row::new(vec![
+        Cell::from(sanitize(&c.name).into_owned()),
+        Cell::from(Span::styled(
+            format!("{glyph} {}", sanitize(&c.status)),
+            theme.style(slot),
+        )),
+        Cell::from(c.active_services.to_string()),
+        Cell::from(c.running_tasks.to_string()),
+        Cell::from(Span::styled(c.pending_tasks.to_string(), pending_style)),
+        Cell::from(sanitize(&providers).into_owned()),
+        Cell::from(sanitize(c.container_insights.as_deref().unwrap_or("-")).into_owned()),
+    ])
+    .style(Style::default())
+}

@@ -1,0 +1,81 @@
+//! The footer: a status message, or key hints generated from the active keymap.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+use crate::app::{Command, Context, State};
+use crate::config::theme::{Slot, Theme};
+use crate::text::sanitize;
+
+/// Navigation needs no hint; everything else bound in the context (then global) is offered.
+fn hinted(cmd: Command) -> bool {
+    !matches!(
+        cmd,
+        Command::Up
+            | Command::Down
+            | Command::PageUp
+            | Command::PageDown
+            | Command::Top
+            | Command::Bottom
+    )
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    if let Some(status) = &state.status {
+        let slot = if status.is_error {
+            Slot::Error
+        } else {
+            Slot::Info
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                format!(" {}", sanitize(&status.text)),
+                theme.style(slot),
+            )),
+            area,
+        );
+        return;
+    }
+    let spans = hints(state, theme, usize::from(area.width));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `key label` pairs that fit in `width` columns.
+pub fn hints(state: &State, theme: &Theme, width: usize) -> Vec<Span<'static>> {
+    let ctx = state.context();
+    let mut seen = Vec::new();
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
+    let contexts: &[Context] = if ctx == Context::Global {
+        &[Context::Global]
+    } else {
+        &[ctx, Context::Global]
+    };
+    for c in contexts {
+        for binding in state.keymap.bindings(*c) {
+            if !hinted(binding.command) || seen.contains(&binding.command) {
+                continue;
+            }
+            let Some(key) = binding.keys.first() else {
+                continue;
+            };
+            seen.push(binding.command);
+            let key = key.to_string();
+            let label = binding.command.name().replace('_', " ");
+            let cost = key.width() + 1 + label.width() + 2;
+            if used + cost > width {
+                return spans;
+            }
+            used += cost;
+            spans.push(Span::styled(key, theme.style(Slot::KeyHint)));
+            spans.push(Span::styled(
+                format!(" {label}  "),
+                theme.style(Slot::Muted),
+            ));
+        }
+    }
+    spans
+}

@@ -1,0 +1,77 @@
+//! Rendering: a pure function of `&State` and the theme. One file per pane or dialog.
+
+mod banner;
+mod clusters;
+mod footer;
+mod header;
+mod help;
+mod services;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+use crate::app::{State, View};
+use crate::config::theme::{Slot, Theme};
+
+/// The smallest size at which the full layout is drawn; below it, a notice.
+pub const MIN_COLS: u16 = 30;
+pub const MIN_ROWS: u16 = 8;
+
+pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
+    let area = frame.area();
+    if area.width < MIN_COLS || area.height < MIN_ROWS {
+        let msg = format!("berth: terminal too small ({}x{})", area.width, area.height);
+        frame.render_widget(
+            Paragraph::new(Line::styled(msg, theme.style(Slot::Warning))),
+            area,
+        );
+        return;
+    }
+    let banner_height = banner::height(state, area.width);
+    let [header_area, banner_area, body_area, footer_area] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(banner_height),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    header::render(frame, header_area, state, theme);
+    if banner_height > 0 {
+        banner::render(frame, banner_area, state, theme);
+    }
+    match state.view() {
+        View::Clusters => clusters::render(frame, body_area, state, theme),
+        View::Services { cluster } => services::render(frame, body_area, state, cluster, theme),
+    }
+    footer::render(frame, footer_area, state, theme);
+    if let Some(scroll) = state.help {
+        help::render(
+            frame,
+            centered(area, 72, area.height.saturating_sub(2)),
+            state,
+            scroll,
+            theme,
+        );
+    }
+}
+
+/// A rectangle of at most `width` x `height`, centred in `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// Braille spinner frames; one step per tick while something loads.
+pub fn spinner(state: &State) -> &'static str {
+    const FRAMES: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+    FRAMES[state.spinner % FRAMES.len()]
+}
