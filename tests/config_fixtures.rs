@@ -543,26 +543,34 @@ fn unknown_keymap_selector_is_an_error_with_a_suggestion() {
     );
 }
 
+#[test]
+fn unreadable_keymap_path_is_an_error() {
+    let Err(errors) = Keymap::load(Some("/no/such/keymap.toml"), None) else {
+        panic!("a missing file should not load");
+    };
+    let text = errors[0].to_string();
+    assert!(
+        text.starts_with("/no/such/keymap.toml: error: cannot read keymap file"),
+        "{text}"
+    );
+    let Err(errors) = Theme::load(Some("/no/such/theme.toml"), false, None) else {
+        panic!("a missing file should not load");
+    };
+    assert!(
+        errors[0].message.contains("cannot read theme file"),
+        "{}",
+        errors[0]
+    );
+}
+
 // ---- invalid themes ----
 
 #[test]
 fn theme_syntax_error_names_file_and_line() {
-    let (path, result) = load_theme_fixture("syntax_error.toml");
-    let Err(errors) = result else {
-        panic!("should not load");
-    };
-    // The parser notices the unclosed table at the end of line 5 or the start of line 6.
-    let line = line_of(&path, "accent = { fg = \"cyan\"");
-    assert!(
-        errors
-            .iter()
-            .any(|d| (line..=line + 1).contains(&d.line) && d.message.contains("invalid TOML")),
-        "{errors:#?}"
-    );
-    assert!(
-        errors
-            .iter()
-            .all(|d| d.origin == path.display().to_string())
+    expect_theme_error(
+        "syntax_error.toml",
+        "modifiers = [\"bold\"]",
+        "invalid TOML",
     );
 }
 

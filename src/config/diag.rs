@@ -111,7 +111,19 @@ const SNIPPET_MAX_CHARS: usize = 80;
 fn snippet(src: &str, span: Range<usize>) -> String {
     let start = span.start.min(src.len());
     let end = span.end.clamp(start, src.len());
-    let text = src.get(start..end).unwrap_or("");
+    let mut text = src.get(start..end).unwrap_or("");
+    if text.trim().is_empty() {
+        // A point (typical of syntax errors): show the line it is on.
+        let line_start = src
+            .get(..start)
+            .and_then(|b| b.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let line_end = src
+            .get(start..)
+            .and_then(|a| a.find('\n'))
+            .map_or(src.len(), |i| start + i);
+        text = src.get(line_start..line_end).unwrap_or("").trim();
+    }
     let first_line = text.lines().next().unwrap_or("").trim_end();
     let mut out: String = first_line.chars().take(SNIPPET_MAX_CHARS).collect();
     if first_line.chars().count() > SNIPPET_MAX_CHARS || text.trim_end().contains('\n') {
@@ -204,6 +216,8 @@ mod tests {
         );
         assert_eq!(d.to_string(), "k.toml:2:1: error: unknown action");
         assert_eq!(d.snippet, "quitt");
+        let point = Diagnostic::at("k.toml", "a\nkeys = [\n", 9..9, Severity::Error, "x");
+        assert_eq!(point.snippet, "keys = [");
         let w = Diagnostic::whole("--keymap", Severity::Warning, "odd");
         assert_eq!(w.to_string(), "--keymap: warning: odd");
     }

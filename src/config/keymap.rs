@@ -105,6 +105,21 @@ impl Keymap {
         Ok((keymap, diags))
     }
 
+    /// The shipped default keymap, for tests and fallbacks. Tests guarantee it parses; were it
+    /// ever broken, only ctrl-c (quit) would be bound.
+    pub fn built_in_default() -> Keymap {
+        let src = SHIPPED_KEYMAPS.first().map_or("", |(_, src)| src);
+        let mut keymap = Keymap::from_toml_str(src, "default")
+            .map(|(keymap, _)| keymap)
+            .unwrap_or_else(|_| Keymap {
+                name: String::new(),
+                bindings: Vec::new(),
+            });
+        keymap.name = "default".to_string();
+        let _ = keymap.ensure_quit_key();
+        keymap
+    }
+
     /// The keymap's name: a shipped name, or the file it came from.
     pub fn name(&self) -> &str {
         &self.name
@@ -483,4 +498,85 @@ fn parse_entry(
         command,
         description: description.filter(|d| !d.is_empty()),
     })
+}
+
+impl Default for Keymap {
+    fn default() -> Keymap {
+        Keymap::built_in_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keymap(src: &str) -> (Keymap, Vec<Diagnostic>) {
+        Keymap::from_toml_str(src, "test.toml").unwrap_or_else(|e| panic!("{e:#?}"))
+    }
+
+    fn press(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    const SRC: &str = r#"
+[[global]]
+keys = ["q"]
+action = "quit"
+description = "Quit"
+
+[[global]]
+keys = ["j"]
+action = "down"
+description = "Down"
+
+[[help]]
+keys = ["q"]
+action = "back"
+description = "Close"
+"#;
+
+    #[test]
+    fn context_shadows_global_and_releases_do_nothing() {
+        let (km, warnings) = keymap(SRC);
+        assert!(warnings.is_empty(), "{warnings:#?}");
+        assert_eq!(km.lookup(Context::Help, &press('q')), Some(Command::Back));
+        assert_eq!(km.lookup(Context::Help, &press('j')), Some(Command::Down));
+        assert_eq!(
+            km.lookup(Context::Clusters, &press('q')),
+            Some(Command::Quit)
+        );
+        assert_eq!(km.lookup(Context::Clusters, &press('z')), None);
+        let release = KeyEvent::new_with_kind(
+            KeyCode::Char('q'),
+            KeyModifiers::NONE,
+            KeyEventKind::Release,
+        );
+        assert_eq!(km.lookup(Context::Clusters, &release), None);
+    }
+
+    #[test]
+    fn keys_for_lists_only_keys_that_work_in_the_context() {
+        let (km, _) = keymap(SRC);
+        assert!(km.keys_for(Context::Help, Command::Quit).is_empty());
+        assert_eq!(km.keys_for(Context::Clusters, Command::Quit).len(), 1);
+        assert_eq!(km.bindings(Context::Global).len(), 2);
+        assert_eq!(km.bindings(Context::Help).len(), 1);
+    }
+
+    #[test]
+    fn a_keymap_without_quit_gets_ctrl_c_back() {
+        let (mut km, _) =
+            keymap("[[global]]\nkeys = [\"j\"]\naction = \"down\"\ndescription = \"d\"\n");
+        assert!(km.ensure_quit_key().is_some());
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(km.lookup(Context::Clusters, &ctrl_c), Some(Command::Quit));
+        assert!(km.ensure_quit_key().is_none());
+    }
+
+    #[test]
+    fn built_in_default_is_the_shipped_default() {
+        let km = Keymap::default();
+        assert_eq!(km.name(), "default");
+        assert_eq!(km.lookup(Context::Global, &press('?')), Some(Command::Help));
+    }
 }

@@ -70,6 +70,13 @@ pub(crate) fn resolve_selector(
             origin: selector.to_string(),
             src,
         }),
+        Err(e) if selector.contains(std::path::MAIN_SEPARATOR) || selector.ends_with(".toml") => {
+            Err(vec![Diagnostic::whole(
+                selector,
+                Severity::Error,
+                format!("cannot read {kind} file: {e}"),
+            )])
+        }
         Err(e) => {
             let names: Vec<&str> = shipped.iter().map(|(name, _)| *name).collect();
             let hint = diag::did_you_mean(selector, names.iter().copied());

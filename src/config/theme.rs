@@ -236,6 +236,12 @@ impl Theme {
     }
 }
 
+impl Default for Theme {
+    fn default() -> Theme {
+        Theme::built_in_default()
+    }
+}
+
 fn parse_theme(src: &str, origin: &str) -> (Option<ThemeFile>, Vec<Diagnostic>) {
     let (doc, errors) = DeTable::parse_recoverable(src);
     if !errors.is_empty() {
