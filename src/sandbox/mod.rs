@@ -18,6 +18,7 @@ mod interceptor;
 mod livetail;
 mod loggen;
 mod logs;
+mod logs_filter;
 mod model;
 mod rng;
 mod scenario;
