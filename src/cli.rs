@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+
+use crate::sandbox::SandboxArgs;
 
 const AFTER_HELP: &str = "\
 Credentials come from the standard AWS chain: environment variables, ~/.aws profiles (including
@@ -67,6 +69,30 @@ pub struct Cli {
     /// Write the log here instead of $XDG_STATE_HOME/berth/berth.log
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+
+    /// Run against the embedded sandbox: a simulated ECS fleet, no AWS account needed
+    #[arg(long, help_heading = "Demo sandbox")]
+    pub demo: bool,
+
+    #[command(flatten, next_help_heading = "Demo sandbox")]
+    pub sandbox: SandboxArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Commands {
+    /// Serve the sandbox alone, for the AWS CLI or any SDK
+    /// (`aws --endpoint-url http://127.0.0.1:4566 ecs list-clusters`)
+    Sandbox {
+        /// Address to listen on (loopback unless you mean otherwise)
+        #[arg(long, default_value = "127.0.0.1:4566", value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+
+        #[command(flatten)]
+        args: SandboxArgs,
+    },
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@ use std::process::ExitCode;
 
 use berth::app::{self, IdentityState, Session, State, View};
 use berth::aws::AwsTarget;
-use berth::cli::Cli;
+use berth::cli::{Cli, Commands};
 use berth::config::{self, keymap::Keymap, theme::Theme};
+use berth::sandbox::{self, SandboxOptions};
 use berth::{logging, runtime, tui};
 use clap::Parser;
 
@@ -72,7 +73,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(console(cli, keymap, theme, warnings));
+    let result = match cli.command.clone() {
+        Some(Commands::Sandbox { listen, args }) => {
+            runtime.block_on(serve_sandbox(listen, SandboxOptions::from(&args)))
+        }
+        None => runtime.block_on(console(cli, keymap, theme, warnings)),
+    };
     // Dropping the runtime aborts any AWS call still in flight.
     runtime.shutdown_background();
 
@@ -102,19 +108,38 @@ async fn console(
     theme: Theme,
     warnings: Vec<String>,
 ) -> color_eyre::Result<()> {
-    let target = AwsTarget {
-        profile: cli.profile.clone(),
-        region: cli.region.clone(),
-        endpoint_url: cli.endpoint_url.clone(),
-        static_credentials: None,
+    // The demo sandbox lives as long as the console.
+    let mut demo = None;
+    let target = if cli.demo {
+        let opts = SandboxOptions::from(&cli.sandbox);
+        let region = opts.region.clone();
+        let handle = sandbox::start(([127, 0, 0, 1], 0).into(), opts).await?;
+        let target = AwsTarget {
+            profile: None,
+            region: Some(region),
+            endpoint_url: Some(handle.endpoint_url()),
+            static_credentials: Some((
+                sandbox::DEMO_ACCESS_KEY_ID.to_string(),
+                sandbox::DEMO_SECRET_ACCESS_KEY.to_string(),
+            )),
+        };
+        demo = Some(handle);
+        target
+    } else {
+        AwsTarget {
+            profile: cli.profile.clone(),
+            region: cli.region.clone(),
+            endpoint_url: cli.endpoint_url.clone(),
+            static_credentials: None,
+        }
     };
     let session = Session {
         target: target.clone(),
-        region: cli.region.clone(),
+        region: target.region.clone(),
         connected: false,
         identity: IdentityState::Pending,
         read_only: cli.read_only,
-        demo: false,
+        demo: demo.is_some(),
     };
     let mut state = State::new(session, keymap, cli.refresh, runtime::now_unix());
     if let Some(cluster) = &cli.cluster {
@@ -133,5 +158,27 @@ async fn console(
     )
     .await;
     drop(terminal);
+    if let Some(handle) = demo {
+        handle.shutdown().await;
+    }
     result
+}
+
+/// `berth sandbox`: serve until Ctrl-C. This is a plain command-line program, so it prints.
+async fn serve_sandbox(
+    listen: std::net::SocketAddr,
+    opts: SandboxOptions,
+) -> color_eyre::Result<()> {
+    let scenario = opts.scenario;
+    let handle = sandbox::start(listen, opts).await?;
+    println!(
+        "berth sandbox ({scenario:?}) listening on {url}\n\
+         try: AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY=x aws --region us-east-1 --endpoint-url {url} ecs list-clusters\n\
+         stop with Ctrl-C",
+        url = handle.endpoint_url(),
+        id = sandbox::DEMO_ACCESS_KEY_ID,
+    );
+    tokio::signal::ctrl_c().await?;
+    handle.shutdown().await;
+    Ok(())
 }

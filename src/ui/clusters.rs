@@ -36,7 +36,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
     let header = Row::new(
         [
-            "NAME", "STATUS", "SERVICES", "RUNNING", "PENDING", "CAPACITY", "INSIGHTS",
+            "NAME",
+            "STATUS",
+            "SVCS",
+            "RUN",
+            "PEND",
+            "CAPACITY PROVIDERS",
+            "INSIGHTS",
         ]
         .map(|h| Cell::from(h)),
     )
@@ -44,12 +50,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
     let rows = view.rows.iter().map(|c| row(c, theme));
     let widths = [
-        Constraint::Fill(3),
+        Constraint::Fill(1),
         Constraint::Length(10),
-        Constraint::Length(8),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Fill(2),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Fill(1),
         Constraint::Length(8),
     ];
     let mut title = format!(" {} clusters ", view.rows.len());

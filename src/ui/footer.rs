@@ -10,17 +10,20 @@ use crate::app::{Command, Context, State};
 use crate::config::theme::{Slot, Theme};
 use crate::text::sanitize;
 
-/// Navigation needs no hint; everything else bound in the context (then global) is offered.
-fn hinted(cmd: Command) -> bool {
-    !matches!(
-        cmd,
+/// Navigation needs no hint, and commands that would do nothing right now get none;
+/// everything else bound in the context (then global) is offered.
+fn hinted(state: &State, cmd: Command) -> bool {
+    match cmd {
         Command::Up
-            | Command::Down
-            | Command::PageUp
-            | Command::PageDown
-            | Command::Top
-            | Command::Bottom
-    )
+        | Command::Down
+        | Command::PageUp
+        | Command::PageDown
+        | Command::Top
+        | Command::Bottom => false,
+        Command::DismissBanner => state.banner.is_some(),
+        Command::Back => state.views.len() > 1 || state.help.is_some(),
+        _ => true,
+    }
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -56,7 +59,7 @@ pub fn hints(state: &State, theme: &Theme, width: usize) -> Vec<Span<'static>> {
     };
     for c in contexts {
         for binding in state.keymap.bindings(*c) {
-            if !hinted(binding.command) || seen.contains(&binding.command) {
+            if !hinted(state, binding.command) || seen.contains(&binding.command) {
                 continue;
             }
             let Some(key) = binding.keys.first() else {

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use crate::app::{Context, State};
+use crate::app::{Command, Context, State};
 use crate::config::theme::{Slot, Theme};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16, theme: &Theme) {
@@ -17,7 +17,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16, theme: 
             format!(" keys · {} keymap ", state.keymap.name()),
             theme.style(Slot::Title),
         ))
-        .title_bottom(Line::styled(" esc/? close ", theme.style(Slot::Muted)).right_aligned());
+        .title_bottom(Line::styled(close_hint(state), theme.style(Slot::Muted)).right_aligned());
     let max_scroll = (lines.len() as u16).saturating_sub(area.height.saturating_sub(2));
     frame.render_widget(Clear, area);
     frame.render_widget(
@@ -26,6 +26,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16, theme: 
             .scroll((scroll.min(max_scroll), 0)),
         area,
     );
+}
+
+/// " esc/? close " from whatever the keymap binds to back and help.
+fn close_hint(state: &State) -> String {
+    let mut keys: Vec<String> = Vec::new();
+    for cmd in [Command::Back, Command::Help] {
+        if let Some(k) = state.keymap.keys_for(Context::Help, cmd).first() {
+            keys.push(k.to_string());
+        }
+    }
+    format!(" {} close ", keys.join("/"))
 }
 
 /// The help text: the focused view's section first, then global.
