@@ -296,7 +296,7 @@ pub fn config_warnings(state: &mut State, warnings: &[String]) {
         level: BannerLevel::Warning,
         title: format!("{} configuration warning(s)", warnings.len()),
         detail: warnings.join("; "),
-        fix: Some("fix the file named above; press the dismiss key to hide this".to_string()),
+        fix: Some("edit the file named above to silence this".to_string()),
         clears_on_success: false,
     });
     state.dirty = true;

@@ -8,14 +8,21 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use crate::app::{BannerLevel, Command, State};
 use crate::config::theme::{Slot, Theme};
 use crate::text::sanitize;
+use unicode_width::UnicodeWidthStr;
 
-/// Rows the banner needs at this width (0 when there is none).
-pub fn height(state: &State, _width: u16) -> u16 {
-    match &state.banner {
-        None => 0,
-        Some(b) if b.fix.is_some() => 4,
-        Some(_) => 3,
+/// Rows the banner needs at this width (0 when there is none): its wrapped text plus the two
+/// rules, at most 8 so the table keeps room.
+pub fn height(state: &State, width: u16) -> u16 {
+    let Some(b) = &state.banner else {
+        return 0;
+    };
+    let width = usize::from(width.max(1));
+    let wrapped = |s: &str| s.width().div_ceil(width).max(1);
+    let mut lines = wrapped(&b.detail);
+    if let Some(fix) = &b.fix {
+        lines += wrapped(&format!("fix: {fix}"));
     }
+    (lines.min(6) + 2) as u16
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

@@ -17,7 +17,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
     if view.rows.is_empty() {
         let (msg, slot) = if let Some(err) = &view.error {
-            (format!("Could not load clusters: {err}"), Slot::Error)
+            let fix = err
+                .fix(state.session.target.profile.as_deref())
+                .map(|f| format!("\nfix: {f}"))
+                .unwrap_or_default();
+            (format!("Could not load clusters: {err}{fix}"), Slot::Error)
         } else if !view.loaded_once || view.load.is_loading() || !state.session.connected {
             ("Loading clusters…".to_string(), Slot::Muted)
         } else {
@@ -27,8 +31,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             )
         };
         frame.render_widget(
-            Paragraph::new(Line::styled(sanitize(&msg).into_owned(), theme.style(slot)))
-                .wrap(Wrap { trim: true }),
+            Paragraph::new(
+                msg.lines()
+                    .map(|l| Line::styled(sanitize(l).into_owned(), theme.style(slot)))
+                    .collect::<Vec<_>>(),
+            )
+            .wrap(Wrap { trim: true }),
             area.inner(ratatui::layout::Margin::new(1, 1)),
         );
         return;

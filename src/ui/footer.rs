@@ -62,7 +62,8 @@ pub fn hints(state: &State, theme: &Theme, width: usize) -> Vec<Span<'static>> {
             if !hinted(state, binding.command) || seen.contains(&binding.command) {
                 continue;
             }
-            let Some(key) = binding.keys.first() else {
+            // The first key that really triggers this command here (not shadowed).
+            let Some(key) = state.keymap.keys_for(ctx, binding.command).first().cloned() else {
                 continue;
             };
             seen.push(binding.command);

@@ -22,7 +22,7 @@ pub const MIN_ROWS: u16 = 8;
 pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
     if area.width < MIN_COLS || area.height < MIN_ROWS {
-        let msg = format!("berth: terminal too small ({}x{})", area.width, area.height);
+        let msg = format!("too small ({}x{})", area.width, area.height);
         frame.render_widget(
             Paragraph::new(Line::styled(msg, theme.style(Slot::Warning))),
             area,

@@ -1,0 +1,333 @@
+//! Rendering snapshots (insta) at 80x24 and 200x50, plus cell-style assertions where colour or
+//! modifiers carry meaning (snapshots drop styles).
+
+use berth::app::{
+    Action, Banner, BannerLevel, ClustersEvent, Command, IdentityState, Session, State, update,
+};
+use berth::aws::{AwsError, AwsTarget, ErrorKind};
+use berth::config::keymap::Keymap;
+use berth::config::theme::Theme;
+use berth::domain::{Cluster, Identity};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+
+fn theme(name: &str) -> Theme {
+    Theme::load(Some(name), false, None)
+        .map(|(t, _)| t)
+        .expect("shipped theme")
+}
+
+fn base_state() -> State {
+    let session = Session {
+        target: AwsTarget {
+            profile: Some("prod-admin".into()),
+            ..AwsTarget::default()
+        },
+        region: None,
+        connected: false,
+        identity: IdentityState::Pending,
+        read_only: false,
+        demo: false,
+    };
+    let keymap = Keymap::load(None, None).map(|(k, _)| k).expect("keymap");
+    State::new(session, keymap, 5, 1_700_000_000)
+}
+
+fn clusters() -> Vec<Cluster> {
+    vec![
+        Cluster {
+            arn: "arn:aws:ecs:eu-west-1:210987654321:cluster/prod".into(),
+            name: "prod".into(),
+            status: "ACTIVE".into(),
+            active_services: 14,
+            running_tasks: 52,
+            pending_tasks: 3,
+            registered_instances: 0,
+            capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
+            container_insights: Some("enabled".into()),
+        },
+        Cluster {
+            arn: "arn:aws:ecs:eu-west-1:210987654321:cluster/staging".into(),
+            name: "staging".into(),
+            status: "ACTIVE".into(),
+            active_services: 9,
+            running_tasks: 11,
+            pending_tasks: 0,
+            registered_instances: 0,
+            capacity_providers: vec!["FARGATE".into()],
+            container_insights: Some("disabled".into()),
+        },
+        Cluster {
+            arn: "arn:aws:ecs:eu-west-1:210987654321:cluster/legacy".into(),
+            name: "legacy".into(),
+            status: "INACTIVE".into(),
+            ..Cluster::default()
+        },
+    ]
+}
+
+/// A state that has connected, knows who it is, and loaded the clusters above.
+fn loaded_state() -> State {
+    let mut s = base_state();
+    let effects = update(
+        &mut s,
+        Action::AwsConnected {
+            region: "eu-west-1".into(),
+        },
+    );
+    let request = effects
+        .iter()
+        .find_map(|e| match e {
+            berth::app::Effect::LoadClusters { request } => Some(*request),
+            _ => None,
+        })
+        .expect("load");
+    update(
+        &mut s,
+        Action::IdentityResolved(Ok(Identity {
+            account: "210987654321".into(),
+            arn: "arn:aws:sts::210987654321:assumed-role/OnCall/alice".into(),
+            user_id: "AROA:alice".into(),
+        })),
+    );
+    for event in [
+        ClustersEvent::Listed { total: 3 },
+        ClustersEvent::Batch(clusters()),
+        ClustersEvent::Done,
+    ] {
+        update(&mut s, Action::Clusters { request, event });
+    }
+    s
+}
+
+fn render(state: &mut State, theme: &Theme, cols: u16, rows: u16) -> Buffer {
+    update(state, Action::Resize { cols, rows });
+    let mut terminal = Terminal::new(TestBackend::new(cols, rows)).expect("terminal");
+    terminal
+        .draw(|f| berth::ui::render(f, state, theme))
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+fn text(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Row index of the first line containing `needle`.
+fn row_of(buffer: &Buffer, needle: &str) -> u16 {
+    text(buffer)
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} not on screen:\n{}", text(buffer))) as u16
+}
+
+#[test]
+fn clusters_pane_80x24() {
+    let mut s = loaded_state();
+    let buf = render(&mut s, &theme("default"), 80, 24);
+    insta::assert_snapshot!(text(&buf));
+}
+
+#[test]
+fn clusters_pane_200x50() {
+    let mut s = loaded_state();
+    let buf = render(&mut s, &theme("default"), 200, 50);
+    insta::assert_snapshot!(text(&buf));
+}
+
+#[test]
+fn header_shows_profile_region_account_and_identity() {
+    let mut s = loaded_state();
+    let buf = render(&mut s, &theme("default"), 80, 24);
+    let header = text(&buf).lines().next().unwrap_or_default().to_string();
+    for part in [
+        "prod-admin",
+        "eu-west-1",
+        "210987654321",
+        "assumed-role/OnCall/alice",
+    ] {
+        assert!(header.contains(part), "{part} missing from {header:?}");
+    }
+}
+
+#[test]
+fn header_before_anything_answered() {
+    let mut s = base_state();
+    let buf = render(&mut s, &theme("default"), 80, 24);
+    insta::assert_snapshot!(text(&buf));
+}
+
+#[test]
+fn help_screen_lists_the_active_bindings() {
+    let mut s = loaded_state();
+    update(&mut s, Action::Command(Command::Help));
+    let buf = render(&mut s, &theme("default"), 80, 24);
+    let screen = text(&buf);
+    // Every binding of the clusters and global contexts is listed with its first key.
+    for ctx in [berth::app::Context::Clusters, berth::app::Context::Global] {
+        for b in s.keymap.bindings(ctx) {
+            let key = b.keys[0].to_string();
+            let line = screen
+                .lines()
+                .find(|l| l.contains(b.command.name()))
+                .unwrap_or_else(|| panic!("{} missing:\n{screen}", b.command.name()));
+            assert!(line.contains(&key), "{key} not on {line:?}");
+        }
+    }
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn help_screen_200x50() {
+    let mut s = loaded_state();
+    update(&mut s, Action::Command(Command::Help));
+    let buf = render(&mut s, &theme("default"), 200, 50);
+    insta::assert_snapshot!(text(&buf));
+}
+
+#[test]
+fn expired_credentials_banner() {
+    let mut s = loaded_state();
+    let err = AwsError::new(
+        ErrorKind::ExpiredCredentials,
+        "ecs:ListClusters",
+        "The security token included in the request is expired",
+    );
+    s.banner = Some(Banner::from_error(&err, Some("prod-admin")));
+    let buf = render(&mut s, &theme("default"), 80, 24);
+    let screen = text(&buf);
+    assert!(
+        screen.contains("aws sso login --profile prod-admin"),
+        "{screen}"
+    );
+    // The banner's title is drawn in the error style.
+    let y = row_of(&buf, "AWS credentials expired");
+    let x = text(&buf)
+        .lines()
+        .nth(y as usize)
+        .and_then(|l| l.find("AWS credentials expired"))
+        .unwrap_or(0) as u16;
+    assert_eq!(
+        buf[(x, y)].style().fg,
+        theme("default").style(berth::config::theme::Slot::Error).fg
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn config_warning_banner_and_load_error_in_place() {
+    let mut s = loaded_state();
+    berth::app::config_warnings(
+        &mut s,
+        &["keymap.toml:3:8: warning: key \"j\" bound twice in [clusters]".to_string()],
+    );
+    s.clusters.rows.clear();
+    s.clusters.error = Some(AwsError::new(
+        ErrorKind::AccessDenied,
+        "ecs:ListClusters",
+        "User is not authorized to perform ecs:ListClusters",
+    ));
+    let banner = s.banner.clone();
+    assert!(matches!(
+        banner,
+        Some(Banner {
+            level: BannerLevel::Warning,
+            ..
+        })
+    ));
+    let buf = render(&mut s, &theme("default"), 80, 24);
+    insta::assert_snapshot!(text(&buf));
+}
+
+#[test]
+fn empty_region_says_so() {
+    let mut s = loaded_state();
+    let Some(berth::app::Effect::LoadClusters { request }) =
+        update(&mut s, Action::Command(Command::Refresh))
+            .first()
+            .cloned()
+    else {
+        panic!("refresh");
+    };
+    for event in [ClustersEvent::Listed { total: 0 }, ClustersEvent::Done] {
+        update(&mut s, Action::Clusters { request, event });
+    }
+    let screen = text(&render(&mut s, &theme("default"), 80, 24));
+    assert!(screen.contains("No ECS clusters in eu-west-1"), "{screen}");
+}
+
+#[test]
+fn hostile_cluster_names_are_rendered_harmlessly() {
+    let mut s = loaded_state();
+    s.clusters.rows[0].name = "evil\x1b]52;c;cHduZWQ=\x07\x1b[2J\u{202e}x".into();
+    let buf = render(&mut s, &theme("default"), 80, 24);
+    for cell in buf.content() {
+        assert!(
+            !cell
+                .symbol()
+                .chars()
+                .any(|c| c.is_control() || c == '\u{202e}'),
+            "control character reached the buffer: {:?}",
+            cell.symbol()
+        );
+    }
+    assert!(text(&buf).contains("evil␛]52"), "{}", text(&buf));
+}
+
+#[test]
+fn mono_theme_uses_no_colour_and_marks_the_selection_with_reverse() {
+    let mono = theme("mono");
+    assert!(mono.is_mono());
+    let mut s = loaded_state();
+    update(&mut s, Action::Command(Command::Down));
+    let buf = render(&mut s, &mono, 80, 24);
+    for cell in buf.content() {
+        assert!(
+            matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+            "mono drew a colour: {cell:?}"
+        );
+    }
+    // Rows are sorted by name: legacy, prod, staging; Down selects prod.
+    let y = row_of(&buf, "prod ");
+    assert!(
+        buf[(0, y)].modifier.contains(Modifier::REVERSED),
+        "selected row is reversed"
+    );
+    let other = row_of(&buf, "staging");
+    assert!(!buf[(0, other)].modifier.contains(Modifier::REVERSED));
+    insta::assert_snapshot!(text(&buf));
+}
+
+#[test]
+fn tiny_and_huge_terminals_do_not_panic() {
+    let mut s = loaded_state();
+    update(&mut s, Action::Command(Command::Help));
+    let t = theme("default");
+    for (cols, rows) in [
+        (1, 1),
+        (2, 1),
+        (1, 5),
+        (10, 3),
+        (29, 7),
+        (30, 8),
+        (40, 10),
+        (300, 100),
+    ] {
+        let buf = render(&mut s, &t, cols, rows);
+        assert_eq!(buf.area.width, cols);
+    }
+    let small = text(&render(&mut s, &t, 20, 5));
+    assert!(small.contains("too small"), "{small}");
+}
