@@ -13,7 +13,10 @@ async fn ecs_clusters_list_and_describe() {
     let c = clients(&sb.endpoint_url()).await;
     let arns = all_cluster_arns(&c.ecs, 1).await;
     assert_eq!(arns.len(), 3);
-    assert!(arns.iter().any(|a| a == "arn:aws:ecs:us-east-1:123456789012:cluster/prod"));
+    assert!(
+        arns.iter()
+            .any(|a| a == "arn:aws:ecs:us-east-1:123456789012:cluster/prod")
+    );
 
     let resp = c
         .ecs
@@ -31,7 +34,11 @@ async fn ecs_clusters_list_and_describe() {
     assert!(prod.running_tasks_count() >= 15);
     assert!(!prod.statistics().is_empty());
     assert_eq!(prod.settings()[0].value(), Some("enabled"));
-    assert!(prod.capacity_providers().iter().any(|p| p == "FARGATE_SPOT"));
+    assert!(
+        prod.capacity_providers()
+            .iter()
+            .any(|p| p == "FARGATE_SPOT")
+    );
     assert_eq!(resp.failures()[0].reason(), Some("MISSING"));
 }
 
@@ -43,7 +50,14 @@ async fn ecs_services_pagination_batch_limit_and_errors() {
     assert_eq!(paged.len(), 6);
     let default_page = all_service_arns(&c.ecs, "prod", None).await;
     assert_eq!(paged, default_page);
-    match c.ecs.list_services().cluster("prod").max_results(101).send().await {
+    match c
+        .ecs
+        .list_services()
+        .cluster("prod")
+        .max_results(101)
+        .send()
+        .await
+    {
         Ok(_) => panic!("maxResults 101 accepted"),
         Err(e) => assert_eq!(code(&e), "InvalidParameterException"),
     }
@@ -70,13 +84,27 @@ async fn ecs_services_pagination_batch_limit_and_errors() {
     let dep = &svc.deployments()[0];
     assert_eq!(dep.status(), Some("PRIMARY"));
     assert_eq!(dep.rollout_state().map(|r| r.as_str()), Some("COMPLETED"));
-    let cb = svc.deployment_configuration().and_then(|d| d.deployment_circuit_breaker());
+    let cb = svc
+        .deployment_configuration()
+        .and_then(|d| d.deployment_circuit_breaker());
     assert!(cb.is_some_and(|cb| cb.enable()));
-    let providers: Vec<&str> = svc.capacity_provider_strategy().iter().map(|c| c.capacity_provider()).collect();
+    let providers: Vec<&str> = svc
+        .capacity_provider_strategy()
+        .iter()
+        .map(|c| c.capacity_provider())
+        .collect();
     assert_eq!(providers, ["FARGATE", "FARGATE_SPOT"]);
     assert!(svc.enable_execute_command());
 
-    match c.ecs.update_service().cluster("prod").service("ghost").desired_count(1).send().await {
+    match c
+        .ecs
+        .update_service()
+        .cluster("prod")
+        .service("ghost")
+        .desired_count(1)
+        .send()
+        .await
+    {
         Ok(_) => panic!("UpdateService on a missing service succeeded"),
         Err(e) => assert!(e.into_service_error().is_service_not_found_exception()),
     }
@@ -90,11 +118,25 @@ async fn ecs_tasks_list_describe_stop() {
     let svc_tasks = all_task_arns(&c.ecs, "prod", Some("checkout-api"), None, 3).await;
     assert_eq!(svc_tasks.len(), 4);
     assert!(all.len() > svc_tasks.len());
-    match c.ecs.list_tasks().cluster("prod").service_name("ghost").send().await {
+    match c
+        .ecs
+        .list_tasks()
+        .cluster("prod")
+        .service_name("ghost")
+        .send()
+        .await
+    {
         Ok(_) => panic!("ListTasks on a missing service succeeded"),
         Err(e) => assert!(e.into_service_error().is_service_not_found_exception()),
     }
-    match c.ecs.describe_tasks().cluster("prod").set_tasks(Some((0..101).map(|i| i.to_string()).collect())).send().await {
+    match c
+        .ecs
+        .describe_tasks()
+        .cluster("prod")
+        .set_tasks(Some((0..101).map(|i| i.to_string()).collect()))
+        .send()
+        .await
+    {
         Ok(_) => panic!("DescribeTasks accepted 101 tasks"),
         Err(e) => assert_eq!(code(&e), "InvalidParameterException"),
     }
@@ -104,19 +146,36 @@ async fn ecs_tasks_list_describe_stop() {
     let mut ips = std::collections::HashSet::new();
     for t in &tasks {
         assert_eq!(t.last_status(), Some("RUNNING"));
-        assert!(t.availability_zone().is_some_and(|az| az.starts_with("us-east-1")));
-        assert!(t.started_at().is_some() && t.pull_started_at().is_some() && t.created_at().is_some());
+        assert!(
+            t.availability_zone()
+                .is_some_and(|az| az.starts_with("us-east-1"))
+        );
+        assert!(
+            t.started_at().is_some() && t.pull_started_at().is_some() && t.created_at().is_some()
+        );
         let ip = eni_detail(t, "privateIPv4Address").unwrap_or_default();
         assert!(ip.starts_with("10."), "ip {ip}");
         assert!(ips.insert(ip), "duplicate IP");
-        for name in ["subnetId", "networkInterfaceId", "macAddress", "privateDnsName", "ipv6Address"] {
+        for name in [
+            "subnetId",
+            "networkInterfaceId",
+            "macAddress",
+            "privateDnsName",
+            "ipv6Address",
+        ] {
             assert!(eni_detail(t, name).is_some(), "missing {name}");
         }
         assert!(t.containers().iter().all(|c| c.runtime_id().is_some()));
     }
     // some tasks have two containers and exec agents
     assert!(tasks.iter().any(|t| t.containers().len() == 2));
-    assert!(tasks.iter().any(|t| t.containers()[0].managed_agents().first().and_then(|a| a.name()).is_some()));
+    assert!(tasks.iter().any(|t| {
+        t.containers()[0]
+            .managed_agents()
+            .first()
+            .and_then(|a| a.name())
+            .is_some()
+    }));
 
     // history: a deployment earlier in the hour left STOPPED tasks
     let stopped = all_task_arns(&c.ecs, "prod", None, Some(DesiredStatus::Stopped), 100).await;
@@ -136,7 +195,14 @@ async fn ecs_tasks_list_describe_stop() {
     assert_eq!(t.desired_status(), Some("STOPPED"));
     assert_eq!(t.stopped_reason(), Some("testing the replacement"));
     assert_eq!(t.stop_code().map(|c| c.as_str()), Some("UserInitiated"));
-    match c.ecs.stop_task().cluster("prod").task("0123456789abcdef0123456789abcdef").send().await {
+    match c
+        .ecs
+        .stop_task()
+        .cluster("prod")
+        .task("0123456789abcdef0123456789abcdef")
+        .send()
+        .await
+    {
         Ok(_) => panic!("StopTask on a missing task succeeded"),
         Err(e) => assert_eq!(code(&e), "InvalidParameterException"),
     }
@@ -149,7 +215,14 @@ async fn ecs_task_definitions() {
     let mut arns = Vec::new();
     let mut token = None;
     loop {
-        let r = c.ecs.list_task_definitions().max_results(5).set_next_token(token).send().await.unwrap_or_else(|e| panic!("{e:?}"));
+        let r = c
+            .ecs
+            .list_task_definitions()
+            .max_results(5)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
         assert!(r.task_definition_arns().len() <= 5);
         arns.extend(r.task_definition_arns().iter().cloned());
         token = r.next_token().map(str::to_string);
@@ -158,16 +231,40 @@ async fn ecs_task_definitions() {
         }
     }
     assert!(arns.len() >= 26, "{}", arns.len());
-    let svc = describe_service(&c.ecs, "prod", "payments-worker").await.unwrap_or_else(|| panic!("no service"));
+    let svc = describe_service(&c.ecs, "prod", "payments-worker")
+        .await
+        .unwrap_or_else(|| panic!("no service"));
     let td_arn = svc.task_definition().unwrap_or_default().to_string();
-    let r = c.ecs.describe_task_definition().task_definition(&td_arn).send().await.unwrap_or_else(|e| panic!("{e:?}"));
+    let r = c
+        .ecs
+        .describe_task_definition()
+        .task_definition(&td_arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
     let td = r.task_definition().unwrap_or_else(|| panic!("no td"));
     assert_eq!(td.network_mode().map(|m| m.as_str()), Some("awsvpc"));
     assert_eq!(td.container_definitions().len(), 2);
-    let opts = td.container_definitions()[0].log_configuration().and_then(|l| l.options()).cloned().unwrap_or_default();
-    assert_eq!(opts.get("awslogs-group").map(String::as_str), Some("/ecs/prod/payments-worker"));
-    assert_eq!(opts.get("awslogs-stream-prefix").map(String::as_str), Some("ecs"));
-    match c.ecs.describe_task_definition().task_definition("ghost:1").send().await {
+    let opts = td.container_definitions()[0]
+        .log_configuration()
+        .and_then(|l| l.options())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        opts.get("awslogs-group").map(String::as_str),
+        Some("/ecs/prod/payments-worker")
+    );
+    assert_eq!(
+        opts.get("awslogs-stream-prefix").map(String::as_str),
+        Some("ecs")
+    );
+    match c
+        .ecs
+        .describe_task_definition()
+        .task_definition("ghost:1")
+        .send()
+        .await
+    {
         Ok(_) => panic!("unknown task definition described"),
         Err(e) => assert_eq!(code(&e), "ClientException"),
     }
@@ -189,19 +286,42 @@ async fn exec_and_ssm_sessions() {
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let session = r.session().unwrap_or_else(|| panic!("no session"));
-    assert!(session.stream_url().is_some_and(|u| u.starts_with("wss://ssmmessages.")));
+    assert!(
+        session
+            .stream_url()
+            .is_some_and(|u| u.starts_with("wss://ssmmessages."))
+    );
     assert!(session.token_value().is_some());
 
     let no_exec = all_task_arns(&c.ecs, "prod", Some("search-api"), None, 100).await;
-    match c.ecs.execute_command().cluster("prod").task(&no_exec[0]).command("sh").interactive(true).send().await {
+    match c
+        .ecs
+        .execute_command()
+        .cluster("prod")
+        .task(&no_exec[0])
+        .command("sh")
+        .interactive(true)
+        .send()
+        .await
+    {
         Ok(_) => panic!("exec on a task without exec succeeded"),
         Err(e) => assert_eq!(code(&e), "InvalidParameterException"),
     }
 
     let tasks = describe_tasks(&c.ecs, "prod", &arns[..1]).await;
     let t = &tasks[0];
-    let id = t.task_arn().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string();
-    let target = format!("ecs:prod_{}_{}", id, t.containers()[0].runtime_id().unwrap_or_default());
+    let id = t
+        .task_arn()
+        .unwrap_or_default()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let target = format!(
+        "ecs:prod_{}_{}",
+        id,
+        t.containers()[0].runtime_id().unwrap_or_default()
+    );
     let s = c
         .ssm
         .start_session()
@@ -213,12 +333,44 @@ async fn exec_and_ssm_sessions() {
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let sid = s.session_id().unwrap_or_default().to_string();
-    let active = c.ssm.describe_sessions().state(aws_sdk_ssm::types::SessionState::Active).send().await.unwrap_or_else(|e| panic!("{e:?}"));
-    assert!(active.sessions().iter().any(|x| x.session_id() == Some(sid.as_str())));
-    c.ssm.terminate_session().session_id(&sid).send().await.unwrap_or_else(|e| panic!("{e:?}"));
-    let hist = c.ssm.describe_sessions().state(aws_sdk_ssm::types::SessionState::History).send().await.unwrap_or_else(|e| panic!("{e:?}"));
-    assert!(hist.sessions().iter().any(|x| x.session_id() == Some(sid.as_str())));
-    match c.ssm.start_session().target("ecs:prod_nope_nope").send().await {
+    let active = c
+        .ssm
+        .describe_sessions()
+        .state(aws_sdk_ssm::types::SessionState::Active)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        active
+            .sessions()
+            .iter()
+            .any(|x| x.session_id() == Some(sid.as_str()))
+    );
+    c.ssm
+        .terminate_session()
+        .session_id(&sid)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let hist = c
+        .ssm
+        .describe_sessions()
+        .state(aws_sdk_ssm::types::SessionState::History)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        hist.sessions()
+            .iter()
+            .any(|x| x.session_id() == Some(sid.as_str()))
+    );
+    match c
+        .ssm
+        .start_session()
+        .target("ecs:prod_nope_nope")
+        .send()
+        .await
+    {
         Ok(_) => panic!("session to a missing target"),
         Err(e) => assert_eq!(code(&e), "TargetNotConnected"),
     }
@@ -228,20 +380,68 @@ async fn exec_and_ssm_sessions() {
 async fn sts_and_raw_protocol_errors_and_stats() {
     let sb = start(SandboxOptions::default()).await;
     let c = clients(&sb.endpoint_url()).await;
-    let id = c.sts.get_caller_identity().send().await.unwrap_or_else(|e| panic!("{e:?}"));
+    let id = c
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(id.account(), Some("123456789012"));
-    assert!(id.arn().is_some_and(|a| a.starts_with("arn:aws:iam::123456789012:")));
+    assert!(
+        id.arn()
+            .is_some_and(|a| a.starts_with("arn:aws:iam::123456789012:"))
+    );
 
     let ct = ("content-type", "application/x-amz-json-1.1");
-    let (status, body) = http(sb.addr(), "POST", "/", &[ct, ("x-amz-target", "AmazonEC2ContainerServiceV20141113.DeleteEverything")], "{}").await;
+    let (status, body) = http(
+        sb.addr(),
+        "POST",
+        "/",
+        &[
+            ct,
+            (
+                "x-amz-target",
+                "AmazonEC2ContainerServiceV20141113.DeleteEverything",
+            ),
+        ],
+        "{}",
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(body.contains("UnknownOperationException"), "{body}");
-    let (status, body) = http(sb.addr(), "POST", "/", &[ct, ("x-amz-target", "AmazonEC2ContainerServiceV20141113.ListClusters")], "{not json").await;
+    let (status, body) = http(
+        sb.addr(),
+        "POST",
+        "/",
+        &[
+            ct,
+            (
+                "x-amz-target",
+                "AmazonEC2ContainerServiceV20141113.ListClusters",
+            ),
+        ],
+        "{not json",
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(body.contains("SerializationException"), "{body}");
-    let (status, _) = http(sb.addr(), "POST", "/", &[ct, ("x-amz-target", "Bogus.Op")], "{}").await;
+    let (status, _) = http(
+        sb.addr(),
+        "POST",
+        "/",
+        &[ct, ("x-amz-target", "Bogus.Op")],
+        "{}",
+    )
+    .await;
     assert_eq!(status, 400);
-    let (status, body) = http(sb.addr(), "POST", "/", &[("content-type", "application/x-www-form-urlencoded")], "Action=GetCallerIdentity&Version=2011-06-15").await;
+    let (status, body) = http(
+        sb.addr(),
+        "POST",
+        "/",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        "Action=GetCallerIdentity&Version=2011-06-15",
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(body.contains("<Account>123456789012</Account>"), "{body}");
 
@@ -256,7 +456,14 @@ async fn sts_and_raw_protocol_errors_and_stats() {
     assert_eq!(sb.stats().total(), 0);
 
     // fault injection: expired credentials, toggled at runtime
-    let (status, _) = http(sb.addr(), "POST", "/_sandbox/faults", &[("content-type", "application/json")], r#"{"expired_credentials":true}"#).await;
+    let (status, _) = http(
+        sb.addr(),
+        "POST",
+        "/_sandbox/faults",
+        &[("content-type", "application/json")],
+        r#"{"expired_credentials":true}"#,
+    )
+    .await;
     assert_eq!(status, 204);
     match c.ecs.list_clusters().send().await {
         Ok(_) => panic!("expired credentials not injected"),

@@ -337,11 +337,6 @@ impl Sim {
             .get(td)
             .map(|d| d.log_group.clone())
             .unwrap_or_default();
-        let family = self
-            .task_defs
-            .get(td)
-            .map(|d| d.family.clone())
-            .unwrap_or_default();
         self.services.push(Service {
             name: name.to_string(),
             arn: format!(
@@ -372,7 +367,6 @@ impl Sim {
             events: VecDeque::new(),
             tasks_live: BTreeMap::new(),
             tasks_stopped: BTreeMap::new(),
-            family,
             last_completed: Some((dep_id.clone(), td)),
             steady: true,
             launches: 0,

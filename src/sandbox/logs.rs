@@ -26,11 +26,17 @@ pub(crate) fn handle(shared: &Shared, op: &str, v: &Value) -> ApiResult {
 }
 
 fn not_found(what: &str) -> ApiError {
-    ApiError::new("ResourceNotFoundException", format!("The specified log {what} does not exist."))
+    ApiError::new(
+        "ResourceNotFoundException",
+        format!("The specified log {what} does not exist."),
+    )
 }
 
 pub(crate) fn group_arn(sim: &Sim, name: &str) -> String {
-    format!("arn:aws:logs:{}:{}:log-group:{}", sim.region, sim.account, name)
+    format!(
+        "arn:aws:logs:{}:{}:log-group:{}",
+        sim.region, sim.account, name
+    )
 }
 
 /// Resolve `logGroupName` or `logGroupIdentifier` (name or ARN) to a service.
@@ -45,17 +51,28 @@ pub(crate) fn group_service(sim: &Sim, ident: &str) -> Option<(String, usize)> {
 fn group_arg(sim: &Sim, v: &Value) -> Result<(String, usize), ApiError> {
     let ident = str_arg(v, "logGroupName")
         .or_else(|| str_arg(v, "logGroupIdentifier"))
-        .ok_or_else(|| ApiError::invalid("Either logGroupName or logGroupIdentifier must be specified."))?;
+        .ok_or_else(|| {
+            ApiError::invalid("Either logGroupName or logGroupIdentifier must be specified.")
+        })?;
     group_service(sim, ident).ok_or_else(|| not_found("group"))
 }
 
 /// All streams of a service's log group, sorted by name.
 pub(crate) fn streams(sim: &Sim, s: usize) -> Vec<StreamInfo> {
-    let Some(svc) = sim.services.get(s) else { return Vec::new() };
+    let Some(svc) = sim.services.get(s) else {
+        return Vec::new();
+    };
     let kind = super::fleet::profile(&svc.name).kind;
-    let cluster = sim.clusters.get(svc.cluster).map(|c| c.name.as_str()).unwrap_or("");
+    let cluster = sim
+        .clusters
+        .get(svc.cluster)
+        .map(|c| c.name.as_str())
+        .unwrap_or("");
     let incident = match sim.scenario.target() {
-        Some((c, n)) if c == cluster && n == svc.name => Some((sim.t0 + super::INCIDENT_DELAY_MS, sim.error_rate(s, sim.now))),
+        Some((c, n)) if c == cluster && n == svc.name => Some((
+            sim.t0 + super::INCIDENT_DELAY_MS,
+            sim.error_rate(s, sim.now),
+        )),
         Some(("prod", "checkout-api")) if cluster == "prod" && svc.name == "web-frontend" => {
             Some((sim.t0 + super::INCIDENT_DELAY_MS, 0.15))
         }
@@ -65,16 +82,25 @@ pub(crate) fn streams(sim: &Sim, s: usize) -> Vec<StreamInfo> {
     for &slot in svc.tasks_live.values().chain(svc.tasks_stopped.values()) {
         let Some(t) = sim.task(slot) else { continue };
         let Some(start) = t.started_at else { continue };
-        let Some(td) = sim.task_defs.get(t.task_def) else { continue };
+        let Some(td) = sim.task_defs.get(t.task_def) else {
+            continue;
+        };
         for def in &td.containers {
-            let end = t.execution_stopped_at.unwrap_or(sim.now + 1).min(sim.now + 1);
+            let end = t
+                .execution_stopped_at
+                .unwrap_or(sim.now + 1)
+                .min(sim.now + 1);
             let name = format!("{}/{}/{}", td.log_prefix, def.name, t.id);
             out.push(StreamInfo {
                 key: hash_str(&name),
                 name,
                 start,
                 end,
-                cause: if t.execution_stopped_at.is_some() { t.end } else { None },
+                cause: if t.execution_stopped_at.is_some() {
+                    t.end
+                } else {
+                    None
+                },
                 app: def.app,
                 container: def.name.clone(),
                 kind,
@@ -94,7 +120,9 @@ fn describe_log_groups(sim: &Sim, v: &Value) -> ApiResult {
     let prefix = str_arg(v, "logGroupNamePrefix").unwrap_or("");
     let pattern = str_arg(v, "logGroupNamePattern");
     if pattern.is_some() && !prefix.is_empty() {
-        return Err(ApiError::invalid("logGroupNamePrefix and logGroupNamePattern are mutually exclusive."));
+        return Err(ApiError::invalid(
+            "logGroupNamePrefix and logGroupNamePattern are mutually exclusive.",
+        ));
     }
     let after = opt_token(v, "nextToken")?;
     let mut groups = Vec::new();
@@ -104,7 +132,9 @@ fn describe_log_groups(sim: &Sim, v: &Value) -> ApiResult {
         if !name.starts_with(prefix) {
             break;
         }
-        if after.as_deref().is_some_and(|a| name.as_str() <= a) || pattern.is_some_and(|p| !name.contains(p)) {
+        if after.as_deref().is_some_and(|a| name.as_str() <= a)
+            || pattern.is_some_and(|p| !name.contains(p))
+        {
             continue;
         }
         if groups.len() == limit {
@@ -138,13 +168,20 @@ fn describe_log_streams(sim: &Sim, v: &Value) -> ApiResult {
     let prefix = str_arg(v, "logStreamNamePrefix").unwrap_or("");
     let by_time = str_arg(v, "orderBy") == Some("LastEventTime");
     if by_time && !prefix.is_empty() {
-        return Err(ApiError::invalid("Cannot order by LastEventTime with a logStreamNamePrefix."));
+        return Err(ApiError::invalid(
+            "Cannot order by LastEventTime with a logStreamNamePrefix.",
+        ));
     }
     let start: usize = match opt_token(v, "nextToken")? {
-        Some(t) => t.parse().map_err(|_| ApiError::invalid("Invalid nextToken."))?,
+        Some(t) => t
+            .parse()
+            .map_err(|_| ApiError::invalid("Invalid nextToken."))?,
         None => 0,
     };
-    let mut list: Vec<StreamInfo> = streams(sim, s).into_iter().filter(|x| x.name.starts_with(prefix)).collect();
+    let mut list: Vec<StreamInfo> = streams(sim, s)
+        .into_iter()
+        .filter(|x| x.name.starts_with(prefix))
+        .collect();
     if by_time {
         list.sort_by_key(|x| (x.end, x.name.clone()));
     }
@@ -189,14 +226,22 @@ fn parse_pos(token: &str) -> Option<(bool, Ms, u32)> {
 
 fn get_log_events(sim: &Sim, v: &Value) -> ApiResult {
     let (_, s) = group_arg(sim, v)?;
-    let name = str_arg(v, "logStreamName").ok_or_else(|| ApiError::invalid("logStreamName is required."))?;
-    let stream = streams(sim, s).into_iter().find(|x| x.name == name).ok_or_else(|| not_found("stream"))?;
+    let name = str_arg(v, "logStreamName")
+        .ok_or_else(|| ApiError::invalid("logStreamName is required."))?;
+    let stream = streams(sim, s)
+        .into_iter()
+        .find(|x| x.name == name)
+        .ok_or_else(|| not_found("stream"))?;
     let limit = page_size(v, "limit", 10_000, 10_000)?;
-    let lo = time_arg(v, "startTime")?.unwrap_or(stream.start).max(stream.start);
+    let lo = time_arg(v, "startTime")?
+        .unwrap_or(stream.start)
+        .max(stream.start);
     let hi = time_arg(v, "endTime")?.unwrap_or(Ms::MAX).min(stream.end);
     let token = str_arg(v, "nextToken");
     let pos = match token {
-        Some(t) => Some(parse_pos(t).ok_or_else(|| ApiError::invalid("The specified nextToken is invalid."))?),
+        Some(t) => Some(
+            parse_pos(t).ok_or_else(|| ApiError::invalid("The specified nextToken is invalid."))?,
+        ),
         None => None,
     };
     let forward = match pos {
@@ -210,12 +255,18 @@ fn get_log_events(sim: &Sim, v: &Value) -> ApiResult {
         let (first_slot, last_slot) = (lo.div_euclid(SLOT_MS), (hi - 1).div_euclid(SLOT_MS));
         let mut budget = SCAN_BUDGET;
         if forward {
-            let mut slot = pos.map(|(_, ts, _)| ts.div_euclid(SLOT_MS)).unwrap_or(first_slot).max(first_slot);
+            let mut slot = pos
+                .map(|(_, ts, _)| ts.div_euclid(SLOT_MS))
+                .unwrap_or(first_slot)
+                .max(first_slot);
             while slot <= last_slot && events.len() < limit && budget > 0 {
                 buf.clear();
                 slot_events(sim.seed, &stream, slot, &mut buf);
                 for e in buf.drain(..) {
-                    if visible(&e) && pos.is_none_or(|(_, ts, seq)| (e.ts, e.seq) > (ts, seq)) && events.len() < limit {
+                    if visible(&e)
+                        && pos.is_none_or(|(_, ts, seq)| (e.ts, e.seq) > (ts, seq))
+                        && events.len() < limit
+                    {
                         events.push(e);
                     }
                 }
@@ -223,13 +274,19 @@ fn get_log_events(sim: &Sim, v: &Value) -> ApiResult {
                 budget -= 1;
             }
         } else {
-            let mut slot = pos.map(|(_, ts, _)| ts.div_euclid(SLOT_MS)).unwrap_or(last_slot).min(last_slot);
+            let mut slot = pos
+                .map(|(_, ts, _)| ts.div_euclid(SLOT_MS))
+                .unwrap_or(last_slot)
+                .min(last_slot);
             let mut rev = Vec::new();
             while slot >= first_slot && rev.len() < limit && budget > 0 {
                 buf.clear();
                 slot_events(sim.seed, &stream, slot, &mut buf);
                 for e in buf.drain(..).rev() {
-                    if visible(&e) && pos.is_none_or(|(_, ts, seq)| (e.ts, e.seq) < (ts, seq)) && rev.len() < limit {
+                    if visible(&e)
+                        && pos.is_none_or(|(_, ts, seq)| (e.ts, e.seq) < (ts, seq))
+                        && rev.len() < limit
+                    {
                         rev.push(e);
                     }
                 }
@@ -262,10 +319,14 @@ fn filter_log_events(sim: &Sim, v: &Value) -> ApiResult {
     let names = str_list(v, "logStreamNames")?;
     let prefix = str_arg(v, "logStreamNamePrefix");
     if !names.is_empty() && prefix.is_some() {
-        return Err(ApiError::invalid("logStreamNames and logStreamNamePrefix are mutually exclusive."));
+        return Err(ApiError::invalid(
+            "logStreamNames and logStreamNamePrefix are mutually exclusive.",
+        ));
     }
     if names.len() > 100 {
-        return Err(ApiError::invalid("logStreamNames can have at most 100 items."));
+        return Err(ApiError::invalid(
+            "logStreamNames can have at most 100 items.",
+        ));
     }
     let limit = page_size(v, "limit", 10_000, 10_000)?;
     let pattern = super::logs_filter::Pattern::parse(str_arg(v, "filterPattern").unwrap_or(""))?;
@@ -276,12 +337,19 @@ fn filter_log_events(sim: &Sim, v: &Value) -> ApiResult {
         .collect();
     let earliest = selected.iter().map(|x| x.start).min().unwrap_or(sim.now);
     let lo = time_arg(v, "startTime")?.unwrap_or(earliest).max(earliest);
-    let hi = time_arg(v, "endTime")?.map(|e| e + 1).unwrap_or(Ms::MAX).min(sim.now + 1);
+    let hi = time_arg(v, "endTime")?
+        .map(|e| e + 1)
+        .unwrap_or(Ms::MAX)
+        .min(sim.now + 1);
     // cursor: (ts, stream name, seq) of the last event returned, or a slot boundary
     let cursor: Option<(Ms, String, u32)> = match opt_token(v, "nextToken")? {
         Some(t) => {
             let mut it = t.splitn(3, '|');
-            match (it.next().and_then(|x| x.parse().ok()), it.next().and_then(|x| x.parse().ok()), it.next()) {
+            match (
+                it.next().and_then(|x| x.parse().ok()),
+                it.next().and_then(|x| x.parse().ok()),
+                it.next(),
+            ) {
                 (Some(ts), Some(seq), Some(name)) => Some((ts, name.to_string(), seq)),
                 _ => return Err(ApiError::invalid("The specified nextToken is invalid.")),
             }
@@ -291,7 +359,12 @@ fn filter_log_events(sim: &Sim, v: &Value) -> ApiResult {
     let mut out: Vec<(Ms, String, u32, LogEvent)> = Vec::new();
     let mut next: Option<String> = None;
     if lo < hi {
-        let first_slot = cursor.as_ref().map(|c| c.0).unwrap_or(lo).max(lo).div_euclid(SLOT_MS);
+        let first_slot = cursor
+            .as_ref()
+            .map(|c| c.0)
+            .unwrap_or(lo)
+            .max(lo)
+            .div_euclid(SLOT_MS);
         let last_slot = (hi - 1).div_euclid(SLOT_MS);
         let mut budget = SCAN_BUDGET;
         let mut slot = first_slot;
@@ -299,7 +372,10 @@ fn filter_log_events(sim: &Sim, v: &Value) -> ApiResult {
         while slot <= last_slot {
             let (slot_lo, slot_hi) = (slot * SLOT_MS, slot * SLOT_MS + SLOT_MS);
             let mut batch: Vec<(Ms, String, u32, LogEvent)> = Vec::new();
-            for st in selected.iter().filter(|x| x.start < slot_hi && x.end > slot_lo) {
+            for st in selected
+                .iter()
+                .filter(|x| x.start < slot_hi && x.end > slot_lo)
+            {
                 buf.clear();
                 slot_events(sim.seed, st, slot, &mut buf);
                 budget -= 1;
@@ -307,7 +383,10 @@ fn filter_log_events(sim: &Sim, v: &Value) -> ApiResult {
                     if e.ts < lo || e.ts >= hi || e.ingestion > sim.now {
                         continue;
                     }
-                    if cursor.as_ref().is_some_and(|(ts, name, seq)| (e.ts, &st.name, e.seq) <= (*ts, name, *seq)) {
+                    if cursor
+                        .as_ref()
+                        .is_some_and(|(ts, name, seq)| (e.ts, &st.name, e.seq) <= (*ts, name, *seq))
+                    {
                         continue;
                     }
                     if pattern.matches(&e.message) {

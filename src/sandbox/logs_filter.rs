@@ -10,8 +10,15 @@ use super::wire::ApiError;
 #[derive(Debug, Clone)]
 pub(crate) enum Pattern {
     All,
-    Terms { all: Vec<String>, any: Vec<String>, none: Vec<String> },
-    Json { clauses: Vec<Clause>, or: bool },
+    Terms {
+        all: Vec<String>,
+        any: Vec<String>,
+        none: Vec<String>,
+    },
+    Json {
+        clauses: Vec<Clause>,
+        or: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -33,8 +40,15 @@ impl Pattern {
                 .strip_suffix('}')
                 .ok_or_else(|| ApiError::invalid("Invalid character(s) in term: missing '}'"))?;
             let or = inner.contains("||");
-            let parts: Vec<&str> = if or { inner.split("||").collect() } else { inner.split("&&").collect() };
-            let clauses = parts.into_iter().map(parse_clause).collect::<Result<Vec<_>, _>>()?;
+            let parts: Vec<&str> = if or {
+                inner.split("||").collect()
+            } else {
+                inner.split("&&").collect()
+            };
+            let clauses = parts
+                .into_iter()
+                .map(parse_clause)
+                .collect::<Result<Vec<_>, _>>()?;
             return Ok(Pattern::Json { clauses, or });
         }
         let (mut all, mut any, mut none) = (Vec::new(), Vec::new(), Vec::new());
@@ -59,8 +73,14 @@ impl Pattern {
                     && !none.iter().any(|t| message.contains(t.as_str()))
             }
             Pattern::Json { clauses, or } => {
-                let Ok(v) = serde_json::from_str::<Value>(message) else { return false };
-                if *or { clauses.iter().any(|c| c.matches(&v)) } else { clauses.iter().all(|c| c.matches(&v)) }
+                let Ok(v) = serde_json::from_str::<Value>(message) else {
+                    return false;
+                };
+                if *or {
+                    clauses.iter().any(|c| c.matches(&v))
+                } else {
+                    clauses.iter().all(|c| c.matches(&v))
+                }
             }
         }
     }
@@ -91,11 +111,18 @@ fn split_terms(t: &str) -> Vec<String> {
 }
 
 fn unquote(s: &str) -> String {
-    s.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(s).to_string()
+    s.strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .unwrap_or(s)
+        .to_string()
 }
 
 fn parse_clause(text: &str) -> Result<Clause, ApiError> {
-    let t = text.trim().trim_start_matches('(').trim_end_matches(')').trim();
+    let t = text
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .trim();
     let bad = || ApiError::invalid(format!("Invalid filter pattern clause: {t}"));
     let rest = t.strip_prefix("$.").ok_or_else(bad)?;
     let ops = ["!=", ">=", "<=", "=", ">", "<"];
@@ -156,7 +183,9 @@ fn wildcard(pattern: &str, s: &str) -> bool {
         Some((head, tail)) => {
             s.starts_with(head) && {
                 let rest = &s[head.len()..];
-                (0..=rest.len()).filter(|&i| rest.is_char_boundary(i)).any(|i| wildcard(tail, &rest[i..]))
+                (0..=rest.len())
+                    .filter(|&i| rest.is_char_boundary(i))
+                    .any(|i| wildcard(tail, &rest[i..]))
             }
         }
     }

@@ -182,7 +182,6 @@ pub(crate) struct Service {
     pub events: VecDeque<ServiceEvent>,
     pub tasks_live: BTreeMap<String, usize>,
     pub tasks_stopped: BTreeMap<String, usize>,
-    pub family: String,
     /// Last deployment that reached COMPLETED: (id, task definition), the rollback target.
     pub last_completed: Option<(String, usize)>,
     pub steady: bool,

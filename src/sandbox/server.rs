@@ -134,9 +134,6 @@ impl Shared {
     pub(crate) fn set_faults(&self, f: Faults) {
         *lock(&self.faults) = f;
     }
-    pub(crate) fn speed(&self) -> f64 {
-        self.speed
-    }
     fn request_id(&self) -> String {
         lock(&self.request_ids).uuid()
     }

@@ -391,6 +391,7 @@ pub fn key_bytes(name: &str) -> Option<Vec<u8>> {
             (Some(c @ 'a'..='z'), None) => Some(vec![c as u8 & 0x1f]),
             (Some(c @ ('[' | '\\' | ']' | '^' | '_')), None) => Some(vec![c as u8 & 0x1f]),
             (Some(' ' | '@'), None) => Some(vec![0]),
+            _ if rest == "space" => Some(vec![0]),
             _ => None,
         };
     }

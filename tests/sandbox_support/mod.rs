@@ -22,7 +22,13 @@ pub async fn sdk_config(url: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(url)
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY, None, None, "sandbox"))
+        .credentials_provider(Credentials::new(
+            DEMO_ACCESS_KEY_ID,
+            DEMO_SECRET_ACCESS_KEY,
+            None,
+            None,
+            "sandbox",
+        ))
         .load()
         .await
 }
@@ -48,12 +54,21 @@ pub async fn clients(url: &str) -> Clients {
 }
 
 /// A minimal HTTP/1.1 request over a fresh connection: (status, body).
-pub async fn http(addr: std::net::SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let mut stream = match tokio::net::TcpStream::connect(addr).await {
         Ok(s) => s,
         Err(e) => panic!("connect: {e}"),
     };
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -63,8 +78,15 @@ pub async fn http(addr: std::net::SocketAddr, method: &str, path: &str, headers:
     let mut buf = Vec::new();
     let _ = stream.read_to_end(&mut buf).await;
     let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -94,7 +116,13 @@ pub async fn all_cluster_arns(ecs: &aws_sdk_ecs::Client, page: i32) -> Vec<Strin
     let mut out = Vec::new();
     let mut token = None;
     for _ in 0..1000 {
-        let resp = match ecs.list_clusters().max_results(page).set_next_token(token.clone()).send().await {
+        let resp = match ecs
+            .list_clusters()
+            .max_results(page)
+            .set_next_token(token.clone())
+            .send()
+            .await
+        {
             Ok(r) => r,
             Err(e) => panic!("ListClusters: {e:?}"),
         };
@@ -109,7 +137,11 @@ pub async fn all_cluster_arns(ecs: &aws_sdk_ecs::Client, page: i32) -> Vec<Strin
     out
 }
 
-pub async fn all_service_arns(ecs: &aws_sdk_ecs::Client, cluster: &str, page: Option<i32>) -> Vec<String> {
+pub async fn all_service_arns(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    page: Option<i32>,
+) -> Vec<String> {
     let mut out = Vec::new();
     let mut token = None;
     for _ in 0..1000 {
@@ -166,15 +198,35 @@ pub async fn all_task_arns(
     out
 }
 
-pub async fn describe_service(ecs: &aws_sdk_ecs::Client, cluster: &str, service: &str) -> Option<aws_sdk_ecs::types::Service> {
-    let resp = ecs.describe_services().cluster(cluster).services(service).send().await.ok()?;
+pub async fn describe_service(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    service: &str,
+) -> Option<aws_sdk_ecs::types::Service> {
+    let resp = ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .send()
+        .await
+        .ok()?;
     resp.services().first().cloned()
 }
 
-pub async fn describe_tasks(ecs: &aws_sdk_ecs::Client, cluster: &str, arns: &[String]) -> Vec<aws_sdk_ecs::types::Task> {
+pub async fn describe_tasks(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    arns: &[String],
+) -> Vec<aws_sdk_ecs::types::Task> {
     let mut out = Vec::new();
     for chunk in arns.chunks(100) {
-        match ecs.describe_tasks().cluster(cluster).set_tasks(Some(chunk.to_vec())).send().await {
+        match ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(chunk.to_vec()))
+            .send()
+            .await
+        {
             Ok(r) => out.extend(r.tasks().iter().cloned()),
             Err(e) => panic!("DescribeTasks: {e:?}"),
         }
@@ -194,7 +246,13 @@ pub fn eni_detail(task: &aws_sdk_ecs::types::Task, name: &str) -> Option<String>
 /// DescribeServices with 11 names must be rejected with InvalidParameterException.
 pub async fn assert_describe_services_batch_limit(ecs: &aws_sdk_ecs::Client, cluster: &str) {
     let names: Vec<String> = (0..11).map(|i| format!("svc-{i}")).collect();
-    match ecs.describe_services().cluster(cluster).set_services(Some(names)).send().await {
+    match ecs
+        .describe_services()
+        .cluster(cluster)
+        .set_services(Some(names))
+        .send()
+        .await
+    {
         Ok(_) => panic!("DescribeServices accepted 11 services"),
         Err(e) => assert_eq!(code(&e), "InvalidParameterException"),
     }
