@@ -8,6 +8,7 @@
 pub mod diag;
 pub mod key;
 pub mod keymap;
+pub mod reference;
 pub mod theme;
 
 use std::ffi::OsString;

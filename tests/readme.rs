@@ -1,0 +1,71 @@
+//! The README stays true: its key reference is generated from `keymaps/default.toml`, and its
+//! quick start names exactly the two commands that CI runs.
+//!
+//! To regenerate the key reference after changing the default keymap:
+//! `BERTH_UPDATE_README=1 cargo test --test readme`.
+
+use berth::config::keymap::Keymap;
+use berth::config::reference::key_reference_markdown;
+
+const START: &str =
+    "<!-- keys:start (generated from keymaps/default.toml; see tests/readme.rs) -->\n";
+const END: &str = "<!-- keys:end -->";
+
+fn readme_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")
+}
+
+#[test]
+fn readme_key_reference_matches_the_default_keymap() {
+    let readme = std::fs::read_to_string(readme_path()).expect("README.md");
+    let keymap = Keymap::load(Some("default"), None)
+        .map(|(k, _)| k)
+        .expect("default keymap");
+    let generated = key_reference_markdown(&keymap);
+    let start = readme
+        .find(START)
+        .expect("README has the keys:start marker")
+        + START.len();
+    let end = readme.find(END).expect("README has the keys:end marker");
+    let current = &readme[start..end];
+    if current != generated {
+        if std::env::var_os("BERTH_UPDATE_README").is_some() {
+            let updated = format!("{}{}{}", &readme[..start], generated, &readme[end..]);
+            std::fs::write(readme_path(), updated).expect("write README.md");
+            return;
+        }
+        panic!(
+            "README key reference is out of date; run `BERTH_UPDATE_README=1 cargo test --test readme`.\n--- README\n{current}\n--- generated\n{generated}"
+        );
+    }
+}
+
+#[test]
+fn readme_quick_start_is_the_demo_and_the_ci_test_command() {
+    let readme = std::fs::read_to_string(readme_path()).expect("README.md");
+    let quick = readme
+        .split("## Quick start")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a Quick start section");
+    let block = quick
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a sh code block");
+    let commands: Vec<&str> = block
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert_eq!(commands.len(), 2, "exactly two commands: {commands:?}");
+    assert!(commands[0].contains("--demo"), "{commands:?}");
+    let ci =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run"))
+            .expect(".ci/run");
+    assert!(
+        ci.lines().any(|l| l.trim().starts_with(commands[1])),
+        ".ci/run must run the README's test command {:?}",
+        commands[1]
+    );
+}
