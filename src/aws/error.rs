@@ -132,9 +132,42 @@ impl fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
+/// Longest message kept; SDK error chains can run to kilobytes.
+const MAX_MESSAGE: usize = 300;
+
+/// One readable line: whitespace folded, the SDK's trailing `(DispatchFailure(...))` debug dump
+/// dropped, control characters neutralised, and the length capped.
 fn one_line(s: &str) -> String {
     let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    crate::text::sanitize(&flat).into_owned()
+    let readable = match debug_dump_start(&flat) {
+        Some(i) => flat[..i].trim_end(),
+        None => flat.as_str(),
+    };
+    let mut out = crate::text::sanitize(readable).into_owned();
+    if out.chars().count() > MAX_MESSAGE {
+        out = out.chars().take(MAX_MESSAGE).collect::<String>() + "…";
+    }
+    out
+}
+
+/// Where ` (SomeType(` or ` (SomeType {` starts: Rust debug output, not for people.
+fn debug_dump_start(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    while let Some(rel) = s[from..].find(" (") {
+        let start = from + rel;
+        let ident_start = start + 2;
+        let mut end = ident_start;
+        while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
+            end += 1;
+        }
+        let is_type = bytes.get(ident_start).is_some_and(u8::is_ascii_uppercase);
+        if is_type && matches!(bytes.get(end), Some(b'(') | Some(b' ')) {
+            return Some(start);
+        }
+        from = start + 2;
+    }
+    None
 }
 
 /// Error codes across ECS, CloudWatch Logs, SSM and STS. ECS has no typed throttling error, so
@@ -211,6 +244,18 @@ mod tests {
             ErrorKind::NotFound
         );
         assert_eq!(classify_code("SomethingNew"), ErrorKind::Other);
+    }
+
+    #[test]
+    fn sdk_debug_dumps_are_dropped_from_messages() {
+        let raw = "dispatch failure: other: an error occurred while loading credentials: \
+                   failed (DispatchFailure(DispatchFailure { source: ConnectorError { kind: Other } }))";
+        assert_eq!(
+            one_line(raw),
+            "dispatch failure: other: an error occurred while loading credentials: failed"
+        );
+        assert_eq!(one_line("no (parenthesis) here"), "no (parenthesis) here");
+        assert!(one_line(&"x".repeat(5000)).chars().count() <= MAX_MESSAGE + 1);
     }
 
     #[test]

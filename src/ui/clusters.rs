@@ -16,7 +16,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let region = state.session.region.as_deref().unwrap_or("this region");
 
     if view.rows.is_empty() {
-        let (msg, slot) = if let Some(err) = &view.error {
+        let banner_explains = state.banner.as_ref().is_some_and(|b| b.clears_on_success);
+        let (msg, slot) = if banner_explains && (view.error.is_some() || !state.session.connected) {
+            (
+                "Not connected to AWS: see the message above.".to_string(),
+                Slot::Muted,
+            )
+        } else if let Some(err) = &view.error {
             let fix = err
                 .fix(state.session.target.profile.as_deref())
                 .map(|f| format!("\nfix: {f}"))

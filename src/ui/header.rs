@@ -27,7 +27,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     who.push(Span::styled(" · ", muted));
     match &session.region {
         Some(region) => who.push(Span::styled(sanitize(region).into_owned(), text)),
-        None if session.connected => who.push(Span::styled("no region", theme.style(Slot::Error))),
+        None if matches!(&session.identity, IdentityState::Failed(e) if e.kind == crate::aws::ErrorKind::NoRegion) => {
+            who.push(Span::styled("no region", theme.style(Slot::Error)))
+        }
         None => who.push(Span::styled("region…", muted)),
     }
     who.push(Span::styled(" · ", muted));
