@@ -162,12 +162,15 @@ fn identical_refresh_results_do_not_redraw() {
     let mut s = state();
     let first = connected(&mut s);
     load(&mut s, first, vec![cluster("prod", 3)]);
+    update(&mut s, Action::IdentityResolved(Ok(Identity::default())));
     s.dirty = false;
     let effects = update(&mut s, Action::RefreshDue);
     let Some(Effect::LoadClusters { request }) = effects.first().cloned() else {
         panic!("refresh due should reload: {effects:?}");
     };
-    s.dirty = false;
+    assert!(!s.dirty, "a background refresh shows no spinner");
+    update(&mut s, Action::Tick { now_unix: 1_700_000_001 });
+    assert!(!s.dirty, "nor does a tick during it");
     load(&mut s, request, vec![cluster("prod", 3)]);
     assert!(!s.dirty, "same data must not mark the screen dirty");
 

@@ -47,6 +47,21 @@ async fn bad_deploy_fails_and_rolls_back() {
         }
     })
     .await;
+    if done.is_none() {
+        let svc = describe_service(&c.ecs, "prod", "checkout-api").await;
+        eprintln!(
+            "before={before:?}\n{:#?}",
+            svc.map(|s| (
+                s.task_definition().map(str::to_string),
+                s.deployments().to_vec(),
+                s.events()
+                    .iter()
+                    .take(12)
+                    .filter_map(|e| e.message().map(str::to_string))
+                    .collect::<Vec<_>>()
+            ))
+        );
+    }
     assert!(
         done.is_some(),
         "no FAILED rollout followed by a completed rollback"

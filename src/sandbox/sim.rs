@@ -144,13 +144,12 @@ impl Sim {
         self.tasks.get_mut(slot).and_then(|t| t.as_mut())
     }
 
+    /// Queue a scheduler pass; passes are idempotent, and only exact duplicates are merged.
     pub(crate) fn schedule_reconcile(&mut self, s: usize, at: Ms) {
         let Some(svc) = self.services.get_mut(s) else {
             return;
         };
-        if let Some(existing) = svc.reconcile_at
-            && existing <= at
-        {
+        if svc.reconcile_at == Some(at) {
             return;
         }
         svc.reconcile_at = Some(at);

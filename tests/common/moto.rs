@@ -104,8 +104,20 @@ fn install_if_missing() -> PathBuf {
         });
     }
 
-    let staging = parent.join(format!("{name}.staging-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&staging);
+    // Holding the lock, no one else is installing: staging dirs left by a killed run are junk.
+    let staging_prefix = format!("{name}.staging-");
+    if let Ok(entries) = fs::read_dir(&parent) {
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&staging_prefix)
+            {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let staging = parent.join(format!("{staging_prefix}{}", std::process::id()));
     eprintln!(
         "moto harness: installing moto[server] into {} (first run only)",
         venv.display()
