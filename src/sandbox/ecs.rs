@@ -59,8 +59,8 @@ fn service_idx(sim: &Sim, c: usize, name: &str) -> Option<usize> {
     if name.starts_with("arn:") {
         // long ARN: service/<cluster>/<name>; short (old) ARN: service/<name>
         let parts: Vec<&str> = name
-            .splitn(2, ":service/")
-            .nth(1)
+            .split_once(":service/")
+            .map(|x| x.1)
             .unwrap_or("")
             .split('/')
             .collect();

@@ -69,7 +69,7 @@ pub(crate) fn slot_events(seed: u64, s: &StreamInfo, slot: i64, out: &mut Vec<Lo
         };
         push(out, ts, j as u32, hj, message);
     }
-    if s.leak && s.app && h % 2 == 0 {
+    if s.leak && s.app && h.is_multiple_of(2) {
         let ts = lo + 5_000;
         if ts > s.start + 2_000 && ts < s.end - 2_000 {
             let mb = 180 + (ts - s.start) / 1_500;
@@ -108,7 +108,7 @@ pub(crate) fn slot_events(seed: u64, s: &StreamInfo, slot: i64, out: &mut Vec<Lo
 }
 
 fn push(out: &mut Vec<LogEvent>, ts: Ms, seq: u32, h: u64, message: String) {
-    let late = (h >> 20) % 53 == 0;
+    let late = (h >> 20).is_multiple_of(53);
     let delay = 150
         + ((h >> 8) % 1_500) as Ms
         + if late {
@@ -222,7 +222,7 @@ fn app_line(s: &StreamInfo, ts: Ms, h: u64) -> String {
     }
     if (r as f64) < 40.0 + error_share * 960.0 {
         let err = ERRORS[((h >> 7) % ERRORS.len() as u64) as usize];
-        if (h >> 3) % 5 == 0 {
+        if (h >> 3).is_multiple_of(5) {
             return format!(
                 "Error: {err}\n    at {}Client.request (/app/src/clients/http.js:{}:13)\n    at async Handler.handle (/app/src/handlers/{}.js:{}:21)\n    at async /app/src/server.js:88:7",
                 s.service.split('-').next().unwrap_or("upstream"),
@@ -253,7 +253,11 @@ fn app_line(s: &StreamInfo, ts: Ms, h: u64) -> String {
     } else {
         "request completed"
     };
-    let status = if (h >> 13) % 20 == 0 { 404 } else { 200 };
+    let status = if (h >> 13).is_multiple_of(20) {
+        404
+    } else {
+        200
+    };
     let latency = if slow { 800 + h % 2000 } else { 3 + h % 120 };
     json_line(
         ts,

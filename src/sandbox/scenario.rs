@@ -189,7 +189,7 @@ impl Sim {
         self.scenario == Scenario::ExecBroken
             && self
                 .task(slot)
-                .is_some_and(|t| t.exec && mix(&[self.seed, hash_str(&t.id)]) % 3 == 0)
+                .is_some_and(|t| t.exec && mix(&[self.seed, hash_str(&t.id)]).is_multiple_of(3))
     }
 
     /// Share of log lines that are errors for a service at a given time (error bursts).
