@@ -169,7 +169,12 @@ fn identical_refresh_results_do_not_redraw() {
         panic!("refresh due should reload: {effects:?}");
     };
     assert!(!s.dirty, "a background refresh shows no spinner");
-    update(&mut s, Action::Tick { now_unix: 1_700_000_001 });
+    update(
+        &mut s,
+        Action::Tick {
+            now_unix: 1_700_000_001,
+        },
+    );
     assert!(!s.dirty, "nor does a tick during it");
     load(&mut s, request, vec![cluster("prod", 3)]);
     assert!(!s.dirty, "same data must not mark the screen dirty");

@@ -114,6 +114,9 @@ pub struct ClustersView {
     pub loaded_at: Option<i64>,
     /// At least one load completed (distinguishes "no clusters" from "not loaded yet").
     pub loaded_once: bool,
+    /// Show the loading indicator for the load in flight: the first load and ones the user
+    /// asked for. Background refreshes stay invisible, so an idle screen writes nothing.
+    pub loading_shown: bool,
 }
 
 impl ClustersView {
@@ -198,9 +201,10 @@ impl State {
         usize::from(self.rows.saturating_sub(6)).max(1)
     }
 
-    /// Any load in flight (drives the spinner).
+    /// A load the user should see in flight (drives the spinner).
     pub fn is_loading(&self) -> bool {
-        self.clusters.load.is_loading() || matches!(self.session.identity, IdentityState::Pending)
+        (self.clusters.load.is_loading() && self.clusters.loading_shown)
+            || matches!(self.session.identity, IdentityState::Pending)
     }
 
     pub fn allocate_request(&mut self) -> RequestId {

@@ -135,11 +135,11 @@ fn help_command(state: &mut State, cmd: Command) -> Vec<Effect> {
 }
 
 fn select(state: &mut State) -> Vec<Effect> {
-    if let View::Clusters = state.view() {
-        if let Some(cluster) = state.clusters.selected_cluster() {
-            let cluster = cluster.name.clone();
-            state.views.push(View::Services { cluster });
-        }
+    if let View::Clusters = state.view()
+        && let Some(cluster) = state.clusters.selected_cluster()
+    {
+        let cluster = cluster.name.clone();
+        state.views.push(View::Services { cluster });
     }
     Vec::new()
 }
@@ -178,7 +178,8 @@ fn refresh(state: &mut State, forced: bool) -> Vec<Effect> {
                 received: 0,
             };
             state.clusters.incoming.clear();
-            state.dirty = true;
+            state.clusters.loading_shown = forced || !state.clusters.loaded_once;
+            state.dirty |= state.clusters.loading_shown;
             vec![Effect::LoadClusters { request }]
         }
         View::Services { .. } => Vec::new(),
@@ -228,17 +229,19 @@ fn clusters_event(state: &mut State, request: u64, event: ClustersEvent) {
                 .min(view.rows.len().saturating_sub(1));
             view.error = None;
             view.loaded_at = Some(state.now_unix);
+            let was_shown = std::mem::take(&mut view.loading_shown);
             view.loaded_once = true;
             view.load = Load::Idle;
             if state.banner.as_ref().is_some_and(|b| b.clears_on_success) {
                 state.banner = None;
                 state.dirty = true;
             }
-            // Identical results cause no redraw.
-            state.dirty |= changed;
+            // Identical results cause no redraw (unless the spinner has to go away).
+            state.dirty |= changed || was_shown;
         }
         ClustersEvent::Failed(err) => {
             view.load = Load::Idle;
+            view.loading_shown = false;
             view.incoming.clear();
             if matches!(
                 err.kind,
@@ -265,11 +268,11 @@ fn tick(state: &mut State, now_unix: i64) {
         state.spinner = state.spinner.wrapping_add(1);
         state.dirty = true;
     }
-    if let Some(status) = &state.status {
-        if status.until_unix <= now_unix {
-            state.status = None;
-            state.dirty = true;
-        }
+    if let Some(status) = &state.status
+        && status.until_unix <= now_unix
+    {
+        state.status = None;
+        state.dirty = true;
     }
     // The "data is N s old" notice only shows (and so only changes) while loads are failing.
     if state.clusters.error.is_some() && state.clusters.loaded_at.is_some() {

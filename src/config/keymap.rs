@@ -419,7 +419,9 @@ fn parse_entry(
                     match item.get_ref().as_str() {
                         Some(text) => match KeyChord::parse(text) {
                             Ok(chord) => keys.push((chord, item.span())),
-                            Err(why) => error(diags, item.span(), format!("bad key: {why}")),
+                            Err(why) => {
+                                error(diags, item.span(), format!("bad key {text:?}: {why}"))
+                            }
                         },
                         None => error(
                             diags,

@@ -1,0 +1,157 @@
+//! End-to-end terminal behaviour of the real binary in a pseudo-terminal, against its own moto
+//! server: an idle screen writes nothing, resize storms are survived, and a bad keymap stops
+//! berth before it touches the terminal.
+
+#![allow(clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::moto::{self, MotoServer};
+use common::pty::{self, Pty};
+
+fn seed(server: &MotoServer, names: &[&str]) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let ecs = aws_sdk_ecs::Client::new(&moto::sdk_config(&server.endpoint_url()).await);
+        for name in names {
+            ecs.create_cluster()
+                .cluster_name(*name)
+                .send()
+                .await
+                .expect("create_cluster");
+        }
+    });
+}
+
+fn berth(server: &MotoServer, extra: &[&str], cols: u16, rows: u16) -> Pty {
+    let endpoint = server.endpoint_url();
+    let mut args = vec!["--endpoint-url", endpoint.as_str(), "--region", "us-east-1"];
+    args.extend_from_slice(extra);
+    Pty::spawn(
+        &args,
+        &[
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ],
+        cols,
+        rows,
+    )
+}
+
+/// Wait (bounded) until the output has been quiet for `quiet`; returns the byte count then.
+fn settle(p: &Pty, quiet: Duration) -> usize {
+    let give_up = Instant::now() + pty::WAIT_LIMIT;
+    let mut last = p.bytes_written();
+    let mut since = Instant::now();
+    while Instant::now() < give_up {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = p.bytes_written();
+        if now != last {
+            last = now;
+            since = Instant::now();
+        } else if since.elapsed() >= quiet {
+            return now;
+        }
+    }
+    panic!("output never settled:\n{}", p.screen_text());
+}
+
+#[test]
+fn an_idle_screen_writes_nothing_even_while_refreshing() {
+    let server = MotoServer::start();
+    seed(&server, &["idle-alpha", "idle-beta"]);
+    // Refresh every second so the window below spans several background refreshes.
+    let mut p = berth(&server, &["--refresh", "1"], 80, 24);
+    p.wait_for_text("idle-beta")
+        .unwrap_or_else(|e| panic!("{e}"));
+    // moto's default account id: the identity has resolved once it shows.
+    p.wait_for_text("123456789012")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let before = settle(&p, Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_secs(4));
+    let after = p.bytes_written();
+    assert_eq!(
+        after - before,
+        0,
+        "idle screen wrote {} bytes during ~4 refreshes",
+        after - before
+    );
+
+    // A change in the data is drawn by the next refresh.
+    seed(&server, &["idle-gamma"]);
+    p.wait_for_text("idle-gamma")
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    p.send_key("q");
+    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "{status:?}");
+    p.check_terminal_restored()
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn survives_a_resize_storm_and_tiny_sizes() {
+    let server = MotoServer::start();
+    seed(&server, &["storm-prod"]);
+    let mut p = berth(&server, &[], 80, 24);
+    p.wait_for_text("storm-prod")
+        .unwrap_or_else(|e| panic!("{e}"));
+    for i in 0..60u16 {
+        let (cols, rows) = match i % 6 {
+            0 => (1, 1),
+            1 => (300, 100),
+            2 => (20, 4),
+            3 => (81, 25),
+            4 => (2, 30),
+            _ => (120, 9),
+        };
+        p.resize(cols, rows);
+    }
+    p.resize(100, 30);
+    p.wait_until("the table redrawn at 100x30", |s| {
+        s.contains("storm-prod") && s.lines().count() >= 29
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    p.resize(20, 5);
+    p.wait_for_text("too small")
+        .unwrap_or_else(|e| panic!("{e}"));
+    p.resize(80, 24);
+    p.wait_for_text("storm-prod")
+        .unwrap_or_else(|e| panic!("{e}"));
+    p.send_key("q");
+    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "{status:?}");
+    p.check_terminal_restored()
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_broken_keymap_stops_before_the_terminal_is_touched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keymap = dir.path().join("broken.toml");
+    std::fs::write(
+        &keymap,
+        "[[global]]\nkeys = [\"q\"]\naction = \"quit\"\n\n[[global]]\nkeys = [\"ctrl-nope\"]\naction = \"help\"\n",
+    )
+    .expect("write keymap");
+    let path = keymap.to_string_lossy().into_owned();
+    let mut p = Pty::spawn(&["--keymap", &path], &[], 80, 24);
+    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.exit_code(), 2, "{status:?}");
+    let raw = p.raw_output();
+    assert!(
+        !pty::contains(&raw, pty::ENTER_ALTERNATE_SCREEN),
+        "the alternate screen was entered before the config was validated"
+    );
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        text.contains(&format!("{path}:6:")),
+        "the error names the file and line 6: {text}"
+    );
+    assert!(text.contains("ctrl-nope"), "{text}");
+}
