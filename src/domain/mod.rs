@@ -2,6 +2,14 @@
 
 mod cluster;
 mod identity;
+mod service;
+mod task;
+mod task_definition;
 
 pub use cluster::Cluster;
 pub use identity::Identity;
+pub use service::{
+    CapacityProviderItem, Deployment, DeploymentConfig, Service, ServiceEvent, family_revision,
+};
+pub use task::{Container, Eni, Task};
+pub use task_definition::{ContainerDefinition, LogConfiguration, TaskDefinition};
