@@ -54,11 +54,12 @@ pub fn state_dir() -> Option<PathBuf> {
 
 /// Create (or open for append) a file only the owner can read, creating its directory (0700).
 pub fn create_private_file(path: &Path) -> io::Result<fs::File> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() && !dir.exists() {
-            fs::create_dir_all(dir)?;
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
-        }
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.exists()
+    {
+        fs::create_dir_all(dir)?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
     }
     let file = OpenOptions::new()
         .create(true)

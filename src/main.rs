@@ -90,14 +90,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     };
-    if let Some(log) = log {
-        if log.errors() > 0 {
-            eprintln!(
-                "berth: {} error(s) were logged to {}",
-                log.errors(),
-                log.path.display()
-            );
-        }
+    if let Some(log) = log
+        && log.errors() > 0
+    {
+        eprintln!(
+            "berth: {} error(s) were logged to {}",
+            log.errors(),
+            log.path.display()
+        );
     }
     code
 }

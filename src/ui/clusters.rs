@@ -58,7 +58,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             "CAPACITY PROVIDERS",
             "INSIGHTS",
         ]
-        .map(|h| Cell::from(h)),
+        .map(Cell::from),
     )
     .style(theme.style(Slot::Header));
 
@@ -78,10 +78,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         received,
         ..
     } = view.load
+        && !view.loaded_once
     {
-        if !view.loaded_once {
-            title = format!(" {received}/{total} clusters ");
-        }
+        title = format!(" {received}/{total} clusters ");
     }
     let footer_line = match &view.error {
         Some(err) => Line::styled(
