@@ -1,5 +1,7 @@
 //! Reducer tests: actions in, state and effects out. No terminal, no network.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
+
 use berth::app::{
     Action, ClustersEvent, Command, Effect, IdentityState, Load, Session, State, View, update,
 };

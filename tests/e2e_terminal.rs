@@ -2,7 +2,7 @@
 //! server: an idle screen writes nothing, resize storms are survived, and a bad keymap stops
 //! berth before it touches the terminal.
 
-#![allow(clippy::expect_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
 

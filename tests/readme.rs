@@ -4,6 +4,8 @@
 //! To regenerate the key reference after changing the default keymap:
 //! `BERTH_UPDATE_README=1 cargo test --test readme`.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
+
 use berth::config::keymap::Keymap;
 use berth::config::reference::key_reference_markdown;
 

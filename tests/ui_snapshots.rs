@@ -1,6 +1,8 @@
 //! Rendering snapshots (insta) at 80x24 and 200x50, plus cell-style assertions where colour or
 //! modifiers carry meaning (snapshots drop styles).
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
+
 use berth::app::{
     Action, Banner, BannerLevel, ClustersEvent, Command, IdentityState, Session, State, update,
 };
