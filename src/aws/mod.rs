@@ -7,6 +7,7 @@
 pub mod ecs;
 mod error;
 pub mod identity;
+pub mod stream_prefix;
 
 pub use error::{AwsError, ErrorKind, classify_code};
 
@@ -72,8 +73,21 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
     Ok(Clients {
         region,
         ecs: aws_sdk_ecs::Client::new(&config),
-        logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+        logs: logs_client(&config, target.endpoint_url.is_some()),
         ssm: aws_sdk_ssm::Client::new(&config),
         sts: aws_sdk_sts::Client::new(&config),
     })
+}
+
+/// The Logs client. With a custom endpoint, StartLiveTail's `stream-` host prefix is removed
+/// (the SDK would otherwise resolve `stream-127.0.0.1`).
+fn logs_client(
+    config: &aws_types::SdkConfig,
+    custom_endpoint: bool,
+) -> aws_sdk_cloudwatchlogs::Client {
+    let mut builder = aws_sdk_cloudwatchlogs::config::Builder::from(config);
+    if custom_endpoint {
+        builder = builder.interceptor(stream_prefix::StripStreamHostPrefix);
+    }
+    aws_sdk_cloudwatchlogs::Client::from_conf(builder.build())
 }

@@ -8,13 +8,12 @@
 //! Layout: `server.rs` (HTTP, routing by `X-Amz-Target`, throttling, latency, faults,
 //! stats), `ecs.rs`/`ecs_json.rs`, `logs.rs`/`loggen.rs`/`livetail.rs`, `ssm.rs`, `sts.rs`
 //! (the services), `sim.rs`/`deploy.rs`/`fleet.rs`/`scenario.rs` (the simulated fleet),
-//! `interceptor.rs` (the SDK fix-up needed for StartLiveTail against loopback).
+//! (The StartLiveTail host fix-up for loopback endpoints lives in `aws::stream_prefix`.)
 
 mod deploy;
 mod ecs;
 mod ecs_json;
 mod fleet;
-mod interceptor;
 mod livetail;
 mod loggen;
 mod logs;
@@ -32,7 +31,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use interceptor::{StripStreamHostPrefix, strip_stream_host_prefix_interceptor};
+pub use crate::aws::stream_prefix::{StripStreamHostPrefix, strip_stream_host_prefix_interceptor};
 pub use scenario::INCIDENT_DELAY_MS;
 
 /// Access key id of the dummy credentials the console uses against the sandbox.

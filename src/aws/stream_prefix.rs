@@ -1,4 +1,4 @@
-//! An SDK interceptor for loopback endpoints: aws-sdk-cloudwatchlogs sends StartLiveTail to
+//! An SDK interceptor for custom endpoints (sandbox, moto, proxies): aws-sdk-cloudwatchlogs sends StartLiveTail to
 //! the host with a `stream-` prefix, so against `http://127.0.0.1:PORT` it would resolve
 //! `stream-127.0.0.1`. Install this on the Logs client only when a custom endpoint is set.
 
