@@ -7,7 +7,11 @@
 pub mod ecs;
 mod error;
 pub mod identity;
+pub mod raw;
+pub mod services;
 pub mod stream_prefix;
+pub mod task_definitions;
+pub mod tasks;
 
 pub use error::{AwsError, ErrorKind, classify_code};
 
