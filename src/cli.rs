@@ -93,6 +93,8 @@ pub enum Commands {
         #[command(flatten)]
         args: SandboxArgs,
     },
+    /// Print a service's or task's logs (CloudWatch awslogs), for pipes: text or jsonl
+    Logs(crate::logs::cli::LogsArgs),
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod logging;
+pub mod logs;
 pub mod runtime;
 pub mod sandbox;
 pub mod text;

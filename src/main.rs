@@ -74,6 +74,12 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command.clone() {
+        Some(Commands::Logs(args)) => {
+            // a plain command-line program: no terminal UI
+            let code = runtime.block_on(berth::logs::cli::run(args, &cli));
+            runtime.shutdown_background();
+            return code;
+        }
         Some(Commands::Sandbox { listen, args }) => {
             runtime.block_on(serve_sandbox(listen, SandboxOptions::from(&args)))
         }

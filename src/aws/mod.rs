@@ -7,6 +7,7 @@
 pub mod ecs;
 mod error;
 pub mod identity;
+pub mod logs;
 pub mod raw;
 pub mod services;
 pub mod stream_prefix;
