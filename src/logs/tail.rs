@@ -2,17 +2,20 @@
 //!
 //! Guarantees and how they are kept:
 //!
-//! - **Nothing lost.** Polling reads FilterLogEvents from `startTime = newest - overlap`, so an
-//!   event ingested up to `overlap_ms` after its timestamp is still found; every page is
-//!   followed (`nextToken`) before sleeping; a failed page is retried with the same token.
+//! - **Nothing lost.** Each poll reads FilterLogEvents from `covered - overlap`, where
+//!   `covered` is the server time at which the previous complete read began; an event
+//!   ingested since then with an ingestion delay up to `overlap_ms` is inside the window,
+//!   however long the pause between polls (throttling included). Every page is followed
+//!   (`nextToken`) before sleeping; a failed page is retried with the same token.
 //!   StartLiveTail (when used) is opened *before* the history read, so nothing falls between
-//!   the two; when it samples, ends or fails, polling resumes from `newest - overlap`.
+//!   the two; when it samples, ends or fails, polling resumes from `covered - overlap`.
 //! - **Nothing twice.** Polled events are de-duplicated by `eventId`; events seen through live
 //!   tail (which has no ids) by a content key (group, stream, timestamp, ingestion time,
 //!   message). Both sets forget entries older than the window, so memory stays bounded.
-//! - **In order.** Events wait in a re-order buffer until the server clock (estimated from
-//!   the newest ingestion time seen plus local elapsed time) passes `timestamp + reorder_ms`,
-//!   then leave sorted by time. An event later than that is still delivered, marked `late`.
+//! - **In order.** Events wait in a re-order buffer until `covered` (an under-estimate of the
+//!   server clock: the newest ingestion time seen plus local elapsed time, taken when a read
+//!   began) passes `timestamp + reorder_ms`, then leave sorted by time. An event ingested
+//!   later than that is still delivered, marked `late`.
 //!
 //! Protocol: [`spawn`] returns a [`TailHandle`] (commands: fetch older history, stop) and a
 //! receiver of [`TailMessage`]s. `End` is always the last message.
@@ -206,8 +209,10 @@ struct Engine {
     dedupe: Dedupe,
     reorder: Reorder,
     clock: ServerClock,
-    /// Newest event timestamp seen.
-    newest_ts: Option<i64>,
+    /// Server time up to which every ingested event has been read: the clock estimate at the
+    /// start of the last complete poll cycle, or of the last live update. The next poll
+    /// starts `overlap_ms` before it, and events up to `covered - reorder_ms` are released.
+    covered: Option<i64>,
     /// Earliest time read so far (history can be extended backwards from here).
     history_start: i64,
     /// Content keys are needed when live tail may be (or was) used.
@@ -259,7 +264,7 @@ impl Engine {
             dedupe: Dedupe::default(),
             reorder: Reorder::new(reorder_ms),
             clock: ServerClock::default(),
-            newest_ts: None,
+            covered: None,
             content_keys,
             rng: super::time::now_ms() as u64 | 1,
         }
@@ -390,6 +395,10 @@ impl Engine {
                         for e in events {
                             self.accept(None, e);
                         }
+                        // an update holds everything ingested up to its (server-side) tick,
+                        // shortly before we read it
+                        let seen = self.clock.estimate().map(|t| t - 2_000);
+                        self.cover(seen);
                         self.release().await?;
                         if sampled {
                             self.status(TailStatus::Live { sampled: true }).await?;
@@ -417,16 +426,22 @@ impl Engine {
     // ---------------------------------------------------------------------------------
     // polling
 
-    /// Where the next poll starts: the overlap window before the newest event, never in the
-    /// future of the server clock (a container with a skewed clock must not blind us).
+    /// Where the next poll starts: `overlap_ms` before the time through which ingestion was
+    /// fully read. An event ingested after that has a timestamp of at most `overlap_ms`
+    /// earlier (when its ingestion delay is within the overlap), however long the pause
+    /// between polls was (throttling back-off included). Event timestamps are not used, so a
+    /// container with a skewed clock cannot push the window into the future.
     fn window_start(&self) -> i64 {
-        let newest = match (self.newest_ts, self.clock.estimate()) {
-            (Some(n), Some(now)) => n.min(now),
-            (Some(n), None) => n,
-            (None, Some(now)) => now,
-            (None, None) => self.spec.start_ms,
-        };
-        (newest - self.spec.overlap_ms).max(self.spec.start_ms)
+        match self.covered {
+            Some(c) => (c - self.spec.overlap_ms).max(self.spec.start_ms),
+            None => self.spec.start_ms,
+        }
+    }
+
+    fn cover(&mut self, server_ms: Option<i64>) {
+        if let Some(t) = server_ms {
+            self.covered = Some(self.covered.map_or(t, |c| c.max(t)));
+        }
     }
 
     async fn poll_loop(&mut self, reason: Option<String>) -> Result<(), Stop> {
@@ -466,6 +481,8 @@ impl Engine {
 
     /// Read every source from `start_ms` to now, all pages. Returns how many new events.
     async fn poll_cycle(&mut self, start_ms: i64) -> Result<usize, Stop> {
+        // the clock is an under-estimate (the newest ingestion time seen), so this is safe
+        let mut cycle_start = self.clock.estimate();
         let mut fresh = 0;
         for i in 0..self.sources.len() {
             let source = self.sources[i].clone();
@@ -477,8 +494,10 @@ impl Engine {
                         fresh += 1;
                     }
                 }
-                if self.spec.follow {
-                    self.release().await?;
+                // The very first cycle starts without a clock: the newest ingestion time in
+                // its first answer was before the cycle began, so it is a safe bound.
+                if cycle_start.is_none() {
+                    cycle_start = self.clock.estimate();
                 }
                 match page.next_token {
                     Some(t) => req.next_token = Some(t),
@@ -486,6 +505,7 @@ impl Engine {
                 }
             }
         }
+        self.cover(cycle_start);
         Ok(fresh)
     }
 
@@ -650,7 +670,6 @@ impl Engine {
         if duplicate {
             return false;
         }
-        self.newest_ts = Some(self.newest_ts.map_or(e.timestamp_ms, |n| n.max(e.timestamp_ms)));
         let id = match e.event_id {
             Some(id) => id,
             None => format!("live-{:016x}", key.unwrap_or_else(|| content_key(&origin.group, &e))),
@@ -662,10 +681,10 @@ impl Engine {
 
     /// Send what has waited long enough.
     async fn release(&mut self) -> Result<(), Stop> {
-        let Some(now) = self.clock.estimate() else {
+        let Some(covered) = self.covered else {
             return Ok(());
         };
-        let ready = self.reorder.release(now - self.spec.reorder_ms);
+        let ready = self.reorder.release(covered - self.spec.reorder_ms);
         self.send_events(ready).await
     }
 
