@@ -16,6 +16,21 @@ pub const DESCRIBE_SERVICES_BATCH: usize = 10;
 /// ListServices page size (the API maximum).
 const LIST_SERVICES_PAGE: i32 = 100;
 
+/// Attempts per call (the first try included) under [`read_retry_config`].
+pub const READ_MAX_ATTEMPTS: u32 = 8;
+
+/// The retry policy for the console's polling reads: the SDK's standard mode (jittered
+/// exponential back-off; ECS throttling codes are classified as throttling errors and cost
+/// the client-side retry quota little), with more attempts than the default 3 so a burst of
+/// DescribeServices against a small per-account token bucket is absorbed instead of surfacing
+/// as an error, and back-off capped at 5 s so a view never stalls for long. Install it on the
+/// ECS client's config (`aws_sdk_ecs::config::Builder::retry_config`).
+pub fn read_retry_config() -> aws_smithy_types::retry::RetryConfig {
+    aws_smithy_types::retry::RetryConfig::standard()
+        .with_max_attempts(READ_MAX_ATTEMPTS)
+        .with_max_backoff(std::time::Duration::from_secs(5))
+}
+
 /// One ListServices page of `cluster`. Returns the service ARNs and the token of the next page
 /// (`None` on the last page).
 pub async fn list_services_page(
