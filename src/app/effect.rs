@@ -12,8 +12,31 @@ pub enum Effect {
     Connect(AwsTarget),
     /// STS GetCallerIdentity; answers `IdentityResolved`.
     ResolveIdentity,
-    /// ListClusters + DescribeClusters in batches; answers `Clusters` events.
+    /// ListClusters + DescribeClusters in batches; answers `Data` events.
     LoadClusters { request: RequestId },
+    /// ListServices pages + DescribeServices in batches of 10.
+    LoadServices { request: RequestId, cluster: String },
+    /// DescribeServices of one service (deployments and events).
+    LoadService {
+        request: RequestId,
+        cluster: String,
+        service: String,
+    },
+    /// ListTasks (running, and stopped if asked) + DescribeTasks in batches of 100.
+    LoadTasks {
+        request: RequestId,
+        cluster: String,
+        service: Option<String>,
+        include_stopped: bool,
+    },
+    /// DescribeTasks of one task.
+    LoadTask {
+        request: RequestId,
+        cluster: String,
+        task: String,
+    },
+    /// Put text on the clipboard with OSC 52 (works over SSH).
+    Copy(String),
     /// Leave the program.
     Quit,
 }

@@ -3,14 +3,20 @@
 
 mod action;
 pub mod command;
+mod data;
 mod effect;
+pub mod nav;
+pub mod rows;
 mod state;
+pub mod table;
 mod update;
+pub mod views;
 
-pub use action::{Action, ClustersEvent};
+pub use action::{Action, DataEvent};
 pub use command::{Command, Context};
 pub use effect::{Effect, RequestId};
 pub use state::{
-    Banner, BannerLevel, ClustersView, IdentityState, Load, Session, State, StatusLine, View,
+    Banner, BannerLevel, IdentityState, Input, InputKind, Load, Session, State, StatusLine,
 };
 pub use update::{config_warnings, set_status, update};
+pub use views::{ClustersView, View};

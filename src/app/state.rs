@@ -2,28 +2,10 @@
 
 use super::command::Context;
 use super::effect::RequestId;
+pub use super::views::{ClustersView, View};
 use crate::aws::{AwsError, AwsTarget};
 use crate::config::keymap::Keymap;
-use crate::domain::{Cluster, Identity};
-
-/// A view on the navigation stack.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum View {
-    Clusters,
-    /// The services of one cluster (placeholder until the services pane lands).
-    Services {
-        cluster: String,
-    },
-}
-
-impl View {
-    pub fn context(&self) -> Context {
-        match self {
-            View::Clusters => Context::Clusters,
-            View::Services { .. } => Context::Services,
-        }
-    }
-}
+use crate::domain::Identity;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdentityState {
@@ -101,35 +83,36 @@ impl Load {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct ClustersView {
-    pub rows: Vec<Cluster>,
-    pub selected: usize,
-    pub load: Load,
-    /// Rows of a refresh in progress; swapped in when complete so the table does not flicker.
-    pub incoming: Vec<Cluster>,
-    /// The last load's error, shown in place of (or above) the table.
-    pub error: Option<AwsError>,
-    /// When a load last succeeded.
-    pub loaded_at: Option<i64>,
-    /// At least one load completed (distinguishes "no clusters" from "not loaded yet").
-    pub loaded_once: bool,
-    /// Show the loading indicator for the load in flight: the first load and ones the user
-    /// asked for. Background refreshes stay invisible, so an idle screen writes nothing.
-    pub loading_shown: bool,
+/// A line of text being typed: a `/` filter or a `:` command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub kind: InputKind,
+    pub text: String,
+    /// The filter before editing started (Esc restores it).
+    pub original: String,
+    /// Completion candidates for the command line, shown under it.
+    pub completions: Vec<String>,
+    /// A command the line could not run.
+    pub error: Option<String>,
 }
 
-impl ClustersView {
-    pub fn selected_cluster(&self) -> Option<&Cluster> {
-        self.rows.get(self.selected)
-    }
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Filter,
+    Command,
 }
 
 pub struct State {
     pub session: Session,
     /// Navigation stack; never empty.
     pub views: Vec<View>,
+    /// The stack before the last navigation (`previous_view` swaps back to it).
+    pub previous: Option<Vec<View>>,
     pub clusters: ClustersView,
+    /// A filter or command being typed.
+    pub input: Option<Input>,
+    /// Profiles from ~/.aws/config, for `:profile` completion.
+    pub known_profiles: Vec<String>,
     /// The help screen is open (with its scroll offset).
     pub help: Option<u16>,
     pub banner: Option<Banner>,
@@ -151,7 +134,10 @@ impl State {
         State {
             session,
             views: vec![View::Clusters],
+            previous: None,
             clusters: ClustersView::default(),
+            input: None,
+            known_profiles: Vec::new(),
             help: None,
             banner: None,
             status: None,
@@ -172,6 +158,14 @@ impl State {
         self.views.last().unwrap_or(&View::Clusters)
     }
 
+    pub fn view_mut(&mut self) -> &mut View {
+        if self.views.is_empty() {
+            self.views.push(View::Clusters);
+        }
+        let last = self.views.len() - 1;
+        &mut self.views[last]
+    }
+
     /// The keymap context for key lookup and footer hints.
     pub fn context(&self) -> Context {
         if self.help.is_some() {
@@ -181,18 +175,17 @@ impl State {
         }
     }
 
-    /// Breadcrumbs for the header: `clusters › prod › services`.
+    /// Breadcrumbs for the header: `prod › checkout-api › tasks`.
     pub fn breadcrumbs(&self) -> Vec<String> {
+        let view = self.view();
         let mut crumbs = Vec::new();
-        for v in &self.views {
-            match v {
-                View::Clusters => crumbs.push("clusters".to_string()),
-                View::Services { cluster } => {
-                    crumbs.push(cluster.clone());
-                    crumbs.push("services".to_string());
-                }
-            }
+        if let Some(cluster) = view.cluster() {
+            crumbs.push(cluster.to_string());
         }
+        if let Some(service) = view.service() {
+            crumbs.push(service.to_string());
+        }
+        crumbs.push(view.crumb());
         crumbs
     }
 
@@ -203,8 +196,14 @@ impl State {
 
     /// A load the user should see in flight (drives the spinner).
     pub fn is_loading(&self) -> bool {
-        (self.clusters.load.is_loading() && self.clusters.loading_shown)
-            || matches!(self.session.identity, IdentityState::Pending)
+        let view_loading = match self.view() {
+            View::Clusters => self.clusters.data.shows_loading(),
+            View::Services(v) => v.data.shows_loading(),
+            View::Deployments(v) | View::Events(v) => v.data.shows_loading(),
+            View::Tasks(v) | View::Network(v) => v.data.shows_loading(),
+            View::TaskDetail(v) => v.data.shows_loading(),
+        };
+        view_loading || matches!(self.session.identity, IdentityState::Pending)
     }
 
     pub fn allocate_request(&mut self) -> RequestId {

@@ -1,18 +1,31 @@
 //! The reducer: `update(&mut State, Action) -> Vec<Effect>`. Pure: no I/O, no clocks (time
 //! arrives in `Tick`), so every behaviour here is testable without a terminal or a network.
 
-use super::action::{Action, ClustersEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
 use super::command::Command;
+use super::data::{on_data, refresh, view_error};
 use super::effect::Effect;
-use super::state::{Banner, BannerLevel, IdentityState, Load, State, StatusLine, View};
-use crate::aws::ErrorKind;
+use super::nav::{self, Show};
+use super::state::{Banner, BannerLevel, IdentityState, Input, InputKind, State, StatusLine};
+use super::views::{
+    View, cluster_order, deployment_order, eni_order, event_order, service_order, task_order,
+};
+use crate::app::table::Tabular;
+use crate::domain::{Cluster, Deployment, ServiceEvent, Task};
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
-        Action::Key(key) => match state.keymap.lookup(state.context(), &key) {
-            Some(cmd) => command(state, cmd),
-            None => Vec::new(),
-        },
+        Action::Key(key) => {
+            if state.input.is_some() {
+                return input_key(state, key);
+            }
+            match state.keymap.lookup(state.context(), &key) {
+                Some(cmd) => command(state, cmd),
+                None => Vec::new(),
+            }
+        }
         Action::Command(cmd) => command(state, cmd),
         Action::Resize { cols, rows } => {
             state.cols = cols;
@@ -66,8 +79,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.dirty = true;
             Vec::new()
         }
-        Action::Clusters { request, event } => {
-            clusters_event(state, request, event);
+        Action::Data { request, event } => {
+            on_data(state, request, event);
             Vec::new()
         }
     }
@@ -95,23 +108,99 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             }
             effects
         }
-        Command::Back => {
-            if state.views.len() > 1 {
-                state.views.pop();
-            }
-            Vec::new()
-        }
+        Command::Back => nav::back(state),
+        Command::PreviousView => nav::previous(state),
         Command::DismissBanner => {
             state.banner = None;
             Vec::new()
         }
-        Command::Select => select(state),
+        Command::Select => nav::select(state),
         Command::Up => move_selection(state, -1),
         Command::Down => move_selection(state, 1),
         Command::PageUp => move_selection(state, -(state.page_rows() as i64)),
         Command::PageDown => move_selection(state, state.page_rows() as i64),
         Command::Top => move_selection(state, i64::MIN / 2),
         Command::Bottom => move_selection(state, i64::MAX / 2),
+        Command::Filter => {
+            let original = current_table(state).map(|t| t.filter.clone());
+            match original {
+                Some(original) => {
+                    state.input = Some(Input {
+                        kind: InputKind::Filter,
+                        text: original.clone(),
+                        original,
+                        completions: Vec::new(),
+                        error: None,
+                    });
+                }
+                None => set_status(state, "nothing to filter here", true),
+            }
+            Vec::new()
+        }
+        Command::CommandMode => {
+            state.input = Some(Input {
+                kind: InputKind::Command,
+                text: String::new(),
+                original: String::new(),
+                completions: Vec::new(),
+                error: None,
+            });
+            Vec::new()
+        }
+        Command::SortNext | Command::SortReverse => {
+            let columns = columns_of(state.view());
+            if let Some(table) = current_table_mut(state) {
+                if cmd == Command::SortNext {
+                    table.next_sort_column(columns.len());
+                } else {
+                    table.reverse_sort();
+                }
+                let label = match table.sort {
+                    Some(s) => format!(
+                        "sorted by {} {}",
+                        columns.get(s.column).copied().unwrap_or("?").to_lowercase(),
+                        if s.descending {
+                            "descending"
+                        } else {
+                            "ascending"
+                        }
+                    ),
+                    None => "default order".to_string(),
+                };
+                recompute_visible(state);
+                set_status(state, label, false);
+            }
+            Vec::new()
+        }
+        Command::CopyId | Command::CopyArn | Command::CopyIp => copy(state, cmd),
+        Command::ShowDeployments => show(state, Show::Deployments),
+        Command::ShowEvents => show(state, Show::Events),
+        Command::ShowTasks => show(state, Show::Tasks),
+        Command::ShowNetwork => show(state, Show::Network),
+        Command::ToggleStopped => {
+            if let View::Tasks(v) = state.view_mut() {
+                v.include_stopped = !v.include_stopped;
+                return refresh(state, true);
+            }
+            show(state, Show::Stopped)
+        }
+        Command::ToggleRaw => {
+            if let View::TaskDetail(v) = state.view_mut() {
+                v.raw = !v.raw;
+                v.scroll = 0;
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn show(state: &mut State, what: Show) -> Vec<Effect> {
+    match nav::show(state, what) {
+        Ok(effects) => effects,
+        Err(msg) => {
+            set_status(state, msg, true);
+            Vec::new()
+        }
     }
 }
 
@@ -134,132 +223,254 @@ fn help_command(state: &mut State, cmd: Command) -> Vec<Effect> {
     Vec::new()
 }
 
-fn select(state: &mut State) -> Vec<Effect> {
-    if let View::Clusters = state.view()
-        && let Some(cluster) = state.clusters.selected_cluster()
-    {
-        let cluster = cluster.name.clone();
-        state.views.push(View::Services { cluster });
+/// Keys while a filter or command line is being typed.
+fn input_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    state.dirty = true;
+    let Some(input) = state.input.as_mut() else {
+        return Vec::new();
+    };
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('c') if ctrl => {
+            state.quitting = true;
+            return vec![Effect::Quit];
+        }
+        KeyCode::Char('u') if ctrl => input.text.clear(),
+        KeyCode::Char(c) if !ctrl => input.text.push(c),
+        KeyCode::Backspace => {
+            input.text.pop();
+        }
+        KeyCode::Esc => {
+            let input = state.input.take();
+            if let Some(Input {
+                kind: InputKind::Filter,
+                original,
+                ..
+            }) = input
+            {
+                set_filter(state, original);
+            }
+            return Vec::new();
+        }
+        KeyCode::Tab if input.kind == InputKind::Command => {
+            let text = input.text.clone();
+            let completions = nav::complete(state, &text);
+            if let Some(input) = state.input.as_mut() {
+                match completions.as_slice() {
+                    [one] => {
+                        input.text = format!("{one} ");
+                        input.completions.clear();
+                    }
+                    many => {
+                        if let Some(prefix) = common_prefix(many)
+                            && prefix.len() > input.text.len()
+                        {
+                            input.text = prefix;
+                        }
+                        input.completions = many.to_vec();
+                    }
+                }
+            }
+            return Vec::new();
+        }
+        KeyCode::Enter => {
+            let Some(input) = state.input.take() else {
+                return Vec::new();
+            };
+            return match input.kind {
+                InputKind::Filter => {
+                    set_filter(state, input.text);
+                    Vec::new()
+                }
+                InputKind::Command => match nav::run_command_line(state, &input.text) {
+                    Ok(effects) => effects,
+                    Err(msg) => {
+                        state.input = Some(Input {
+                            error: Some(msg),
+                            ..input
+                        });
+                        Vec::new()
+                    }
+                },
+            };
+        }
+        _ => return Vec::new(),
+    }
+    // Text changed: live filter, fresh completions, no stale error.
+    let (kind, text) = (input.kind, input.text.clone());
+    input.error = None;
+    match kind {
+        InputKind::Filter => set_filter(state, text),
+        InputKind::Command => {
+            let completions = nav::complete(state, &text);
+            if let Some(input) = state.input.as_mut() {
+                input.completions = completions;
+            }
+        }
     }
     Vec::new()
+}
+
+fn common_prefix(items: &[String]) -> Option<String> {
+    let first = items.first()?;
+    let mut len = first.len();
+    for item in &items[1..] {
+        len = len.min(
+            first
+                .chars()
+                .zip(item.chars())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a.len_utf8())
+                .sum(),
+        );
+    }
+    Some(first[..len].to_string())
+}
+
+fn set_filter(state: &mut State, filter: String) {
+    if let Some(table) = current_table_mut(state) {
+        table.filter = filter;
+        table.selected = 0;
+    }
+    recompute_visible(state);
+}
+
+fn current_table(state: &State) -> Option<&super::table::TableView> {
+    match state.view() {
+        View::Clusters => Some(&state.clusters.table),
+        v => v.table(),
+    }
+}
+
+pub(crate) fn current_table_mut(state: &mut State) -> Option<&mut super::table::TableView> {
+    if matches!(state.view(), View::Clusters) {
+        return Some(&mut state.clusters.table);
+    }
+    state.view_mut().table_mut()
+}
+
+fn columns_of(view: &View) -> &'static [&'static str] {
+    match view {
+        View::Clusters => Cluster::columns(),
+        View::Services(_) => <super::views::ServiceRow as Tabular>::columns(),
+        View::Deployments(_) => Deployment::columns(),
+        View::Events(_) => ServiceEvent::columns(),
+        View::Tasks(_) => Task::columns(),
+        View::Network(_) => <super::views::EniRow as Tabular>::columns(),
+        View::TaskDetail(_) => &[],
+    }
+}
+
+/// Recompute the visible rows of the current view after its filter or sort changed.
+pub fn recompute_visible(state: &mut State) {
+    state.dirty = true;
+    match state.views.last_mut() {
+        None | Some(View::Clusters) => {
+            let rows = &state.clusters.data.rows;
+            let key = state
+                .clusters
+                .table
+                .selected_row()
+                .and_then(|i| rows.get(i))
+                .map(|c| c.arn.clone());
+            state
+                .clusters
+                .table
+                .recompute(rows, key.as_deref(), cluster_order);
+        }
+        Some(View::Services(v)) => v.table.recompute(&v.data.rows, None, service_order),
+        Some(View::Deployments(v)) => {
+            let rows = v
+                .service()
+                .map(|s| s.deployments.clone())
+                .unwrap_or_default();
+            v.table.recompute(&rows, None, deployment_order);
+        }
+        Some(View::Events(v)) => {
+            let rows = v.service().map(|s| s.events.clone()).unwrap_or_default();
+            v.table.recompute(&rows, None, event_order);
+        }
+        Some(View::Tasks(v)) => v.table.recompute(&v.data.rows, None, task_order),
+        Some(View::Network(v)) => v.table.recompute(&v.enis, None, eni_order),
+        Some(View::TaskDetail(_)) => {}
+    }
 }
 
 fn move_selection(state: &mut State, delta: i64) -> Vec<Effect> {
-    if let View::Clusters = state.view() {
-        let len = state.clusters.rows.len();
-        state.clusters.selected = step(state.clusters.selected, delta, len);
+    if let View::TaskDetail(v) = state.view_mut() {
+        let scroll = i64::from(v.scroll)
+            .saturating_add(delta)
+            .clamp(0, i64::from(u16::MAX));
+        v.scroll = scroll as u16;
+        return Vec::new();
+    }
+    if let Some(table) = current_table_mut(state) {
+        table.move_by(delta);
     }
     Vec::new()
 }
 
-fn step(current: usize, delta: i64, len: usize) -> usize {
-    if len == 0 {
-        return 0;
-    }
-    let max = (len - 1) as i64;
-    (current as i64).saturating_add(delta).clamp(0, max) as usize
-}
-
-/// Load what the visible view needs. `forced` also starts a load while one is in flight (the
-/// runner cancels the older one: latest wins).
-fn refresh(state: &mut State, forced: bool) -> Vec<Effect> {
-    if !state.session.connected {
-        return Vec::new();
-    }
-    match state.view() {
-        View::Clusters => {
-            if state.clusters.load.is_loading() && !forced {
-                return Vec::new();
-            }
-            let request = state.allocate_request();
-            state.clusters.load = Load::Loading {
-                request,
-                total: None,
-                received: 0,
-            };
-            state.clusters.incoming.clear();
-            state.clusters.loading_shown = forced || !state.clusters.loaded_once;
-            state.dirty |= state.clusters.loading_shown;
-            vec![Effect::LoadClusters { request }]
-        }
-        View::Services { .. } => Vec::new(),
-    }
-}
-
-fn clusters_event(state: &mut State, request: u64, event: ClustersEvent) {
-    let view = &mut state.clusters;
-    let Load::Loading {
-        request: current,
-        total,
-        received,
-    } = &mut view.load
-    else {
-        return;
+/// What `copy_id` / `copy_arn` / `copy_ip` take from the selected row.
+fn copy(state: &mut State, cmd: Command) -> Vec<Effect> {
+    let picked: Option<(&str, String)> = match (state.view(), cmd) {
+        (View::Clusters, _) => state
+            .clusters
+            .table
+            .selected_row()
+            .and_then(|i| state.clusters.data.rows.get(i))
+            .and_then(|c| match cmd {
+                Command::CopyArn => Some(("cluster ARN", c.arn.clone())),
+                Command::CopyId => Some(("cluster name", c.name.clone())),
+                _ => None,
+            }),
+        (View::Services(v), _) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.data.rows.get(i))
+            .and_then(|r| match cmd {
+                Command::CopyArn => Some(("service ARN", r.service.arn.clone())),
+                Command::CopyId => Some(("service name", r.service.name.clone())),
+                _ => None,
+            }),
+        (View::Deployments(v) | View::Events(v), _) => v.service().and_then(|s| match cmd {
+            Command::CopyArn => Some(("service ARN", s.arn.clone())),
+            Command::CopyId => Some(("service name", s.name.clone())),
+            _ => None,
+        }),
+        (View::Tasks(v), _) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.data.rows.get(i))
+            .and_then(|t| task_field(t, cmd)),
+        (View::Network(v), _) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.enis.get(i))
+            .and_then(|e| match cmd {
+                Command::CopyArn => Some(("task ARN", e.task_arn.clone())),
+                Command::CopyId => Some(("ENI id", e.eni.eni_id.clone().unwrap_or_default())),
+                _ => e.eni.private_ipv4.clone().map(|ip| ("IP", ip)),
+            }),
+        (View::TaskDetail(v), _) => v.data.rows.first().and_then(|t| task_field(t, cmd)),
     };
-    if *current != request {
-        return; // a superseded load
-    }
-    match event {
-        ClustersEvent::Listed { total: n } => {
-            *total = Some(n);
-            if n == 0 {
-                view.incoming.clear();
-            }
+    match picked {
+        Some((what, text)) if !text.is_empty() => {
+            set_status(state, format!("copied {what} {text} (OSC 52)"), false);
+            vec![Effect::Copy(text)]
         }
-        ClustersEvent::Batch(batch) => {
-            *received += batch.len();
-            view.incoming.extend(batch);
-            if !view.loaded_once {
-                // First load: show rows as they arrive.
-                let mut rows = view.incoming.clone();
-                sort_clusters(&mut rows);
-                view.rows = rows;
-                state.dirty = true;
-            }
-        }
-        ClustersEvent::Done => {
-            let mut rows = std::mem::take(&mut view.incoming);
-            sort_clusters(&mut rows);
-            let selected_arn = view.rows.get(view.selected).map(|c| c.arn.clone());
-            let changed = rows != view.rows || view.error.is_some() || !view.loaded_once;
-            view.rows = rows;
-            view.selected = selected_arn
-                .and_then(|arn| view.rows.iter().position(|c| c.arn == arn))
-                .unwrap_or(view.selected)
-                .min(view.rows.len().saturating_sub(1));
-            view.error = None;
-            view.loaded_at = Some(state.now_unix);
-            let was_shown = std::mem::take(&mut view.loading_shown);
-            view.loaded_once = true;
-            view.load = Load::Idle;
-            if state.banner.as_ref().is_some_and(|b| b.clears_on_success) {
-                state.banner = None;
-                state.dirty = true;
-            }
-            // Identical results cause no redraw (unless the spinner has to go away).
-            state.dirty |= changed || was_shown;
-        }
-        ClustersEvent::Failed(err) => {
-            view.load = Load::Idle;
-            view.loading_shown = false;
-            view.incoming.clear();
-            if matches!(
-                err.kind,
-                ErrorKind::ExpiredCredentials | ErrorKind::NoCredentials | ErrorKind::NoRegion
-            ) {
-                state.banner = Some(Banner::from_error(
-                    &err,
-                    state.session.target.profile.as_deref(),
-                ));
-            }
-            view.error = Some(err);
-            state.dirty = true;
+        _ => {
+            set_status(state, "nothing to copy here", true);
+            Vec::new()
         }
     }
 }
 
-fn sort_clusters(rows: &mut [crate::domain::Cluster]) {
-    rows.sort_by(|a, b| a.name.cmp(&b.name));
+fn task_field(t: &Task, cmd: Command) -> Option<(&'static str, String)> {
+    match cmd {
+        Command::CopyArn => Some(("task ARN", t.arn.clone())),
+        Command::CopyId => Some(("task id", t.id.clone())),
+        _ => t.private_ip().map(|ip| ("IP", ip.to_string())),
+    }
 }
 
 fn tick(state: &mut State, now_unix: i64) {
@@ -275,7 +486,11 @@ fn tick(state: &mut State, now_unix: i64) {
         state.dirty = true;
     }
     // The "data is N s old" notice only shows (and so only changes) while loads are failing.
-    if state.clusters.error.is_some() && state.clusters.loaded_at.is_some() {
+    let failing = match state.view() {
+        View::Clusters => state.clusters.data.error.is_some() && state.clusters.data.loaded_once,
+        v => view_error(v).is_some(),
+    };
+    if failing {
         state.dirty = true;
     }
 }

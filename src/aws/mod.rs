@@ -8,6 +8,7 @@ pub mod ecs;
 mod error;
 pub mod identity;
 pub mod logs;
+pub mod profiles;
 pub mod raw;
 pub mod services;
 pub mod stream_prefix;
@@ -49,6 +50,8 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
     if let Some(region) = &target.region {
         loader = loader.region(Region::new(region.clone()));
     }
+    // Polling reads absorb throttling bursts with more attempts than the SDK default.
+    loader = loader.retry_config(services::read_retry_config());
     if let Some(url) = &target.endpoint_url {
         loader = loader.endpoint_url(url);
     }

@@ -2,7 +2,9 @@
 
 mod cluster;
 mod identity;
+pub mod problems;
 mod service;
+pub mod stop_cause;
 mod task;
 mod task_definition;
 

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use crate::app::{Command, Context, State};
+use crate::app::{Command, Context, InputKind, State};
 use crate::config::theme::{Slot, Theme};
 use crate::text::sanitize;
 
@@ -27,6 +27,41 @@ fn hinted(state: &State, cmd: Command) -> bool {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    if let Some(input) = &state.input {
+        let prompt = match input.kind {
+            InputKind::Filter => "/",
+            InputKind::Command => ":",
+        };
+        let mut spans = vec![
+            Span::styled(prompt, theme.style(Slot::Accent)),
+            Span::styled(sanitize(&input.text).into_owned(), theme.style(Slot::Text)),
+            Span::styled("█", theme.style(Slot::Muted)),
+            Span::raw("  "),
+        ];
+        if let Some(err) = &input.error {
+            spans.push(Span::styled(
+                sanitize(err).into_owned(),
+                theme.style(Slot::Error),
+            ));
+        } else if !input.completions.is_empty() {
+            spans.push(Span::styled(
+                sanitize(&input.completions.join("  ")).into_owned(),
+                theme.style(Slot::Muted),
+            ));
+        } else if input.kind == InputKind::Filter {
+            spans.push(Span::styled(
+                "enter keep · esc cancel · !text invert · column:text",
+                theme.style(Slot::Muted),
+            ));
+        } else {
+            spans.push(Span::styled(
+                "tab complete · enter run · esc cancel",
+                theme.style(Slot::Muted),
+            ));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
     if let Some(status) = &state.status {
         let slot = if status.is_error {
             Slot::Error

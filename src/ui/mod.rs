@@ -2,10 +2,16 @@
 
 mod banner;
 mod clusters;
+mod deployments;
+mod events;
 mod footer;
 mod header;
 mod help;
+mod network;
 mod services;
+pub mod table;
+mod task_detail;
+mod tasks;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -44,7 +50,12 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     }
     match state.view() {
         View::Clusters => clusters::render(frame, body_area, state, theme),
-        View::Services { cluster } => services::render(frame, body_area, state, cluster, theme),
+        View::Services(v) => services::render(frame, body_area, state, v, theme),
+        View::Deployments(v) => deployments::render(frame, body_area, state, v, theme),
+        View::Events(v) => events::render(frame, body_area, state, v, theme),
+        View::Tasks(v) => tasks::render(frame, body_area, state, v, theme),
+        View::Network(v) => network::render(frame, body_area, state, v, theme),
+        View::TaskDetail(v) => task_detail::render(frame, body_area, state, v, theme),
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(scroll) = state.help {

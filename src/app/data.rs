@@ -1,0 +1,287 @@
+//! Loading: which effect the visible view needs, and applying what comes back.
+
+use super::action::DataEvent;
+use super::effect::{Effect, RequestId};
+use super::rows::Rows;
+use super::state::{Banner, State};
+use super::views::{
+    EniRow, ServiceRow, View, cluster_order, deployment_order, eni_order, event_order,
+    service_order, task_order,
+};
+use crate::aws::{AwsError, ErrorKind};
+use crate::domain::problems::service_problems;
+
+/// Load what the visible view shows. `shown`: the user asked (or the view just opened), so show
+/// the spinner and ignore any throttling back-off; otherwise a quiet background refresh.
+pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
+    if !state.session.connected {
+        return Vec::new();
+    }
+    let now = state.now_unix;
+    let request = state.next_request;
+    let effect = match state.view_mut() {
+        View::Clusters => None,
+        View::Services(v) => {
+            begin(&mut v.data, request, shown, now).then(|| Effect::LoadServices {
+                request,
+                cluster: v.cluster.clone(),
+            })
+        }
+        View::Deployments(v) | View::Events(v) => {
+            begin(&mut v.data, request, shown, now).then(|| Effect::LoadService {
+                request,
+                cluster: v.cluster.clone(),
+                service: v.service.clone(),
+            })
+        }
+        View::Tasks(v) | View::Network(v) => {
+            begin(&mut v.data, request, shown, now).then(|| Effect::LoadTasks {
+                request,
+                cluster: v.cluster.clone(),
+                service: v.service.clone(),
+                include_stopped: v.include_stopped,
+            })
+        }
+        View::TaskDetail(v) => begin(&mut v.data, request, shown, now).then(|| Effect::LoadTask {
+            request,
+            cluster: v.cluster.clone(),
+            task: v.task.clone(),
+        }),
+    };
+    let effect = match (effect, matches!(state.view(), View::Clusters)) {
+        (Some(e), _) => Some(e),
+        (None, true) => begin(&mut state.clusters.data, request, shown, now)
+            .then_some(Effect::LoadClusters { request }),
+        (None, false) => None,
+    };
+    match effect {
+        Some(e) => {
+            state.next_request += 1;
+            if state.is_loading() {
+                state.dirty = true;
+            }
+            vec![e]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Start a load on `rows` unless a background refresh should wait.
+fn begin<T: PartialEq + Clone>(
+    rows: &mut Rows<T>,
+    request: RequestId,
+    shown: bool,
+    now: i64,
+) -> bool {
+    if !shown && !rows.refresh_allowed(now) {
+        return false;
+    }
+    rows.begin(request, shown);
+    true
+}
+
+/// Apply a load's progress to whichever view asked for it (if it still exists).
+pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
+    let now = state.now_unix;
+    let refresh_secs = state.refresh_secs;
+    if let DataEvent::Failed(err) = &event {
+        credential_banner(state, err);
+    }
+    if state.clusters.data.is_current(request) {
+        let selected = selected_key(&state.clusters.table, &state.clusters.data.rows, |c| {
+            c.arn.clone()
+        });
+        let changed = match event {
+            DataEvent::Clusters(batch) => apply_batch(&mut state.clusters.data, batch),
+            other => apply_common(&mut state.clusters.data, other, now, refresh_secs),
+        };
+        if changed {
+            state.clusters.table.recompute(
+                &state.clusters.data.rows,
+                selected.as_deref(),
+                cluster_order,
+            );
+            state.dirty = true;
+        }
+        clear_banner_on_success(state, request);
+        return;
+    }
+    let mut dirty = false;
+    for (depth, view) in state.views.iter_mut().enumerate().rev() {
+        let changed = match view {
+            View::Clusters => continue,
+            View::Services(v) if v.data.is_current(request) => {
+                let selected = selected_key(&v.table, &v.data.rows, |r| r.service.arn.clone());
+                let changed = match event {
+                    DataEvent::Services(batch) => {
+                        let rows = batch
+                            .into_iter()
+                            .map(|service| ServiceRow {
+                                problems: service_problems(&service, now),
+                                service,
+                            })
+                            .collect();
+                        apply_batch(&mut v.data, rows)
+                    }
+                    other => apply_common(&mut v.data, other, now, refresh_secs),
+                };
+                if changed {
+                    v.table
+                        .recompute(&v.data.rows, selected.as_deref(), service_order);
+                }
+                changed
+            }
+            View::Deployments(v) if v.data.is_current(request) => {
+                let changed = match event {
+                    DataEvent::Services(batch) => apply_batch(&mut v.data, batch),
+                    other => apply_common(&mut v.data, other, now, refresh_secs),
+                };
+                if changed {
+                    let deployments = v
+                        .service()
+                        .map(|s| s.deployments.clone())
+                        .unwrap_or_default();
+                    let selected = selected_key(&v.table, &deployments, |d| d.id.clone());
+                    v.table
+                        .recompute(&deployments, selected.as_deref(), deployment_order);
+                }
+                changed
+            }
+            View::Events(v) if v.data.is_current(request) => {
+                let changed = match event {
+                    DataEvent::Services(batch) => apply_batch(&mut v.data, batch),
+                    other => apply_common(&mut v.data, other, now, refresh_secs),
+                };
+                if changed {
+                    let events = v.service().map(|s| s.events.clone()).unwrap_or_default();
+                    let selected = selected_key(&v.table, &events, |e| e.id.clone());
+                    v.table.recompute(&events, selected.as_deref(), event_order);
+                }
+                changed
+            }
+            View::Tasks(v) if v.data.is_current(request) => {
+                let selected = selected_key(&v.table, &v.data.rows, |t| t.arn.clone());
+                let changed = match event {
+                    DataEvent::Tasks(batch) => apply_batch(&mut v.data, batch),
+                    other => apply_common(&mut v.data, other, now, refresh_secs),
+                };
+                if changed {
+                    v.table
+                        .recompute(&v.data.rows, selected.as_deref(), task_order);
+                }
+                changed
+            }
+            View::Network(v) if v.data.is_current(request) => {
+                let changed = match event {
+                    DataEvent::Tasks(batch) => apply_batch(&mut v.data, batch),
+                    other => apply_common(&mut v.data, other, now, refresh_secs),
+                };
+                if changed {
+                    let selected = selected_key(&v.table, &v.enis, |e| e.eni.attachment_id.clone());
+                    v.enis = EniRow::from_tasks(&v.data.rows);
+                    v.table.recompute(&v.enis, selected.as_deref(), eni_order);
+                }
+                changed
+            }
+            View::TaskDetail(v) if v.data.is_current(request) => match event {
+                DataEvent::Tasks(batch) => apply_batch(&mut v.data, batch),
+                other => apply_common(&mut v.data, other, now, refresh_secs),
+            },
+            _ => continue,
+        };
+        // Only the visible view's changes need a frame.
+        dirty = changed && depth + 1 == state.views.len();
+        break;
+    }
+    state.dirty |= dirty;
+    clear_banner_on_success(state, request);
+}
+
+fn selected_key<T>(
+    table: &super::table::TableView,
+    rows: &[T],
+    key: impl Fn(&T) -> String,
+) -> Option<String> {
+    table.selected_row().and_then(|i| rows.get(i)).map(key)
+}
+
+fn apply_batch<T: PartialEq + Clone>(rows: &mut Rows<T>, batch: Vec<T>) -> bool {
+    rows.batch(batch)
+}
+
+fn apply_common<T: PartialEq + Clone>(
+    rows: &mut Rows<T>,
+    event: DataEvent,
+    now: i64,
+    refresh_secs: u64,
+) -> bool {
+    match event {
+        DataEvent::Listed(n) => {
+            rows.listed(n);
+            !rows.loaded_once
+        }
+        DataEvent::Done => rows.done(now),
+        DataEvent::Failed(err) => {
+            let was_shown = rows.loading_shown;
+            let first = rows.error.is_none();
+            rows.failed(err, now, refresh_secs);
+            was_shown || first || !rows.loaded_once
+        }
+        // A batch of the wrong kind for this view: ignore.
+        DataEvent::Clusters(_) | DataEvent::Services(_) | DataEvent::Tasks(_) => false,
+    }
+}
+
+fn credential_banner(state: &mut State, err: &AwsError) {
+    if matches!(
+        err.kind,
+        ErrorKind::ExpiredCredentials | ErrorKind::NoCredentials | ErrorKind::NoRegion
+    ) {
+        state.banner = Some(Banner::from_error(
+            err,
+            state.session.target.profile.as_deref(),
+        ));
+        state.dirty = true;
+    }
+}
+
+/// A successful answer proves the credentials work again.
+fn clear_banner_on_success(state: &mut State, _request: RequestId) {
+    let any_error = state
+        .clusters
+        .data
+        .error
+        .as_ref()
+        .is_some_and(is_credential)
+        || state
+            .views
+            .iter()
+            .any(|v| view_error(v).is_some_and(is_credential));
+    if !any_error && state.banner.as_ref().is_some_and(|b| b.clears_on_success) {
+        let identity_failed = matches!(
+            &state.session.identity,
+            super::state::IdentityState::Failed(e) if is_credential(e)
+        );
+        if !identity_failed {
+            state.banner = None;
+            state.dirty = true;
+        }
+    }
+}
+
+fn is_credential(e: &AwsError) -> bool {
+    matches!(
+        e.kind,
+        ErrorKind::ExpiredCredentials | ErrorKind::NoCredentials | ErrorKind::NoRegion
+    )
+}
+
+pub fn view_error(v: &View) -> Option<&AwsError> {
+    match v {
+        View::Clusters => None,
+        View::Services(v) => v.data.error.as_ref(),
+        View::Deployments(v) | View::Events(v) => v.data.error.as_ref(),
+        View::Tasks(v) | View::Network(v) => v.data.error.as_ref(),
+        View::TaskDetail(v) => v.data.error.as_ref(),
+    }
+}

@@ -1,0 +1,391 @@
+//! Navigation: drilling down, going back, jumping with `:` commands, switching views of the
+//! same service, and the previous-view toggle.
+
+use super::data::refresh;
+use super::effect::Effect;
+use super::state::State;
+use super::table::TableView;
+use super::views::{ServiceView, ServicesView, TaskDetailView, TasksView, View};
+use crate::aws::AwsTarget;
+
+/// Push a view and load it.
+pub fn push(state: &mut State, view: View) -> Vec<Effect> {
+    state.previous = Some(state.views.clone());
+    state.views.push(view);
+    state.dirty = true;
+    refresh(state, true)
+}
+
+/// Replace the whole stack (a `:` jump) and load the new top.
+pub fn replace(state: &mut State, views: Vec<View>) -> Vec<Effect> {
+    state.previous = Some(std::mem::replace(&mut state.views, views));
+    if state.views.is_empty() {
+        state.views.push(View::Clusters);
+    }
+    state.dirty = true;
+    refresh(state, true)
+}
+
+pub fn back(state: &mut State) -> Vec<Effect> {
+    // Esc first clears an active filter, then leaves the view.
+    if let Some(table) = super::update::current_table_mut(state)
+        && !table.filter.is_empty()
+    {
+        table.filter.clear();
+        super::update::recompute_visible(state);
+        return Vec::new();
+    }
+    if state.views.len() > 1 {
+        state.previous = Some(state.views.clone());
+        state.views.pop();
+        return refresh(state, false);
+    }
+    Vec::new()
+}
+
+/// `-`: swap with the stack before the last navigation.
+pub fn previous(state: &mut State) -> Vec<Effect> {
+    let Some(prev) = state.previous.take() else {
+        return Vec::new();
+    };
+    state.previous = Some(std::mem::replace(&mut state.views, prev));
+    refresh(state, true)
+}
+
+/// Enter: open what the selected row leads to.
+pub fn select(state: &mut State) -> Vec<Effect> {
+    let next = match state.view() {
+        View::Clusters => state
+            .clusters
+            .table
+            .selected_row()
+            .and_then(|i| state.clusters.data.rows.get(i))
+            .map(|c| services_view(&c.name)),
+        View::Services(v) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.data.rows.get(i))
+            .map(|r| View::Deployments(service_view(&v.cluster, &r.service.name))),
+        View::Deployments(v) => Some(tasks_view(state, &v.cluster, Some(&v.service), false)),
+        View::Tasks(v) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.data.rows.get(i))
+            .map(|t| task_detail_view(&v.cluster, &t.arn)),
+        View::Network(v) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.enis.get(i))
+            .map(|e| task_detail_view(&v.cluster, &e.task_arn)),
+        View::Events(_) | View::TaskDetail(_) => None,
+    };
+    match next {
+        Some(view) => push(state, view),
+        None => Vec::new(),
+    }
+}
+
+pub fn services_view(cluster: &str) -> View {
+    View::Services(ServicesView {
+        cluster: cluster.to_string(),
+        ..ServicesView::default()
+    })
+}
+
+pub fn service_view(cluster: &str, service: &str) -> ServiceView {
+    ServiceView {
+        cluster: cluster.to_string(),
+        service: service.to_string(),
+        ..ServiceView::default()
+    }
+}
+
+pub fn task_detail_view(cluster: &str, task: &str) -> View {
+    View::TaskDetail(TaskDetailView {
+        cluster: cluster.to_string(),
+        task: task.to_string(),
+        ..TaskDetailView::default()
+    })
+}
+
+/// A tasks view, knowing the service's desired count and maximumPercent when any view on the
+/// stack has them (for the network view's rolling-deploy IP peak).
+pub fn tasks_view(
+    state: &State,
+    cluster: &str,
+    service: Option<&str>,
+    include_stopped: bool,
+) -> View {
+    View::Tasks(TasksView {
+        cluster: cluster.to_string(),
+        service: service.map(str::to_string),
+        include_stopped,
+        deploy_shape: service.and_then(|s| deploy_shape(state, s)),
+        table: TableView::default(),
+        ..TasksView::default()
+    })
+}
+
+fn deploy_shape(state: &State, service: &str) -> Option<(i32, i32)> {
+    state.views.iter().rev().find_map(|v| {
+        let s = match v {
+            View::Services(v) => v
+                .data
+                .rows
+                .iter()
+                .map(|r| &r.service)
+                .find(|s| s.name == service)?,
+            View::Deployments(v) | View::Events(v) => v.service()?,
+            _ => return None,
+        };
+        Some((
+            s.desired,
+            s.deployment_config.maximum_percent.unwrap_or(200),
+        ))
+    })
+}
+
+/// The (cluster, service) the current view is about: its own, or the selected service row.
+pub fn service_context(state: &State) -> Option<(String, Option<String>)> {
+    let view = state.view();
+    let cluster = view.cluster()?.to_string();
+    if let Some(service) = view.service() {
+        return Some((cluster, Some(service.to_string())));
+    }
+    match view {
+        View::Services(v) => Some((
+            cluster,
+            v.table
+                .selected_row()
+                .and_then(|i| v.data.rows.get(i))
+                .map(|r| r.service.name.clone()),
+        )),
+        View::TaskDetail(v) => Some((
+            cluster,
+            v.data
+                .rows
+                .first()
+                .and_then(|t| t.service_name().map(str::to_string)),
+        )),
+        _ => Some((cluster, None)),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    Deployments,
+    Events,
+    Tasks,
+    Stopped,
+    Network,
+}
+
+/// Switch to another view of the current service (or cluster, for tasks and network).
+pub fn show(state: &mut State, what: Show) -> Result<Vec<Effect>, String> {
+    let Some((cluster, service)) = service_context(state) else {
+        return Err("select a cluster first".into());
+    };
+    let view = match (what, service) {
+        (Show::Deployments, Some(s)) => View::Deployments(service_view(&cluster, &s)),
+        (Show::Events, Some(s)) => View::Events(service_view(&cluster, &s)),
+        (Show::Deployments | Show::Events, None) => {
+            return Err("select a service first".into());
+        }
+        (Show::Tasks, s) => tasks_view(state, &cluster, s.as_deref(), false),
+        (Show::Stopped, s) => tasks_view(state, &cluster, s.as_deref(), true),
+        (Show::Network, s) => match tasks_view(state, &cluster, s.as_deref(), false) {
+            View::Tasks(t) => View::Network(t),
+            other => other,
+        },
+    };
+    // Views of the same thing replace each other instead of piling up.
+    let same_level = matches!(
+        (state.view(), &view),
+        (
+            View::Deployments(_) | View::Events(_) | View::Tasks(_) | View::Network(_),
+            View::Deployments(_) | View::Events(_) | View::Tasks(_) | View::Network(_)
+        )
+    );
+    if same_level {
+        let mut views = state.views.clone();
+        views.pop();
+        views.push(view);
+        return Ok(replace(state, views));
+    }
+    Ok(push(state, view))
+}
+
+/// Commands the `:` line knows, for help and completion.
+pub const COMMANDS: &[&str] = &[
+    "clusters",
+    "services",
+    "deployments",
+    "events",
+    "tasks",
+    "stopped",
+    "network",
+    "region",
+    "profile",
+    "help",
+    "quit",
+];
+
+/// Run a `:` command line.
+pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, String> {
+    let mut words = line.split_whitespace();
+    let Some(word) = words.next() else {
+        return Ok(Vec::new());
+    };
+    let arg = words.next();
+    let matches: Vec<&str> = COMMANDS
+        .iter()
+        .copied()
+        .filter(|c| c.starts_with(word))
+        .collect();
+    let command = match matches.as_slice() {
+        [one] => *one,
+        _ if COMMANDS.contains(&word) => word,
+        [] => return Err(format!("unknown command :{word} (try :help)")),
+        many => return Err(format!(":{word} is ambiguous: {}", many.join(", "))),
+    };
+    match command {
+        "clusters" => Ok(replace(state, vec![View::Clusters])),
+        "services" => {
+            let cluster = match arg {
+                Some(c) => c.to_string(),
+                None => match state.view().cluster() {
+                    Some(c) => c.to_string(),
+                    None => state
+                        .clusters
+                        .table
+                        .selected_row()
+                        .and_then(|i| state.clusters.data.rows.get(i))
+                        .map(|c| c.name.clone())
+                        .ok_or("which cluster? :services NAME")?,
+                },
+            };
+            Ok(replace(
+                state,
+                vec![View::Clusters, services_view(&cluster)],
+            ))
+        }
+        "deployments" => show(state, Show::Deployments),
+        "events" => show(state, Show::Events),
+        "tasks" => show(state, Show::Tasks),
+        "stopped" => show(state, Show::Stopped),
+        "network" => show(state, Show::Network),
+        "region" => {
+            let region = arg.ok_or("which region? :region eu-west-1")?;
+            Ok(switch_target(state, None, Some(region.to_string())))
+        }
+        "profile" => {
+            let profile = arg.ok_or("which profile? :profile NAME")?;
+            Ok(switch_target(state, Some(profile.to_string()), None))
+        }
+        "help" => {
+            state.help = Some(0);
+            Ok(Vec::new())
+        }
+        _ => {
+            state.quitting = true;
+            Ok(vec![Effect::Quit])
+        }
+    }
+}
+
+/// Switch profile and/or region: forget everything loaded, reconnect, re-resolve identity.
+pub fn switch_target(
+    state: &mut State,
+    profile: Option<String>,
+    region: Option<String>,
+) -> Vec<Effect> {
+    let mut target: AwsTarget = state.session.target.clone();
+    if let Some(p) = profile {
+        target.profile = Some(p);
+        // A profile brings its own region unless one was given on the command line.
+        target.region = None;
+    }
+    if let Some(r) = region {
+        target.region = Some(r);
+    }
+    state.session.target = target.clone();
+    state.session.connected = false;
+    state.session.region = target.region.clone();
+    state.session.identity = super::state::IdentityState::Pending;
+    state.clusters = Default::default();
+    state.views = vec![View::Clusters];
+    state.previous = None;
+    state.banner = None;
+    state.dirty = true;
+    vec![Effect::Connect(target)]
+}
+
+/// Completions for a partly typed command line.
+pub fn complete(state: &State, line: &str) -> Vec<String> {
+    let ends_with_space = line.ends_with(' ');
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match (words.as_slice(), ends_with_space) {
+        ([], _) => COMMANDS.iter().map(|c| c.to_string()).collect(),
+        ([w], false) => COMMANDS
+            .iter()
+            .filter(|c| c.starts_with(w))
+            .map(|c| c.to_string())
+            .collect(),
+        ([cmd], true) | ([cmd, _], false) => {
+            let partial = if ends_with_space { "" } else { words[1] };
+            let candidates: Vec<String> = if "services".starts_with(cmd) {
+                state
+                    .clusters
+                    .data
+                    .rows
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect()
+            } else if "profile".starts_with(cmd) {
+                state.known_profiles.clone()
+            } else if "region".starts_with(cmd) {
+                REGIONS.iter().map(|r| r.to_string()).collect()
+            } else {
+                Vec::new()
+            };
+            candidates
+                .into_iter()
+                .filter(|c| c.starts_with(partial))
+                .map(|c| format!("{cmd} {c}"))
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Commercial regions with ECS, for `:region` completion (any name is accepted).
+const REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+];

@@ -1,0 +1,503 @@
+//! The views on the navigation stack and the rows they show.
+
+use std::cmp::Ordering;
+
+use super::command::Context;
+use super::rows::Rows;
+use super::table::{SortKey, TableView, Tabular};
+use crate::domain::problems::{Problem, Severity};
+use crate::domain::{Cluster, Deployment, Eni, Service, ServiceEvent, Task};
+
+#[derive(Debug, Clone)]
+pub enum View {
+    Clusters,
+    Services(ServicesView),
+    /// Deployments and events of one service.
+    Deployments(ServiceView),
+    /// The full events list of one service.
+    Events(ServiceView),
+    Tasks(TasksView),
+    /// ENIs and IPs of the same tasks.
+    Network(TasksView),
+    TaskDetail(TaskDetailView),
+}
+
+impl View {
+    pub fn context(&self) -> Context {
+        match self {
+            View::Clusters => Context::Clusters,
+            View::Services(_) => Context::Services,
+            View::Deployments(_) => Context::Deployments,
+            View::Events(_) => Context::Events,
+            View::Tasks(_) => Context::Tasks,
+            View::Network(_) => Context::Network,
+            View::TaskDetail(_) => Context::TaskDetail,
+        }
+    }
+
+    /// The cluster this view is about.
+    pub fn cluster(&self) -> Option<&str> {
+        match self {
+            View::Clusters => None,
+            View::Services(v) => Some(&v.cluster),
+            View::Deployments(v) | View::Events(v) => Some(&v.cluster),
+            View::Tasks(v) | View::Network(v) => Some(&v.cluster),
+            View::TaskDetail(v) => Some(&v.cluster),
+        }
+    }
+
+    /// The service this view is about.
+    pub fn service(&self) -> Option<&str> {
+        match self {
+            View::Deployments(v) | View::Events(v) => Some(&v.service),
+            View::Tasks(v) | View::Network(v) => v.service.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The breadcrumb segments this view adds after its parent's.
+    pub fn crumb(&self) -> String {
+        match self {
+            View::Clusters => "clusters".into(),
+            View::Services(_) => "services".into(),
+            View::Deployments(_) => "deployments".into(),
+            View::Events(_) => "events".into(),
+            View::Tasks(v) if v.include_stopped => "tasks (incl. stopped)".into(),
+            View::Tasks(_) => "tasks".into(),
+            View::Network(_) => "network".into(),
+            View::TaskDetail(v) => crate::domain::Task::id_from_arn(&v.task).to_string(),
+        }
+    }
+
+    pub fn table(&self) -> Option<&TableView> {
+        match self {
+            View::Clusters | View::TaskDetail(_) => None,
+            View::Services(v) => Some(&v.table),
+            View::Deployments(v) | View::Events(v) => Some(&v.table),
+            View::Tasks(v) | View::Network(v) => Some(&v.table),
+        }
+    }
+
+    pub fn table_mut(&mut self) -> Option<&mut TableView> {
+        match self {
+            View::Clusters | View::TaskDetail(_) => None,
+            View::Services(v) => Some(&mut v.table),
+            View::Deployments(v) | View::Events(v) => Some(&mut v.table),
+            View::Tasks(v) | View::Network(v) => Some(&mut v.table),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClustersView {
+    pub data: Rows<Cluster>,
+    pub table: TableView,
+}
+
+/// A service with its problems, computed when it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceRow {
+    pub service: Service,
+    pub problems: Vec<Problem>,
+}
+
+impl ServiceRow {
+    pub fn severity(&self) -> Option<Severity> {
+        self.problems.first().map(|p| p.severity)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServicesView {
+    pub cluster: String,
+    pub data: Rows<ServiceRow>,
+    pub table: TableView,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServiceView {
+    pub cluster: String,
+    pub service: String,
+    /// Zero or one service (DescribeServices of one).
+    pub data: Rows<Service>,
+    /// Over deployments (Deployments view) or events (Events view).
+    pub table: TableView,
+}
+
+impl ServiceView {
+    pub fn service(&self) -> Option<&Service> {
+        self.data.rows.first()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TasksView {
+    pub cluster: String,
+    pub service: Option<String>,
+    pub include_stopped: bool,
+    pub data: Rows<Task>,
+    /// ENI rows derived from `data` (Network view).
+    pub enis: Vec<EniRow>,
+    /// Over tasks (Tasks view) or `enis` (Network view).
+    pub table: TableView,
+    /// desired count and maximumPercent of the service, for the rolling-deploy IP peak.
+    pub deploy_shape: Option<(i32, i32)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EniRow {
+    pub task_arn: String,
+    pub task_id: String,
+    pub availability_zone: Option<String>,
+    pub eni: Eni,
+}
+
+impl EniRow {
+    pub fn from_tasks(tasks: &[Task]) -> Vec<EniRow> {
+        tasks
+            .iter()
+            .flat_map(|t| {
+                t.enis.iter().map(|e| EniRow {
+                    task_arn: t.arn.clone(),
+                    task_id: t.id.clone(),
+                    availability_zone: t.availability_zone.clone(),
+                    eni: e.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TaskDetailView {
+    pub cluster: String,
+    /// Task ARN (or id).
+    pub task: String,
+    pub data: Rows<Task>,
+    /// Show the raw JSON instead of the summary.
+    pub raw: bool,
+    pub scroll: u16,
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
+}
+
+fn num(n: i64) -> SortKey {
+    SortKey::Num(n as f64)
+}
+
+/// Format unix seconds as `YYYY-MM-DD HH:MM:SS` UTC (for filtering and exports).
+pub fn utc(ts: Option<i64>) -> String {
+    let Some(ts) = ts else {
+        return String::new();
+    };
+    let days = ts.div_euclid(86_400);
+    let secs = ts.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+impl Tabular for Cluster {
+    fn columns() -> &'static [&'static str] {
+        &[
+            "NAME",
+            "STATUS",
+            "SVCS",
+            "RUN",
+            "PEND",
+            "CAPACITY PROVIDERS",
+            "INSIGHTS",
+        ]
+    }
+    fn cell(&self, col: usize) -> String {
+        match col {
+            0 => self.name.clone(),
+            1 => self.status.clone(),
+            2 => self.active_services.to_string(),
+            3 => self.running_tasks.to_string(),
+            4 => self.pending_tasks.to_string(),
+            5 => self.capacity_providers.join(","),
+            _ => opt(&self.container_insights),
+        }
+    }
+    fn sort_key(&self, col: usize) -> SortKey {
+        match col {
+            2 => num(self.active_services.into()),
+            3 => num(self.running_tasks.into()),
+            4 => num(self.pending_tasks.into()),
+            _ => SortKey::Text(self.cell(col).to_lowercase()),
+        }
+    }
+    fn key(&self) -> &str {
+        &self.arn
+    }
+}
+
+pub fn cluster_order(a: &Cluster, b: &Cluster) -> Ordering {
+    a.name.cmp(&b.name)
+}
+
+impl Tabular for ServiceRow {
+    fn columns() -> &'static [&'static str] {
+        &[
+            "NAME", "TASKS", "ROLLOUT", "DEPL", "TASK DEF", "CAPACITY", "EXEC", "AGE", "PROBLEM",
+        ]
+    }
+    fn cell(&self, col: usize) -> String {
+        let s = &self.service;
+        match col {
+            0 => s.name.clone(),
+            1 => format!("{}/{}", s.running, s.desired),
+            2 => s
+                .primary()
+                .and_then(|d| d.rollout_state.clone())
+                .unwrap_or_default(),
+            3 => s.deployments.len().to_string(),
+            4 => s.task_definition.clone(),
+            5 => capacity(s),
+            6 => if s.exec_enabled { "yes" } else { "no" }.into(),
+            7 => utc(s.primary().and_then(|d| d.created_at)),
+            _ => self
+                .problems
+                .iter()
+                .map(|p| p.summary.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+    fn sort_key(&self, col: usize) -> SortKey {
+        let s = &self.service;
+        match col {
+            1 => num(s.running.into()),
+            3 => num(s.deployments.len() as i64),
+            7 => num(s.primary().and_then(|d| d.created_at).unwrap_or(0)),
+            8 => num(self.severity().map(|v| v as i64 + 1).unwrap_or(0)),
+            _ => SortKey::Text(self.cell(col).to_lowercase()),
+        }
+    }
+    fn key(&self) -> &str {
+        &self.service.arn
+    }
+}
+
+/// `FARGATE` or `FARGATE:1 FARGATE_SPOT:3`.
+pub fn capacity(s: &Service) -> String {
+    if !s.capacity_providers.is_empty() {
+        return s
+            .capacity_providers
+            .iter()
+            .map(|c| format!("{}:{}", c.provider, c.weight))
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    s.launch_type.clone().unwrap_or_default()
+}
+
+/// Problem services first (most severe first), then by name.
+pub fn service_order(a: &ServiceRow, b: &ServiceRow) -> Ordering {
+    b.severity()
+        .cmp(&a.severity())
+        .then_with(|| a.service.name.cmp(&b.service.name))
+}
+
+impl Tabular for Deployment {
+    fn columns() -> &'static [&'static str] {
+        &[
+            "ID", "STATUS", "ROLLOUT", "DESIRED", "PENDING", "RUNNING", "FAILED", "TASK DEF",
+            "CREATED", "UPDATED", "REASON",
+        ]
+    }
+    fn cell(&self, col: usize) -> String {
+        match col {
+            0 => self.id.clone(),
+            1 => self.status.clone(),
+            2 => opt(&self.rollout_state),
+            3 => self.desired.to_string(),
+            4 => self.pending.to_string(),
+            5 => self.running.to_string(),
+            6 => self.failed_tasks.to_string(),
+            7 => self.task_definition.clone(),
+            8 => utc(self.created_at),
+            9 => utc(self.updated_at),
+            _ => opt(&self.rollout_state_reason),
+        }
+    }
+    fn sort_key(&self, col: usize) -> SortKey {
+        match col {
+            3 => num(self.desired.into()),
+            4 => num(self.pending.into()),
+            5 => num(self.running.into()),
+            6 => num(self.failed_tasks.into()),
+            8 => num(self.created_at.unwrap_or(0)),
+            9 => num(self.updated_at.unwrap_or(0)),
+            _ => SortKey::Text(self.cell(col).to_lowercase()),
+        }
+    }
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Newest first.
+pub fn deployment_order(a: &Deployment, b: &Deployment) -> Ordering {
+    b.created_at
+        .cmp(&a.created_at)
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+impl Tabular for ServiceEvent {
+    fn columns() -> &'static [&'static str] {
+        &["TIME", "MESSAGE"]
+    }
+    fn cell(&self, col: usize) -> String {
+        match col {
+            0 => utc(self.created_at),
+            _ => self.message.clone(),
+        }
+    }
+    fn sort_key(&self, col: usize) -> SortKey {
+        match col {
+            0 => num(self.created_at.unwrap_or(0)),
+            _ => SortKey::Text(self.message.to_lowercase()),
+        }
+    }
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
+pub fn event_order(a: &ServiceEvent, b: &ServiceEvent) -> Ordering {
+    b.created_at
+        .cmp(&a.created_at)
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+impl Tabular for Task {
+    fn columns() -> &'static [&'static str] {
+        &[
+            "ID",
+            "STATUS",
+            "HEALTH",
+            "REV",
+            "CAPACITY",
+            "AZ",
+            "IP",
+            "STARTED",
+            "STOP CODE",
+            "EXIT",
+            "STOPPED REASON",
+        ]
+    }
+    fn cell(&self, col: usize) -> String {
+        match col {
+            0 => self.id.clone(),
+            1 => format!("{}/{}", self.last_status, self.desired_status),
+            2 => opt(&self.health),
+            3 => self
+                .task_definition
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            4 => self
+                .capacity_provider
+                .clone()
+                .or_else(|| self.launch_type.clone())
+                .unwrap_or_default(),
+            5 => opt(&self.availability_zone),
+            6 => self.private_ip().unwrap_or_default().to_string(),
+            7 => utc(self.started_at),
+            8 => opt(&self.stop_code),
+            9 => exit_codes(self),
+            _ => opt(&self.stopped_reason),
+        }
+    }
+    fn sort_key(&self, col: usize) -> SortKey {
+        match col {
+            7 => num(self.started_at.or(self.created_at).unwrap_or(0)),
+            _ => SortKey::Text(self.cell(col).to_lowercase()),
+        }
+    }
+    fn key(&self) -> &str {
+        &self.arn
+    }
+}
+
+/// `app=137 sidecar=0` (only containers that exited).
+pub fn exit_codes(t: &Task) -> String {
+    t.containers
+        .iter()
+        .filter_map(|c| c.exit_code.map(|code| format!("{}={code}", c.name)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Running before stopped; newest first within each.
+pub fn task_order(a: &Task, b: &Task) -> Ordering {
+    let stopped = |t: &Task| t.last_status == "STOPPED";
+    stopped(a)
+        .cmp(&stopped(b))
+        .then_with(|| {
+            b.started_at
+                .or(b.created_at)
+                .cmp(&a.started_at.or(a.created_at))
+        })
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+impl Tabular for EniRow {
+    fn columns() -> &'static [&'static str] {
+        &["TASK", "ENI", "IPV4", "IPV6", "DNS", "SUBNET", "AZ", "MAC"]
+    }
+    fn cell(&self, col: usize) -> String {
+        match col {
+            0 => self.task_id.clone(),
+            1 => opt(&self.eni.eni_id),
+            2 => opt(&self.eni.private_ipv4),
+            3 => opt(&self.eni.ipv6),
+            4 => opt(&self.eni.private_dns),
+            5 => opt(&self.eni.subnet_id),
+            6 => opt(&self.availability_zone),
+            _ => opt(&self.eni.mac),
+        }
+    }
+    fn key(&self) -> &str {
+        &self.eni.attachment_id
+    }
+}
+
+pub fn eni_order(a: &EniRow, b: &EniRow) -> Ordering {
+    a.eni
+        .subnet_id
+        .cmp(&b.eni.subnet_id)
+        .then_with(|| a.eni.private_ipv4.cmp(&b.eni.private_ipv4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formats_known_instants() {
+        assert_eq!(utc(Some(0)), "1970-01-01 00:00:00");
+        assert_eq!(utc(Some(1_700_000_000)), "2023-11-14 22:13:20");
+        assert_eq!(utc(Some(951_782_400)), "2000-02-29 00:00:00");
+        assert_eq!(utc(None), "");
+    }
+}

@@ -1,0 +1,224 @@
+//! "What is wrong with this service?" — the problem marker of the services pane, derived only
+//! from what DescribeServices returns (deployments, counts, events), so it costs no extra calls.
+
+use super::service::Service;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Worth knowing, not an incident (circuit breaker off).
+    Notice,
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub severity: Severity,
+    /// Short, for the table: `rollout FAILED`, `2/4 running`, ...
+    pub summary: String,
+    /// The reason as ECS words it, when there is one.
+    pub detail: Option<String>,
+}
+
+/// How far back events count as "recent".
+pub const RECENT_SECS: i64 = 15 * 60;
+/// Running below desired for longer than this is a problem (a rollout starting is not).
+pub const BELOW_DESIRED_GRACE_SECS: i64 = 3 * 60;
+/// An IN_PROGRESS rollout older than this is stuck.
+pub const STUCK_ROLLOUT_SECS: i64 = 30 * 60;
+
+/// Problems, most severe first.
+pub fn service_problems(s: &Service, now: i64) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let recent = |t: Option<i64>| t.is_some_and(|t| now - t <= RECENT_SECS);
+
+    for d in &s.deployments {
+        if d.rollout_state.as_deref() == Some("FAILED") {
+            out.push(Problem {
+                severity: Severity::Critical,
+                summary: "rollout FAILED".into(),
+                detail: d.rollout_state_reason.clone(),
+            });
+            break;
+        }
+    }
+    let failed_events = s.events.iter().filter(|e| recent(e.created_at)).find(|e| {
+        let m = e.message.to_lowercase();
+        m.contains("deployment failed") || m.contains("rolling back") || m.contains("rolled back")
+    });
+    if out.is_empty()
+        && let Some(e) = failed_events
+    {
+        out.push(Problem {
+            severity: Severity::Critical,
+            summary: "rolled back".into(),
+            detail: Some(e.message.clone()),
+        });
+    }
+
+    if s.running < s.desired {
+        let since = s.primary().and_then(|d| d.created_at);
+        let long_enough = since.is_none_or(|t| now - t > BELOW_DESIRED_GRACE_SECS);
+        if long_enough {
+            out.push(Problem {
+                severity: if s.running == 0 {
+                    Severity::Critical
+                } else {
+                    Severity::Warning
+                },
+                summary: format!("{}/{} running", s.running, s.desired),
+                detail: None,
+            });
+        }
+    }
+
+    let stop_events: Vec<&str> = s
+        .events
+        .iter()
+        .filter(|e| recent(e.created_at))
+        .map(|e| e.message.as_str())
+        .filter(|m| {
+            let m = m.to_lowercase();
+            m.contains("has stopped")
+                || m.contains("failed elb health checks")
+                || m.contains("failed container health checks")
+                || m.contains("unable to place")
+                || m.contains("is unhealthy")
+        })
+        .collect();
+    if !stop_events.is_empty() {
+        out.push(Problem {
+            severity: Severity::Warning,
+            summary: format!("{} stop/health events", stop_events.len()),
+            detail: stop_events.first().map(|m| m.to_string()),
+        });
+    }
+
+    if let Some(d) = s.primary() {
+        let stuck = d.rollout_state.as_deref() == Some("IN_PROGRESS")
+            && d.created_at.is_some_and(|t| now - t > STUCK_ROLLOUT_SECS);
+        if stuck {
+            out.push(Problem {
+                severity: Severity::Warning,
+                summary: "rollout stuck".into(),
+                detail: Some(format!(
+                    "IN_PROGRESS for {} min",
+                    d.created_at.map(|t| (now - t) / 60).unwrap_or(0)
+                )),
+            });
+        }
+    }
+
+    if !s.deployment_config.circuit_breaker_enabled
+        && s.scheduling_strategy.as_deref() != Some("DAEMON")
+    {
+        out.push(Problem {
+            severity: Severity::Notice,
+            summary: "circuit breaker off".into(),
+            detail: Some("a bad deployment will replace tasks forever".into()),
+        });
+    }
+    out.sort_by_key(|p| std::cmp::Reverse(p.severity));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Deployment, DeploymentConfig, ServiceEvent};
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn healthy() -> Service {
+        Service {
+            name: "checkout-api".into(),
+            desired: 4,
+            running: 4,
+            deployment_config: DeploymentConfig {
+                circuit_breaker_enabled: true,
+                circuit_breaker_rollback: true,
+                ..DeploymentConfig::default()
+            },
+            deployments: vec![Deployment {
+                status: "PRIMARY".into(),
+                rollout_state: Some("COMPLETED".into()),
+                created_at: Some(NOW - 3600),
+                ..Deployment::default()
+            }],
+            ..Service::default()
+        }
+    }
+
+    #[test]
+    fn a_healthy_service_has_no_problem() {
+        assert!(service_problems(&healthy(), NOW).is_empty());
+    }
+
+    #[test]
+    fn failed_rollout_is_critical_with_its_reason() {
+        let mut s = healthy();
+        s.deployments.push(Deployment {
+            status: "ACTIVE".into(),
+            rollout_state: Some("FAILED".into()),
+            rollout_state_reason: Some(
+                "ECS deployment circuit breaker: tasks failed to start.".into(),
+            ),
+            ..Deployment::default()
+        });
+        let p = service_problems(&s, NOW);
+        assert_eq!(p[0].severity, Severity::Critical);
+        assert_eq!(p[0].summary, "rollout FAILED");
+        assert!(
+            p[0].detail
+                .as_deref()
+                .unwrap_or("")
+                .contains("circuit breaker")
+        );
+    }
+
+    #[test]
+    fn below_desired_counts_only_after_the_grace_period() {
+        let mut s = healthy();
+        s.running = 2;
+        s.deployments[0].created_at = Some(NOW - 30);
+        assert!(
+            service_problems(&s, NOW).is_empty(),
+            "a rollout just started"
+        );
+        s.deployments[0].created_at = Some(NOW - 600);
+        let p = service_problems(&s, NOW);
+        assert_eq!(p[0].summary, "2/4 running");
+        assert_eq!(p[0].severity, Severity::Warning);
+        s.running = 0;
+        assert_eq!(service_problems(&s, NOW)[0].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn recent_stop_events_count_old_ones_do_not() {
+        let mut s = healthy();
+        s.events = vec![
+            ServiceEvent {
+                id: "1".into(),
+                created_at: Some(NOW - 60),
+                message: "(service checkout-api) has stopped 1 running tasks: (task abc).".into(),
+            },
+            ServiceEvent {
+                id: "2".into(),
+                created_at: Some(NOW - 7200),
+                message: "(service checkout-api) has stopped 1 running tasks: (task def).".into(),
+            },
+        ];
+        let p = service_problems(&s, NOW);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].summary, "1 stop/health events");
+    }
+
+    #[test]
+    fn circuit_breaker_off_is_only_a_notice() {
+        let mut s = healthy();
+        s.deployment_config.circuit_breaker_enabled = false;
+        let p = service_problems(&s, NOW);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].severity, Severity::Notice);
+    }
+}

@@ -1,0 +1,185 @@
+//! A service's deployments (PRIMARY/ACTIVE, rollout state and reason, counts) under its
+//! deployment configuration, with the service events timeline below, newest first.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::services::{rollout_slot, rollout_text};
+use super::table::{Column, TableSpec, age, cell, col, empty_message, stale_error};
+use crate::app::State;
+use crate::app::views::ServiceView;
+use crate::config::theme::{Slot, Theme};
+use crate::domain::{Deployment, Service};
+use crate::text::sanitize;
+
+const COLUMNS: &[Column] = &[
+    col("ID", Constraint::Length(26), 150),
+    col("STATUS", Constraint::Length(7), 0),
+    col("ROLLOUT", Constraint::Length(11), 0),
+    col("RUN/DES", Constraint::Length(7), 0),
+    col("PEND", Constraint::Length(4), 100),
+    col("FAIL", Constraint::Length(4), 0),
+    col("TASK DEF", Constraint::Length(20), 90),
+    col("CREATED", Constraint::Length(7), 0),
+    col("UPDATED", Constraint::Length(7), 110),
+    col("REASON", Constraint::Fill(1), 0),
+];
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, theme: &Theme) {
+    let Some(service) = view.service() else {
+        let empty = empty_message(state, &view.data, "the service", false);
+        let (msg, slot) = empty.unwrap_or((String::new(), Slot::Muted));
+        frame.render_widget(
+            Paragraph::new(Line::styled(sanitize(&msg).into_owned(), theme.style(slot)))
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    };
+    let table_rows = (service.deployments.len() as u16 + 2).clamp(3, 8);
+    let [config_area, table_area, events_area] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(table_rows),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+
+    frame.render_widget(Paragraph::new(config_lines(service, theme)), config_area);
+
+    let now = state.now_unix;
+    let cells = |d: &Deployment| cells(d, now, theme);
+    super::table::render(
+        frame,
+        table_area,
+        TableSpec {
+            title: format!("{} deployments", service.deployments.len()),
+            columns: COLUMNS,
+            rows: &service.deployments,
+            table: &view.table,
+            cells: &cells,
+            empty: Some(("No deployments.".into(), Slot::Muted)),
+            stale_error: stale_error(state, &view.data),
+            row_style: &|_| None,
+        },
+        theme,
+    );
+    render_events(frame, events_area, service, now, theme);
+}
+
+fn config_lines(s: &Service, theme: &Theme) -> Vec<Line<'static>> {
+    let muted = theme.style(Slot::Muted);
+    let text = theme.style(Slot::Text);
+    let c = &s.deployment_config;
+    let pct = |v: Option<i32>| v.map(|v| format!("{v}%")).unwrap_or_else(|| "-".into());
+    let breaker = match (c.circuit_breaker_enabled, c.circuit_breaker_rollback) {
+        (true, true) => Span::styled("on, rollback", theme.style(Slot::Success)),
+        (true, false) => Span::styled("on, no rollback", theme.style(Slot::Warning)),
+        (false, _) => Span::styled("off", theme.style(Slot::Warning)),
+    };
+    let mut counts = format!("{}/{} running", s.running, s.desired);
+    if s.pending > 0 {
+        counts.push_str(&format!(", {} pending", s.pending));
+    }
+    vec![
+        Line::from(vec![
+            Span::styled(" tasks ", muted),
+            Span::styled(counts, text),
+            Span::styled("  task def ", muted),
+            Span::styled(sanitize(&s.task_definition).into_owned(), text),
+            Span::styled("  exec ", muted),
+            Span::styled(if s.exec_enabled { "on" } else { "off" }, text),
+        ]),
+        Line::from(vec![
+            Span::styled(" min ", muted),
+            Span::styled(pct(c.minimum_healthy_percent), text),
+            Span::styled("  max ", muted),
+            Span::styled(pct(c.maximum_percent), text),
+            Span::styled("  circuit breaker ", muted),
+            breaker,
+            Span::styled("  grace ", muted),
+            Span::styled(
+                s.health_check_grace_period
+                    .map(|g| format!("{g}s"))
+                    .unwrap_or_else(|| "-".into()),
+                text,
+            ),
+        ]),
+    ]
+}
+
+fn cells(d: &Deployment, now: i64, theme: &Theme) -> Vec<Span<'static>> {
+    let text = theme.style(Slot::Text);
+    let status_slot = match d.status.as_str() {
+        "PRIMARY" => Slot::Accent,
+        "ACTIVE" => Slot::StateDraining,
+        _ => Slot::Muted,
+    };
+    let rollout = d.rollout_state.as_deref();
+    let failed = if d.failed_tasks > 0 {
+        theme.style(Slot::Error)
+    } else {
+        text
+    };
+    vec![
+        cell(&d.id, theme.style(Slot::Muted)),
+        cell(&d.status, theme.style(status_slot)),
+        cell(rollout_text(rollout), theme.style(rollout_slot(rollout))),
+        cell(format!("{}/{}", d.running, d.desired), text),
+        cell(d.pending.to_string(), text),
+        cell(d.failed_tasks.to_string(), failed),
+        cell(&d.task_definition, text),
+        cell(age(now, d.created_at), theme.style(Slot::Muted)),
+        cell(age(now, d.updated_at), theme.style(Slot::Muted)),
+        cell(
+            d.rollout_state_reason.as_deref().unwrap_or(""),
+            theme.style(rollout_slot(rollout)),
+        ),
+    ]
+}
+
+/// Service events, newest first, wrapped to the width.
+fn render_events(frame: &mut Frame, area: Rect, s: &Service, now: i64, theme: &Theme) {
+    let block = Block::default()
+        .title(Span::styled(
+            format!(" {} events, newest first ", s.events.len()),
+            theme.style(Slot::Muted),
+        ))
+        .borders(Borders::TOP)
+        .border_style(theme.style(Slot::Border));
+    let lines: Vec<Line> = s
+        .events
+        .iter()
+        .take(usize::from(area.height))
+        .map(|e| event_line(e.created_at, &e.message, now, theme))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+/// `  3m  (service x) has reached a steady state.` coloured by what it says.
+pub fn event_line(at: Option<i64>, message: &str, now: i64, theme: &Theme) -> Line<'static> {
+    let lower = message.to_lowercase();
+    let slot = if lower.contains("fail")
+        || lower.contains("unable")
+        || lower.contains("rolling back")
+    {
+        Slot::Error
+    } else if lower.contains("unhealthy") || lower.contains("stopped") || lower.contains("draining")
+    {
+        Slot::Warning
+    } else if lower.contains("steady state") {
+        Slot::Success
+    } else {
+        Slot::Text
+    };
+    Line::from(vec![
+        Span::styled(format!("{:>4} ", age(now, at)), theme.style(Slot::Muted)),
+        Span::styled(sanitize(message).into_owned(), theme.style(slot)),
+    ])
+}

@@ -1,0 +1,260 @@
+//! The table every pane uses: columns that drop out on narrow terminals, only the rows on
+//! screen built per frame, filter matches highlighted, a title with counts, filter and sort,
+//! and the load state (loading, empty, error) in place.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Margin, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+
+use crate::app::State;
+use crate::app::rows::Rows;
+use crate::app::table::{Filter, TableView, Tabular};
+use crate::config::theme::{Slot, Theme};
+use crate::text::sanitize;
+
+/// One column: shown only when the table is at least `min_width` wide.
+pub struct Column {
+    pub header: &'static str,
+    pub width: Constraint,
+    pub min_width: u16,
+}
+
+pub const fn col(header: &'static str, width: Constraint, min_width: u16) -> Column {
+    Column {
+        header,
+        width,
+        min_width,
+    }
+}
+
+/// What the table says when it has no rows to show.
+pub fn empty_message<T: PartialEq + Clone>(
+    state: &State,
+    data: &Rows<T>,
+    what: &str,
+    filtered_out: bool,
+) -> Option<(String, Slot)> {
+    if let Some(err) = &data.error {
+        let fix = err
+            .fix(state.session.target.profile.as_deref())
+            .map(|f| format!("\nfix: {f}"))
+            .unwrap_or_default();
+        return Some((format!("Could not load {what}: {err}{fix}"), Slot::Error));
+    }
+    if !data.loaded_once {
+        return Some((format!("Loading {what}…"), Slot::Muted));
+    }
+    if filtered_out {
+        return Some((format!("No {what} match the filter."), Slot::Muted));
+    }
+    Some((format!("No {what}."), Slot::Muted))
+}
+
+pub struct TableSpec<'a, R> {
+    pub title: String,
+    pub columns: &'a [Column],
+    pub rows: &'a [R],
+    pub table: &'a TableView,
+    /// Cells for every column of `columns`, styled.
+    pub cells: &'a dyn Fn(&R) -> Vec<Span<'static>>,
+    /// Shown instead of the table when there are no visible rows.
+    pub empty: Option<(String, Slot)>,
+    /// A refresh error while old rows are still shown.
+    pub stale_error: Option<String>,
+    /// Style for a whole row (problem rows, stopped tasks).
+    pub row_style: &'a dyn Fn(&R) -> Option<Style>,
+}
+
+pub fn render<R: Tabular>(frame: &mut Frame, area: Rect, spec: TableSpec<'_, R>, theme: &Theme) {
+    let table = spec.table;
+    let mut title = spec.title.clone();
+    if !table.filter.is_empty() {
+        title.push_str(&format!("  filter: {}", sanitize(&table.filter)));
+    }
+    if let Some(sort) = table.sort {
+        let name = R::columns().get(sort.column).copied().unwrap_or("?");
+        title.push_str(&format!(
+            "  sort: {} {}",
+            name.to_lowercase(),
+            if sort.descending { "↓" } else { "↑" }
+        ));
+    }
+    let mut block = Block::default()
+        .title(Span::styled(format!(" {title} "), theme.style(Slot::Muted)))
+        .borders(Borders::TOP)
+        .border_style(theme.style(Slot::Border));
+    if let Some(err) = &spec.stale_error {
+        block = block.title_bottom(Line::styled(
+            format!(" {} ", sanitize(err)),
+            theme.style(Slot::Error),
+        ));
+    }
+
+    if table.visible.is_empty() {
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if let Some((msg, slot)) = &spec.empty {
+            let lines: Vec<Line> = msg
+                .lines()
+                .map(|l| Line::styled(sanitize(l).into_owned(), theme.style(*slot)))
+                .collect();
+            frame.render_widget(
+                Paragraph::new(lines).wrap(Wrap { trim: true }),
+                inner.inner(Margin::new(1, 1)),
+            );
+        }
+        return;
+    }
+
+    // Columns that fit.
+    let shown: Vec<usize> = (0..spec.columns.len())
+        .filter(|&i| spec.columns[i].min_width <= area.width)
+        .collect();
+    let widths: Vec<Constraint> = shown.iter().map(|&i| spec.columns[i].width).collect();
+    let header = Row::new(
+        shown
+            .iter()
+            .map(|&i| Cell::from(spec.columns[i].header))
+            .collect::<Vec<_>>(),
+    )
+    .style(theme.style(Slot::Header));
+
+    // Only the rows on screen are built: 5,000 services cost what 20 do.
+    let height = usize::from(area.height.saturating_sub(2)).max(1);
+    let selected = table.selected.min(table.visible.len() - 1);
+    let mut offset = table.offset.get();
+    if selected < offset {
+        offset = selected;
+    } else if selected >= offset + height {
+        offset = selected + 1 - height;
+    }
+    offset = offset.min(table.visible.len().saturating_sub(height));
+    table.offset.set(offset);
+
+    let filter = Filter::parse(&table.filter, R::columns());
+    let highlight = (!filter.negate && !filter.needle.is_empty()).then_some(&filter);
+    let match_style = theme.style(Slot::MatchHighlight);
+    let rows = table.visible[offset..]
+        .iter()
+        .take(height)
+        .filter_map(|&i| spec.rows.get(i))
+        .map(|r| {
+            let cells = (spec.cells)(r);
+            let filter_col = highlight.and_then(|f| f.column_index(R::columns()));
+            let row = Row::new(
+                shown
+                    .iter()
+                    .map(|&i| {
+                        let span = cells.get(i).cloned().unwrap_or_default();
+                        match highlight {
+                            Some(f) if filter_col.is_none_or(|c| c == i) => {
+                                Cell::from(highlight_line(span, &f.needle, match_style))
+                            }
+                            _ => Cell::from(span),
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            match (spec.row_style)(r) {
+                Some(style) => row.style(style),
+                None => row,
+            }
+        });
+    let widget = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(theme.style(Slot::Selection))
+        .block(block);
+    let mut state = TableState::default().with_selected(Some(selected - offset));
+    frame.render_stateful_widget(widget, area, &mut state);
+}
+
+/// Split a cell so every case-insensitive occurrence of `needle` is styled as a match.
+fn highlight_line(span: Span<'static>, needle: &str, style: Style) -> Line<'static> {
+    let text = span.content.to_string();
+    let lower = text.to_lowercase();
+    // Lower-casing can change byte lengths outside ASCII; only highlight when it did not.
+    if needle.is_empty() || lower.len() != text.len() {
+        return Line::from(span);
+    }
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while let Some(found) = lower[at..].find(needle) {
+        let start = at + found;
+        let end = start + needle.len();
+        if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            break;
+        }
+        if start > at {
+            spans.push(Span::styled(text[at..start].to_string(), span.style));
+        }
+        spans.push(Span::styled(
+            text[start..end].to_string(),
+            span.style.patch(style),
+        ));
+        at = end;
+    }
+    if at < text.len() {
+        spans.push(Span::styled(text[at..].to_string(), span.style));
+    }
+    Line::from(spans)
+}
+
+/// A sanitised cell.
+pub fn cell(text: impl AsRef<str>, style: Style) -> Span<'static> {
+    Span::styled(sanitize(text.as_ref()).into_owned(), style)
+}
+
+/// `5s`, `3m`, `2h`, `4d` since `ts`.
+pub fn age(now: i64, ts: Option<i64>) -> String {
+    let Some(ts) = ts else {
+        return "-".into();
+    };
+    let secs = (now - ts).max(0);
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// The refresh error line shown under a table that still shows older rows.
+pub fn stale_error<T: PartialEq + Clone>(state: &State, data: &Rows<T>) -> Option<String> {
+    let err = data.error.as_ref()?;
+    if !data.loaded_once || data.rows.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "refresh failed: {err} (data from {} ago)",
+        age(state.now_unix, data.loaded_at)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_are_compact() {
+        assert_eq!(age(100, Some(95)), "5s");
+        assert_eq!(age(1000, Some(800)), "3m");
+        assert_eq!(age(10_000, Some(2_000)), "2h");
+        assert_eq!(age(400_000, Some(0)), "4d");
+        assert_eq!(age(0, Some(100)), "0s");
+        assert_eq!(age(0, None), "-");
+    }
+
+    #[test]
+    fn highlight_splits_case_insensitively() {
+        let line = highlight_line(
+            Span::raw("Checkout-API-api"),
+            "api",
+            Style::default().bold(),
+        );
+        let parts: Vec<String> = line.spans.iter().map(|s| s.content.to_string()).collect();
+        assert_eq!(parts, ["Checkout-", "API", "-", "api"]);
+    }
+}
