@@ -30,10 +30,13 @@ fn berth(url: &str, home: &std::path::Path, args: &[&str]) -> tokio::process::Co
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn berth_logs_jsonl_piped_matches_the_api() {
-    let sb = sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions {
-        speed: 30.0,
-        ..SandboxOptions::default()
-    })
+    let sb = sandbox::start(
+        ([127, 0, 0, 1], 0).into(),
+        SandboxOptions {
+            speed: 30.0,
+            ..SandboxOptions::default()
+        },
+    )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     let url = sb.endpoint_url();
@@ -73,11 +76,17 @@ async fn berth_logs_jsonl_piped_matches_the_api() {
     for line in &lines {
         let v: serde_json::Value =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
-        let ts = v["timestamp_ms"].as_i64().unwrap_or_else(|| panic!("{line}"));
+        let ts = v["timestamp_ms"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{line}"));
         assert!(ts >= last, "ordered");
         last = ts;
         newest = newest.max(ts);
-        assert!(v["stream"].as_str().is_some_and(|s| s.starts_with("ecs/checkout-api/")));
+        assert!(
+            v["stream"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("ecs/checkout-api/"))
+        );
         assert_eq!(v["container"], "checkout-api");
         assert!(ids.insert(v["event_id"].as_str().unwrap_or_default().to_string()));
     }
@@ -93,7 +102,9 @@ async fn berth_logs_jsonl_piped_matches_the_api() {
             sandbox::DEMO_SECRET_ACCESS_KEY.into(),
         )),
     };
-    let clients = berth::aws::connect(&target).await.unwrap_or_else(|e| panic!("{e}"));
+    let clients = berth::aws::connect(&target)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let scope = Scope {
         cluster: "prod".into(),
         service: Some("checkout-api".into()),
@@ -108,7 +119,9 @@ async fn berth_logs_jsonl_piped_matches_the_api() {
         .unwrap_or_else(|e| panic!("{e}"));
     let mut api = Vec::new();
     for t in &targets {
-        let StreamSelector::Names(names) = &t.streams else { continue };
+        let StreamSelector::Names(names) = &t.streams else {
+            continue;
+        };
         let mut req = berth::aws::logs::FilterRequest {
             group: t.group.clone(),
             stream_names: names.clone(),
@@ -117,7 +130,11 @@ async fn berth_logs_jsonl_piped_matches_the_api() {
             ..Default::default()
         };
         for _ in 0..1_000 {
-            let page = t.client.filter_page(&req).await.unwrap_or_else(|e| panic!("{e}"));
+            let page = t
+                .client
+                .filter_page(&req)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
             api.extend(page.events);
             match page.next_token {
                 Some(tok) => req.next_token = Some(tok),
@@ -136,7 +153,10 @@ async fn berth_logs_jsonl_piped_matches_the_api() {
         .collect();
     assert!(settled.len() > 20);
     for e in settled {
-        assert!(ids.contains(e.event_id.as_deref().unwrap_or_default()), "{e:?} missing");
+        assert!(
+            ids.contains(e.event_id.as_deref().unwrap_or_default()),
+            "{e:?} missing"
+        );
     }
     sb.shutdown().await;
 }
@@ -151,29 +171,65 @@ async fn bad_filter_exits_2_with_the_position_and_unknown_service_exits_1() {
     let out = berth(
         &url,
         home.path(),
-        &["--cluster", "prod", "--service", "checkout-api", "--filter", "status>=500 and level>=loud"],
+        &[
+            "--cluster",
+            "prod",
+            "--service",
+            "checkout-api",
+            "--filter",
+            "status>=500 and level>=loud",
+        ],
     )
     .output()
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("column 24") && err.contains("unknown level"), "{err}");
+    assert!(
+        err.contains("column 24") && err.contains("unknown level"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 
-    let out = berth(&url, home.path(), &["--cluster", "prod", "--service", "nope", "--output", "text"])
-        .output()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = berth(
+        &url,
+        home.path(),
+        &["--cluster", "prod", "--service", "nope", "--output", "text"],
+    )
+    .output()
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!out.stderr.is_empty());
 
     // text output of a real service: every byte printable except the newlines
-    let out = berth(&url, home.path(), &["--cluster", "prod", "--service", "web-frontend", "--since", "5m", "--filter", "level>=info"])
-        .output()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = berth(
+        &url,
+        home.path(),
+        &[
+            "--cluster",
+            "prod",
+            "--service",
+            "web-frontend",
+            "--since",
+            "5m",
+            "--filter",
+            "level>=info",
+        ],
+    )
+    .output()
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!out.stdout.iter().any(|&b| b < 0x20 && b != b'\n'));
     sb.shutdown().await;
 }

@@ -29,18 +29,33 @@ const HOSTILE: &[&str] = &[
     "c1 \u{9b}31m red",
 ];
 
-async fn put(client: &aws_sdk_cloudwatchlogs::Client, group: &str, stream: &str, events: &[(i64, String)]) {
+async fn put(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    stream: &str,
+    events: &[(i64, String)],
+) {
     let mut call = client
         .put_log_events()
         .log_group_name(group)
         .log_stream_name(stream);
     for (ts, msg) in events {
-        call = call.log_events(InputLogEvent::builder().timestamp(*ts).message(msg).build().unwrap_or_else(|e| panic!("{e}")));
+        call = call.log_events(
+            InputLogEvent::builder()
+                .timestamp(*ts)
+                .message(msg)
+                .build()
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
     }
     call.send().await.unwrap_or_else(|e| panic!("{e:?}"));
 }
 
-async fn drain(rx: &mut tokio::sync::mpsc::Receiver<TailMessage>, want: usize, out: &mut Vec<LogEvent>) {
+async fn drain(
+    rx: &mut tokio::sync::mpsc::Receiver<TailMessage>,
+    want: usize,
+    out: &mut Vec<LogEvent>,
+) {
     for _ in 0..100_000 {
         let msg = match tokio::time::timeout(Duration::from_secs(60), rx.recv()).await {
             Ok(Some(m)) => m,
@@ -88,7 +103,10 @@ async fn filter_log_events_polling_against_moto() {
         let events: Vec<(i64, String)> = (0..40)
             .map(|i| {
                 let ts = base + i * 3_000 + k as i64 * 1_000;
-                (ts, format!(r#"{{"level":"info","msg":"req {i}","stream":{k}}}"#))
+                (
+                    ts,
+                    format!(r#"{{"level":"info","msg":"req {i}","stream":{k}}}"#),
+                )
             })
             .collect();
         put(&client, group, s, &events).await;
@@ -97,7 +115,10 @@ async fn filter_log_events_polling_against_moto() {
         .iter()
         .enumerate()
         .map(|(i, m)| (base + 200_000 + i as i64, m.to_string()))
-        .chain(std::iter::once((base + 210_000, "x".repeat(200_000) + "\x1b[31m")))
+        .chain(std::iter::once((
+            base + 210_000,
+            "x".repeat(200_000) + "\x1b[31m",
+        )))
         .collect();
     put(&client, group, &streams[0], &hostile).await;
     let total = 3 * 40 + hostile.len();
@@ -117,10 +138,14 @@ async fn filter_log_events_polling_against_moto() {
     let ids: HashSet<_> = got.iter().map(|e| e.event_id.clone()).collect();
     assert_eq!(ids.len(), total, "unique event ids");
     assert!(
-        got.windows(2).all(|w| w[0].timestamp_ms <= w[1].timestamp_ms),
+        got.windows(2)
+            .all(|w| w[0].timestamp_ms <= w[1].timestamp_ms),
         "merged by time although moto groups by stream"
     );
-    assert!(got.iter().all(|e| e.container.as_ref() == "app" && e.task_id.starts_with("task")));
+    assert!(
+        got.iter()
+            .all(|e| e.container.as_ref() == "app" && e.task_id.starts_with("task"))
+    );
 
     // hostile lines: text output carries no raw control bytes
     let mut out = Vec::new();
@@ -144,14 +169,21 @@ async fn filter_log_events_polling_against_moto() {
     drain(&mut rx, total, &mut got).await;
     assert_eq!(got.len(), total);
     let later: Vec<(i64, String)> = (0..10)
-        .map(|i| (time::now_ms() - 2_000 + i, format!("level=warn msg=\"later {i}\"")))
+        .map(|i| {
+            (
+                time::now_ms() - 2_000 + i,
+                format!("level=warn msg=\"later {i}\""),
+            )
+        })
         .collect();
     put(&client, group, &streams[1], &later).await;
     drain(&mut rx, total + 10, &mut got).await;
     // a few more polls: nothing is delivered twice
     let mut extra = Vec::new();
     for _ in 0..3 {
-        if let Ok(Some(TailMessage::Events(e))) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
+        if let Ok(Some(TailMessage::Events(e))) =
+            tokio::time::timeout(Duration::from_millis(500), rx.recv()).await
+        {
             extra.extend(e);
         }
     }
@@ -160,7 +192,11 @@ async fn filter_log_events_polling_against_moto() {
     assert_eq!(got.len(), total + 10);
     let ids: HashSet<_> = got.iter().map(|e| e.event_id.clone()).collect();
     assert_eq!(ids.len(), total + 10);
-    assert!(got[total..].iter().all(|e| e.parsed.format == berth::logs::Format::Logfmt));
+    assert!(
+        got[total..]
+            .iter()
+            .all(|e| e.parsed.format == berth::logs::Format::Logfmt)
+    );
 }
 
 #[test]
@@ -177,7 +213,11 @@ fn invalid_utf8_and_huge_lines_are_written_safely() {
         write_text(&mut out, &ev).unwrap_or_else(|e| panic!("{e}"));
         assert!(!out.iter().any(|&b| b < 0x20 && b != b'\n'));
         let s = String::from_utf8(out).unwrap_or_else(|e| panic!("{e}"));
-        assert!(!s.chars().any(|c| matches!(c as u32, 0x80..=0x9f | 0x202a..=0x202e | 0x2066..=0x2069 | 0x200f)));
+        assert!(
+            !s.chars().any(
+                |c| matches!(c as u32, 0x80..=0x9f | 0x202a..=0x202e | 0x2066..=0x2069 | 0x200f)
+            )
+        );
         assert_eq!(s.matches('\n').count(), 1);
     }
 }

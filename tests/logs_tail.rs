@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use berth::aws::logs::{FilterRequest, LogsClient};
 use berth::aws::{AwsTarget, Clients};
-use berth::logs::source::{self, Scope};
-use berth::logs::tail::{self, LogTarget, StreamSelector, TailMessage, TailMode, TailSpec, TailStatus};
 use berth::logs::LogEvent;
+use berth::logs::source::{self, Scope};
+use berth::logs::tail::{
+    self, LogTarget, StreamSelector, TailMessage, TailMode, TailSpec, TailStatus,
+};
 use berth::sandbox::{self, SandboxHandle, SandboxOptions};
 
 async fn start(opts: SandboxOptions) -> SandboxHandle {
@@ -43,7 +45,12 @@ async fn connect(url: &str) -> Clients {
 /// Targets for several prod services: one log group each.
 async fn prod_targets(clients: &Clients, url: &str, since: i64, pad: usize) -> Vec<LogTarget> {
     let mut out = Vec::new();
-    for service in ["checkout-api", "web-frontend", "payments-worker", "orders-api"] {
+    for service in [
+        "checkout-api",
+        "web-frontend",
+        "payments-worker",
+        "orders-api",
+    ] {
         let scope = Scope {
             cluster: "prod".into(),
             service: Some(service.into()),
@@ -87,7 +94,9 @@ async fn full_read(t: &LogTarget, from: i64, to: i64) -> Vec<(String, i64, Strin
             let page = loop {
                 match t.client.filter_page(&req).await {
                     Ok(p) => break p,
-                    Err(e) if e.is_transient() => tokio::time::sleep(Duration::from_millis(200)).await,
+                    Err(e) if e.is_transient() => {
+                        tokio::time::sleep(Duration::from_millis(200)).await
+                    }
                     Err(e) => panic!("{e}"),
                 }
             };
@@ -190,15 +199,28 @@ async fn polling_delivers_every_event_once_in_order_despite_throttling_and_late_
     assert!(streams.len() >= 10, "{} streams", streams.len());
 
     // the reference: everything up to the newest delivered timestamp
-    let newest = got.events.iter().map(|e| e.timestamp_ms).max().unwrap_or(since);
+    let newest = got
+        .events
+        .iter()
+        .map(|e| e.timestamp_ms)
+        .max()
+        .unwrap_or(since);
     let mut want = Vec::new();
     for t in &targets {
         want.extend(full_read(t, since, newest).await);
     }
     let want_ids: HashSet<&str> = want.iter().map(|w| w.0.as_str()).collect();
     let got_ids: HashSet<&str> = got.events.iter().map(|e| e.event_id.as_str()).collect();
-    let missing: Vec<_> = want.iter().filter(|w| !got_ids.contains(w.0.as_str())).take(5).collect();
-    assert!(missing.is_empty(), "missing {} events, e.g. {missing:?}", want_ids.len() - got_ids.intersection(&want_ids).count());
+    let missing: Vec<_> = want
+        .iter()
+        .filter(|w| !got_ids.contains(w.0.as_str()))
+        .take(5)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "missing {} events, e.g. {missing:?}",
+        want_ids.len() - got_ids.intersection(&want_ids).count()
+    );
     let extra: Vec<_> = got_ids.difference(&want_ids).take(5).collect();
     assert!(extra.is_empty(), "unexpected events {extra:?}");
     assert_eq!(want.len(), want_ids.len());
@@ -216,7 +238,9 @@ async fn polling_delivers_every_event_once_in_order_despite_throttling_and_late_
     let stats = sb.stats();
     assert!(stats.throttled > 0, "throttling was exercised: {stats:?}");
     assert!(
-        got.statuses.iter().any(|s| matches!(s, TailStatus::Throttled { .. }))
+        got.statuses
+            .iter()
+            .any(|s| matches!(s, TailStatus::Throttled { .. }))
             || stats.count("logs:FilterLogEvents") > 0
     );
     sb.shutdown().await;
@@ -267,7 +291,10 @@ async fn one_shot_read_matches_the_api_and_older_history_extends_backwards() {
         want.extend(full_read(t, since, newest - 45_000).await);
     }
     let got: HashSet<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
-    assert!(want.iter().all(|w| got.contains(w.0.as_str())), "every event of the window");
+    assert!(
+        want.iter().all(|w| got.contains(w.0.as_str())),
+        "every event of the window"
+    );
     assert!(events.iter().all(|e| e.timestamp_ms >= since));
     drop(handle);
 
@@ -283,10 +310,22 @@ async fn one_shot_read_matches_the_api_and_older_history_extends_backwards() {
             Some(TailMessage::HistoryLoaded { .. }) if !asked => {
                 asked = handle.fetch_older(60_000);
             }
-            Some(TailMessage::Older { events, from_ms, to_ms }) => {
+            Some(TailMessage::Older {
+                events,
+                from_ms,
+                to_ms,
+            }) => {
                 assert_eq!((from_ms, to_ms), (since - 60_000, since - 1));
-                assert!(events.iter().all(|e| e.timestamp_ms >= from_ms && e.timestamp_ms <= to_ms));
-                assert!(events.windows(2).all(|w| w[0].timestamp_ms <= w[1].timestamp_ms));
+                assert!(
+                    events
+                        .iter()
+                        .all(|e| e.timestamp_ms >= from_ms && e.timestamp_ms <= to_ms)
+                );
+                assert!(
+                    events
+                        .windows(2)
+                        .all(|w| w[0].timestamp_ms <= w[1].timestamp_ms)
+                );
                 older.extend(events);
                 older_msgs += 1;
                 break;
@@ -338,11 +377,18 @@ async fn live_tail_is_used_and_loses_nothing_across_the_history_seam() {
     assert!(got.events.iter().any(|e| e.event_id.starts_with("live-")));
     assert_ordered_and_unique(&got.events);
     // live events have no eventId: compare by content
-    let newest = got.events.iter().map(|e| e.timestamp_ms).max().unwrap_or(since);
+    let newest = got
+        .events
+        .iter()
+        .map(|e| e.timestamp_ms)
+        .max()
+        .unwrap_or(since);
     let want = full_read(&targets[0], since, newest).await;
     let mut want_count: BTreeMap<(i64, String, String), i32> = BTreeMap::new();
     for w in &want {
-        *want_count.entry((w.1, w.2.clone(), w.3.clone())).or_default() += 1;
+        *want_count
+            .entry((w.1, w.2.clone(), w.3.clone()))
+            .or_default() += 1;
     }
     let mut got_count: BTreeMap<(i64, String, String), i32> = BTreeMap::new();
     for e in &got.events {

@@ -70,8 +70,13 @@ pub struct LiveTailRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LiveUpdate {
-    Started { session_id: String },
-    Events { events: Vec<RawEvent>, sampled: bool },
+    Started {
+        session_id: String,
+    },
+    Events {
+        events: Vec<RawEvent>,
+        sampled: bool,
+    },
 }
 
 /// An open StartLiveTail session.
@@ -115,7 +120,9 @@ impl LiveTail {
                         .session_results()
                         .iter()
                         .map(|e| RawEvent {
-                            group: e.log_group_identifier().map(|g| group_name_from_arn(g).to_string()),
+                            group: e
+                                .log_group_identifier()
+                                .map(|g| group_name_from_arn(g).to_string()),
                             stream: e.log_stream_name().unwrap_or_default().to_string(),
                             timestamp_ms: e.timestamp().unwrap_or(0),
                             ingestion_ms: e.ingestion_time().unwrap_or(0),

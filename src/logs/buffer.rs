@@ -229,7 +229,11 @@ mod tests {
     #[test]
     fn late_lines_are_inserted_in_order() {
         let mut b = LogBuffer::new(10);
-        b.extend([ev(10, "a/b/c", "x"), ev(30, "a/b/c", "x"), ev(20, "a/b/c", "x")]);
+        b.extend([
+            ev(10, "a/b/c", "x"),
+            ev(30, "a/b/c", "x"),
+            ev(20, "a/b/c", "x"),
+        ]);
         let ts: Vec<i64> = b.iter().map(|e| e.timestamp_ms).collect();
         assert_eq!(ts, vec![10, 20, 30]);
         let ts: Vec<i64> = b.view_iter().map(|e| e.timestamp_ms).collect();

@@ -96,9 +96,9 @@ pub fn write_jsonl(w: &mut impl Write, ev: &LogEvent) -> io::Result<()> {
     m.insert("container".into(), Value::String(ev.container.to_string()));
     m.insert(
         "level".into(),
-        ev.parsed
-            .level
-            .map_or(Value::Null, |l| Value::String(l.as_str().to_ascii_lowercase())),
+        ev.parsed.level.map_or(Value::Null, |l| {
+            Value::String(l.as_str().to_ascii_lowercase())
+        }),
     );
     m.insert(
         "message".into(),
@@ -190,10 +190,7 @@ mod tests {
     #[test]
     fn hostile_text_has_no_control_bytes() {
         let out = text("a\x1b]52;c;ZXZpbA==\x07b\x1b[2J\u{202e}c\0d\u{9b}e\r\n\x1b[31mred");
-        assert!(
-            !out.bytes().any(|b| b < 0x20 && b != b'\n'),
-            "{out:?}"
-        );
+        assert!(!out.bytes().any(|b| b < 0x20 && b != b'\n'), "{out:?}");
         assert!(!out.contains('\u{202e}') && !out.contains('\u{9b}'));
         assert_eq!(out.matches('\n').count(), 2);
     }
@@ -201,8 +198,11 @@ mod tests {
     #[test]
     fn jsonl_escapes_and_parses_back() {
         let mut out = Vec::new();
-        write_jsonl(&mut out, &ev("{\"level\":\"warn\",\"msg\":\"a\\u001b[2Jb\",\"request_id\":\"r1\"}"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        write_jsonl(
+            &mut out,
+            &ev("{\"level\":\"warn\",\"msg\":\"a\\u001b[2Jb\",\"request_id\":\"r1\"}"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let s = String::from_utf8(out).unwrap_or_else(|e| panic!("{e}"));
         assert!(!s.bytes().any(|b| b < 0x20 && b != b'\n'));
         let v: Value = serde_json::from_str(&s).unwrap_or_else(|e| panic!("{e}"));

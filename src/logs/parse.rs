@@ -43,8 +43,8 @@ impl Level {
             b"info" | b"information" | b"informational" | b"notice" | b"i" => Level::Info,
             b"warn" | b"warning" | b"w" => Level::Warn,
             b"error" | b"err" | b"severe" | b"e" => Level::Error,
-            b"fatal" | b"critical" | b"crit" | b"panic" | b"emerg" | b"emergency"
-            | b"alert" | b"f" => Level::Fatal,
+            b"fatal" | b"critical" | b"crit" | b"panic" | b"emerg" | b"emergency" | b"alert"
+            | b"f" => Level::Fatal,
             _ => return None,
         })
     }
@@ -298,11 +298,12 @@ pub fn parse(raw: &str) -> Parsed {
     } else {
         Parsed::default()
     };
-    if parsed.format == Format::Plain && raw.len() <= MAX_STRUCTURED_LEN {
-        if let Some(fields) = parse_logfmt(trimmed) {
-            parsed.format = Format::Logfmt;
-            parsed.fields = fields;
-        }
+    if parsed.format == Format::Plain
+        && raw.len() <= MAX_STRUCTURED_LEN
+        && let Some(fields) = parse_logfmt(trimmed)
+    {
+        parsed.format = Format::Logfmt;
+        parsed.fields = fields;
     }
     if parsed.format == Format::Plain {
         plain_hints(raw, &mut parsed);
@@ -734,7 +735,9 @@ mod tests {
 
     #[test]
     fn logfmt_lines() {
-        let p = parse(r#"time=2024-05-01T12:00:00Z level=error msg="db timeout" request_id=r1 status=500"#);
+        let p = parse(
+            r#"time=2024-05-01T12:00:00Z level=error msg="db timeout" request_id=r1 status=500"#,
+        );
         assert_eq!(p.format, Format::Logfmt);
         assert_eq!(p.level, Some(Level::Error));
         assert_eq!(p.message(""), "db timeout");
@@ -769,7 +772,11 @@ mod tests {
     fn deep_nesting_is_kept_as_json() {
         let p = parse(r#"{"a":{"b":{"c":{"d":{"e":1}}}}}"#);
         assert_eq!(p.field("a.b.c.d"), Some(r#"{"e":1}"#));
-        let deep = format!("{}{}", "{\"a\":".repeat(5000), "1".to_string() + &"}".repeat(5000));
+        let deep = format!(
+            "{}{}",
+            "{\"a\":".repeat(5000),
+            "1".to_string() + &"}".repeat(5000)
+        );
         let _ = parse(&deep);
     }
 }

@@ -202,9 +202,7 @@ enum Term {
 
 /// Can `s` be sent as a quoted CloudWatch term?
 fn pattern_safe(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 256
-        && !s.chars().any(|c| c == '"' || c == '\\' || c.is_control())
+    !s.is_empty() && s.len() <= 256 && !s.chars().any(|c| c == '"' || c == '\\' || c.is_control())
 }
 
 impl Expr {
@@ -220,8 +218,10 @@ impl Expr {
                 op: Op::Eq | Op::Contains,
                 value,
                 ..
-            } if !matches!(field, Field::Level | Field::Task | Field::Stream | Field::Container | Field::Group)
-                && pattern_safe(value) =>
+            } if !matches!(
+                field,
+                Field::Level | Field::Task | Field::Stream | Field::Container | Field::Group
+            ) && pattern_safe(value) =>
             {
                 vec![Term::Has(value.clone())]
             }
@@ -420,9 +420,7 @@ impl Parser<'_> {
         let mut alts = vec![self.and_expr()?];
         loop {
             self.skip_ws();
-            if self.keyword("or") {
-                self.pos += 2;
-            } else if self.rest().starts_with("||") {
+            if self.keyword("or") || self.rest().starts_with("||") {
                 self.pos += 2;
             } else {
                 break;
@@ -478,11 +476,9 @@ impl Parser<'_> {
         let negate = if self.keyword("not") {
             self.pos += 3;
             true
-        } else if self.rest().starts_with('!') && !self.rest().starts_with("!=") {
-            self.pos += 1;
-            true
-        } else if self.rest().starts_with('-')
-            && self.rest()[1..].chars().next().is_some_and(is_word_char)
+        } else if (self.rest().starts_with('!') && !self.rest().starts_with("!="))
+            || (self.rest().starts_with('-')
+                && self.rest()[1..].chars().next().is_some_and(is_word_char))
         {
             self.pos += 1;
             true
@@ -624,8 +620,12 @@ impl Parser<'_> {
             _ => Field::Key(name.to_string()),
         };
         let level = if field == Field::Level {
-            let l = Level::from_name(&value)
-                .or_else(|| value.parse::<f64>().ok().and_then(|n| Level::from_number(n, false)));
+            let l = Level::from_name(&value).or_else(|| {
+                value
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(|n| Level::from_number(n, false))
+            });
             if l.is_none() {
                 return Err(self.error_at(
                     value_pos,
@@ -678,7 +678,9 @@ mod tests {
 
     #[test]
     fn comparisons() {
-        let line = ev(r#"{"level":"ERROR","msg":"boom","status":503,"path":"/api/v1/cart","request_id":"abc"}"#);
+        let line = ev(
+            r#"{"level":"ERROR","msg":"boom","status":503,"path":"/api/v1/cart","request_id":"abc"}"#,
+        );
         for (query, want) in [
             ("level>=warn", true),
             ("level<error", false),
@@ -735,7 +737,9 @@ mod tests {
                 }
             }
         }
-        let e = Query::parse("level>=loud").err().unwrap_or_else(|| panic!());
+        let e = Query::parse("level>=loud")
+            .err()
+            .unwrap_or_else(|| panic!());
         assert_eq!(e.to_string().split(':').next(), Some("column 8"));
         assert!(e.render("level>=loud").contains("\n       ^ unknown level"));
     }

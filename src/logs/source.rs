@@ -49,11 +49,17 @@ pub fn container_logs(c: &ContainerDefinition) -> ContainerLogs {
         },
         "awsfirelens" => {
             let dest = opt("Name").unwrap_or_else(|| "its configured output".into());
-            let detail = ["log_group_name", "delivery_stream", "region", "Host", "bucket"]
-                .iter()
-                .filter_map(|k| opt(k).map(|v| format!("{k}={v}")))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let detail = [
+                "log_group_name",
+                "delivery_stream",
+                "region",
+                "Host",
+                "bucket",
+            ]
+            .iter()
+            .filter_map(|k| opt(k).map(|v| format!("{k}={v}")))
+            .collect::<Vec<_>>()
+            .join(", ");
             ContainerLogs::Elsewhere(format!(
                 "container {} logs through FireLens (the task's log router) to {dest}{}",
                 c.name,
@@ -121,12 +127,7 @@ pub struct Resolved {
 }
 
 /// Streams of `task` per its task definition (all containers, or only `container`).
-pub fn task_streams(
-    task: &Task,
-    td: &TaskDefinition,
-    container: Option<&str>,
-    out: &mut Resolved,
-) {
+pub fn task_streams(task: &Task, td: &TaskDefinition, container: Option<&str>, out: &mut Resolved) {
     for c in &td.containers {
         if container.is_some_and(|want| want != c.name) {
             continue;
@@ -193,7 +194,8 @@ pub async fn resolve(
     let tasks: Vec<Task> = match (&scope.task, &scope.service) {
         (Some(task), _) => {
             let found =
-                crate::aws::tasks::describe_tasks(ecs, &scope.cluster, &[task.clone()]).await?;
+                crate::aws::tasks::describe_tasks(ecs, &scope.cluster, std::slice::from_ref(task))
+                    .await?;
             if found.is_empty() {
                 return Err(ResolveError::NotFound(format!(
                     "task {task} not found in cluster {}",
@@ -253,11 +255,9 @@ pub async fn resolve(
             continue;
         }
         if !defs.contains_key(&task.task_definition) {
-            let td = crate::aws::task_definitions::describe_task_definition(
-                ecs,
-                &task.task_definition,
-            )
-            .await?;
+            let td =
+                crate::aws::task_definitions::describe_task_definition(ecs, &task.task_definition)
+                    .await?;
             defs.insert(task.task_definition.clone(), td);
         }
         if let Some(td) = defs.get(&task.task_definition) {
@@ -277,7 +277,8 @@ pub async fn resolve(
             task_streams(task, td, scope.container.as_deref(), &mut out);
         }
     }
-    out.streams.sort_by(|a, b| (&a.region, &a.group, &a.stream).cmp(&(&b.region, &b.group, &b.stream)));
+    out.streams
+        .sort_by(|a, b| (&a.region, &a.group, &a.stream).cmp(&(&b.region, &b.group, &b.stream)));
     out.streams.dedup();
     Ok(out)
 }
@@ -384,7 +385,10 @@ mod tests {
             }]
         );
         let notes = r.notes.join("\n");
-        assert!(notes.contains("FireLens") && notes.contains("datadog"), "{notes}");
+        assert!(
+            notes.contains("FireLens") && notes.contains("datadog"),
+            "{notes}"
+        );
         assert!(notes.contains("Splunk at https://splunk:8088"), "{notes}");
         assert!(notes.contains("without awslogs-stream-prefix"), "{notes}");
         assert!(notes.contains("quiet has no logConfiguration"), "{notes}");

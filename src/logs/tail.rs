@@ -133,7 +133,9 @@ pub enum TailMessage {
     },
     Status(TailStatus),
     /// The `--since` window has been read completely.
-    HistoryLoaded { from_ms: i64 },
+    HistoryLoaded {
+        from_ms: i64,
+    },
     /// Last message: `None` when finished (no `follow`, or stopped), else the fatal error.
     End(Option<AwsError>),
 }
@@ -141,7 +143,9 @@ pub enum TailMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TailCommand {
     /// Read `span_ms` of history before the earliest time read so far.
-    FetchOlder { span_ms: i64 },
+    FetchOlder {
+        span_ms: i64,
+    },
     Stop,
 }
 
@@ -318,7 +322,10 @@ impl Engine {
         let Some(first) = targets.first() else {
             return Err("nothing to tail".into());
         };
-        if targets.iter().any(|t| t.client.region != first.client.region) {
+        if targets
+            .iter()
+            .any(|t| t.client.region != first.client.region)
+        {
             return Err("live tail cannot span regions".into());
         }
         let mut groups: Vec<&str> = targets.iter().map(|t| t.group.as_str()).collect();
@@ -355,10 +362,7 @@ impl Engine {
                     "live tail takes at most {LIVE_TAIL_MAX_STREAMS} streams"
                 ));
             }
-        } else if targets
-            .iter()
-            .any(|t| t.streams != StreamSelector::All)
-        {
+        } else if targets.iter().any(|t| t.streams != StreamSelector::All) {
             return Err("live tail selects streams only within one log group".into());
         }
         for g in &groups {
@@ -533,7 +537,12 @@ impl Engine {
         source: &Source,
         req: &FilterRequest,
     ) -> Result<crate::aws::logs::FilterPage, Stop> {
-        let Some(client) = self.spec.targets.get(source.target).map(|t| t.client.clone()) else {
+        let Some(client) = self
+            .spec
+            .targets
+            .get(source.target)
+            .map(|t| t.client.clone())
+        else {
             return Err(None);
         };
         let mut delay = Duration::from_millis(500);
@@ -656,9 +665,7 @@ impl Engine {
             self.clock.observe(ing);
         }
         let origin = self.origin(target, &e);
-        let key = self
-            .content_keys
-            .then(|| content_key(&origin.group, &e));
+        let key = self.content_keys.then(|| content_key(&origin.group, &e));
         let duplicate = match &e.event_id {
             Some(id) => {
                 let seen_id = self.dedupe.seen_id(id, e.timestamp_ms);
@@ -672,7 +679,10 @@ impl Engine {
         }
         let id = match e.event_id {
             Some(id) => id,
-            None => format!("live-{:016x}", key.unwrap_or_else(|| content_key(&origin.group, &e))),
+            None => format!(
+                "live-{:016x}",
+                key.unwrap_or_else(|| content_key(&origin.group, &e))
+            ),
         };
         let ev = LogEvent::new(&origin, id, e.timestamp_ms, e.ingestion_ms, e.message);
         self.reorder.push(ev);

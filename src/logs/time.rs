@@ -126,7 +126,11 @@ pub fn parse_duration_ms(s: &str) -> Option<i64> {
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         if let Some(d) = c.to_digit(10) {
-            num = Some(num.unwrap_or(0).checked_mul(10)?.checked_add(i64::from(d))?);
+            num = Some(
+                num.unwrap_or(0)
+                    .checked_mul(10)?
+                    .checked_add(i64::from(d))?,
+            );
             continue;
         }
         let unit = match c {

@@ -1,0 +1,150 @@
+//! Log ingest benchmarks: parsing JSON lines, building events and indexing them into the
+//! bounded buffer with a filter active, re-filtering a full buffer, and (printed once) the
+//! memory held by 100,000 buffered lines.
+//!
+//! Run: `cargo bench --bench logs`. Target: parse + index >= 200,000 JSON lines/s per core.
+
+use std::hint::black_box;
+
+use berth::logs::buffer::LogBuffer;
+use berth::logs::parse::parse;
+use berth::logs::query::Query;
+use berth::logs::{LogEvent, Origin};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+const LINES: usize = 100_000;
+
+/// Lines shaped like the sandbox's (and typical services'): JSON with a request id, trace
+/// id, method, path, status and latency; a few plain lines and stack traces mixed in.
+fn lines() -> Vec<String> {
+    let paths = [
+        "/api/v1/cart",
+        "/api/v1/orders",
+        "/health",
+        "/api/v1/items/42",
+    ];
+    let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..LINES)
+        .map(|i| {
+            h ^= h << 13;
+            h ^= h >> 7;
+            h ^= h << 17;
+            let ms = 1_714_564_800_000u64 + i as u64 * 37;
+            match h % 50 {
+                0 => format!("2024-05-01T12:00:{:02}.000Z INFO  [worker-{}] processed batch of {} messages", i % 60, h % 8, h % 90),
+                1 => "Error: upstream request failed\n    at Client.request (/app/src/http.js:40:13)\n    at async Handler.handle (/app/src/h.js:10:21)".to_string(),
+                _ => format!(
+                    r#"{{"timestamp":"2024-05-01T12:{:02}:{:02}.{:03}Z","level":"{}","msg":"{}","request_id":"{:08x}-{:04x}-4abc-a123-{:012x}","trace_id":"1-{:08x}-{:024x}","method":"GET","path":"{}","status":{},"latency_ms":{}}}"#,
+                    (ms / 60_000) % 60,
+                    (ms / 1000) % 60,
+                    ms % 1000,
+                    if h.is_multiple_of(17) { "ERROR" } else if h.is_multiple_of(11) { "WARN" } else { "INFO" },
+                    if h.is_multiple_of(17) { "database query timed out after 5000ms" } else { "request completed" },
+                    h as u32,
+                    (h >> 32) as u16,
+                    h & 0xffff_ffff_ffff,
+                    (ms / 1000) as u32,
+                    u128::from(h) * 0x9e37,
+                    paths[(h % 4) as usize],
+                    if h.is_multiple_of(17) { 503 } else { 200 },
+                    h % 300
+                ),
+            }
+        })
+        .collect()
+}
+
+fn events(lines: &[String], origins: &[Origin]) -> Vec<LogEvent> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            LogEvent::new(
+                &origins[i % origins.len()],
+                format!("{:056}", i),
+                1_714_564_800_000 + i as i64,
+                1_714_564_800_500 + i as i64,
+                l.clone(),
+            )
+        })
+        .collect()
+}
+
+fn origins() -> Vec<Origin> {
+    (0..12)
+        .map(|t| {
+            Origin::new(
+                "/ecs/prod/checkout-api",
+                &format!("ecs/checkout-api/{t:032x}"),
+            )
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let lines = lines();
+    let origins = origins();
+
+    // memory for 100,000 buffered lines, printed once
+    {
+        let mut buf = LogBuffer::new(LINES);
+        buf.set_filter(Query::parse("level>=warn").unwrap_or_else(|e| panic!("{e}")));
+        buf.extend(events(&lines, &origins));
+        let raw: usize = lines.iter().map(String::len).sum();
+        println!(
+            "memory: {} lines buffered = {:.1} MiB (raw text {:.1} MiB, {:.0} bytes/line); {} pass level>=warn",
+            buf.len(),
+            buf.approx_bytes() as f64 / (1024.0 * 1024.0),
+            raw as f64 / (1024.0 * 1024.0),
+            buf.approx_bytes() as f64 / buf.len() as f64,
+            buf.view_len()
+        );
+    }
+
+    let mut g = c.benchmark_group("ingest");
+    g.throughput(Throughput::Elements(LINES as u64));
+    g.sample_size(10);
+    g.bench_function("parse_100k_lines", |b| {
+        b.iter(|| {
+            for l in &lines {
+                black_box(parse(black_box(l)));
+            }
+        })
+    });
+    g.bench_function("parse_and_index_100k_lines_filter_active", |b| {
+        b.iter_batched(
+            || lines.clone(),
+            |owned| {
+                let mut buf = LogBuffer::new(LINES);
+                buf.set_filter(
+                    Query::parse("level>=warn or status>=500").unwrap_or_else(|e| panic!("{e}")),
+                );
+                buf.extend(owned.into_iter().enumerate().map(|(i, l)| {
+                    LogEvent::new(
+                        &origins[i % origins.len()],
+                        format!("{:056}", i),
+                        1_714_564_800_000 + i as i64,
+                        1_714_564_800_500 + i as i64,
+                        l,
+                    )
+                }));
+                black_box(buf.view_len())
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    let mut full = LogBuffer::new(LINES);
+    full.extend(events(&lines, &origins));
+    g.bench_function("refilter_100k_lines", |b| {
+        let q =
+            Query::parse("path~/api/ and status>=500 or timeout").unwrap_or_else(|e| panic!("{e}"));
+        b.iter(|| {
+            full.set_filter(q.clone());
+            black_box(full.view_len())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
