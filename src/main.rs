@@ -160,12 +160,17 @@ async fn console(
     state.known_profiles = berth::aws::profiles::known_profiles();
     app::config_warnings(&mut state, &warnings);
 
+    let clock = demo
+        .as_ref()
+        .map(|h| h.clock())
+        .unwrap_or_else(runtime::wall_clock);
     let mut terminal = tui::Tui::new()?;
     let result = runtime::run(
         &mut terminal,
         state,
         theme,
         vec![app::Effect::Connect(target)],
+        clock,
     )
     .await;
     drop(terminal);

@@ -19,6 +19,13 @@ use crate::config::theme::Theme;
 use crate::tui::{InputReader, Tui};
 use crate::ui;
 
+/// Where "now" comes from: the wall clock, or the sandbox's virtual clock in the demo.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+pub fn wall_clock() -> Clock {
+    Arc::new(now_unix)
+}
+
 pub fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -32,11 +39,13 @@ pub async fn run(
     mut state: State,
     theme: Theme,
     effects: Vec<Effect>,
+    clock: Clock,
 ) -> Result<()> {
     let (tx, mut rx) = unbounded_channel();
     let _input = InputReader::start(tx.clone());
     let mut runner = EffectRunner::new(tx.clone());
-    spawn_timers(tx.clone(), state.refresh_secs);
+    state.now_unix = clock();
+    spawn_timers(tx.clone(), state.refresh_secs, clock);
     spawn_signal_watch(tx.clone());
 
     if let Ok(size) = tui.terminal.size() {
@@ -88,19 +97,14 @@ fn apply(state: &mut State, runner: &mut EffectRunner, action: Action) -> Vec<St
     copies
 }
 
-fn spawn_timers(tx: UnboundedSender<Action>, refresh_secs: u64) {
+fn spawn_timers(tx: UnboundedSender<Action>, refresh_secs: u64, clock: Clock) {
     let ticks = tx.clone();
     tokio::spawn(async move {
         let mut every_second = tokio::time::interval(Duration::from_secs(1));
         every_second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             every_second.tick().await;
-            if ticks
-                .send(Action::Tick {
-                    now_unix: now_unix(),
-                })
-                .is_err()
-            {
+            if ticks.send(Action::Tick { now_unix: clock() }).is_err() {
                 return;
             }
         }

@@ -147,18 +147,29 @@ impl Sim {
         let Some(svc) = self.services.get(s) else {
             return;
         };
-        let mut live_by_dep: std::collections::HashMap<&str, i32> =
+        let mut live_by_dep: std::collections::HashMap<String, i32> =
             std::collections::HashMap::new();
         for &t in svc.tasks_live.values() {
             if let Some(task) = self.task(t) {
-                *live_by_dep.entry(task.started_by.as_str()).or_default() += 1;
+                *live_by_dep.entry(task.started_by.clone()).or_default() += 1;
             }
         }
         let keep: Vec<bool> = svc
             .deployments
             .iter()
             .enumerate()
-            .map(|(i, d)| i == 0 || live_by_dep.get(d.id.as_str()).copied().unwrap_or(0) > 0)
+            .map(|(i, d)| {
+                // Like ECS, a FAILED deployment stays listed (ACTIVE, rolloutState FAILED)
+                // while the deployment that replaced it is still in progress.
+                let failed_and_replacing = d.rollout == Rollout::Failed
+                    && svc
+                        .deployments
+                        .first()
+                        .is_some_and(|p| p.rollout == Rollout::InProgress);
+                i == 0
+                    || failed_and_replacing
+                    || live_by_dep.get(d.id.as_str()).copied().unwrap_or(0) > 0
+            })
             .collect();
         let healthy_primary = svc
             .tasks_live
@@ -178,10 +189,15 @@ impl Sim {
                 i += 1;
                 k
             });
-            let single = svc.deployments.len() == 1;
+            // Older deployments with no live tasks left (a FAILED one kept for display).
+            let others_idle = svc
+                .deployments
+                .iter()
+                .skip(1)
+                .all(|d| live_by_dep.get(d.id.as_str()).copied().unwrap_or(0) == 0);
             if let Some(p) = svc.deployments.first_mut() {
                 p.updated_at = now;
-                if single && healthy_primary == desired && all_live == desired {
+                if others_idle && healthy_primary == desired && all_live == desired {
                     if p.rollout == Rollout::InProgress {
                         p.rollout = Rollout::Completed;
                         p.reason = "ECS deployment ecs-svc completed.".replace("ecs-svc", &p.id);
@@ -193,6 +209,10 @@ impl Sim {
                         reached_steady = true;
                     }
                 }
+            }
+            if completed {
+                // The deployments it replaced are INACTIVE now: ECS drops them from the list.
+                svc.deployments.truncate(1);
             }
         }
         if completed {

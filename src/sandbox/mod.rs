@@ -237,6 +237,13 @@ impl SandboxHandle {
         self.shared.virtual_now()
     }
 
+    /// The virtual clock in unix seconds, for a console whose "3m ago" must agree with the
+    /// sandbox's timestamps when `--speed` is not 1.
+    pub fn clock(&self) -> crate::runtime::Clock {
+        let shared = self.shared.clone();
+        std::sync::Arc::new(move || shared.virtual_now().div_euclid(1000))
+    }
+
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(true);
