@@ -51,6 +51,7 @@ impl View {
         match self {
             View::Deployments(v) | View::Events(v) => Some(&v.service),
             View::Tasks(v) | View::Network(v) => v.service.as_deref(),
+            View::TaskDetail(v) => v.data.rows.first().and_then(|t| t.service_name()),
             _ => None,
         }
     }
@@ -482,10 +483,18 @@ impl Tabular for EniRow {
     }
 }
 
+/// By subnet, then by address (numerically: 10.0.1.9 before 10.0.1.21).
 pub fn eni_order(a: &EniRow, b: &EniRow) -> Ordering {
+    let ip = |e: &EniRow| {
+        e.eni
+            .private_ipv4
+            .as_deref()
+            .and_then(|s| s.parse::<std::net::Ipv4Addr>().ok())
+    };
     a.eni
         .subnet_id
         .cmp(&b.eni.subnet_id)
+        .then_with(|| ip(a).cmp(&ip(b)))
         .then_with(|| a.eni.private_ipv4.cmp(&b.eni.private_ipv4))
 }
 

@@ -39,9 +39,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
         return;
     };
     let table_rows = (service.deployments.len() as u16 + 2).clamp(3, 8);
-    let [config_area, table_area, events_area] = Layout::vertical([
+    let [config_area, table_area, reason_area, events_area] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Length(table_rows),
+        Constraint::Length(2),
         Constraint::Min(0),
     ])
     .areas(area);
@@ -54,7 +55,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
         frame,
         table_area,
         TableSpec {
-            title: format!("{} deployments", service.deployments.len()),
+            title: super::plural(service.deployments.len(), "deployment"),
             columns: COLUMNS,
             rows: &service.deployments,
             table: &view.table,
@@ -65,6 +66,22 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
         },
         theme,
     );
+    // The selected deployment's reason in full: the table column is often too narrow.
+    if let Some(d) = view
+        .table
+        .selected_row()
+        .and_then(|i| service.deployments.get(i))
+    {
+        let rollout = d.rollout_state.as_deref();
+        let line = Line::from(vec![
+            Span::styled(" reason ", theme.style(Slot::Muted)),
+            Span::styled(
+                sanitize(d.rollout_state_reason.as_deref().unwrap_or("-")).into_owned(),
+                theme.style(rollout_slot(rollout)),
+            ),
+        ]);
+        frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), reason_area);
+    }
     render_events(frame, events_area, service, now, theme);
 }
 

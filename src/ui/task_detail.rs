@@ -208,7 +208,7 @@ fn render_containers(frame: &mut Frame, area: Rect, t: &Task, theme: &Theme) {
         .borders(Borders::TOP)
         .border_style(theme.style(Slot::Border))
         .title(Span::styled(
-            format!(" {} containers ", t.containers.len()),
+            format!(" {} ", super::plural(t.containers.len(), "container")),
             theme.style(Slot::Muted),
         ));
     frame.render_widget(

@@ -7,7 +7,7 @@ use ratatui::text::Span;
 
 use super::table::{Column, TableSpec, age, cell, col, empty_message, stale_error};
 use crate::app::State;
-use crate::app::views::{TasksView, exit_codes};
+use crate::app::views::TasksView;
 use crate::config::theme::{Slot, Theme};
 use crate::domain::Task;
 use crate::domain::stop_cause::classify;
@@ -107,8 +107,9 @@ pub fn health_slot(health: Option<&str>) -> Slot {
 
 fn cells(t: &Task, now: i64, theme: &Theme) -> Vec<Span<'static>> {
     let text = theme.style(Slot::Text);
-    let status = if t.desired_status != t.last_status {
-        format!("{}→{}", t.last_status, t.desired_status)
+    // A task on its way down is marked; the colour carries the rest.
+    let status = if t.desired_status == "STOPPED" && t.last_status != "STOPPED" {
+        format!("{}↓", t.last_status)
     } else {
         t.last_status.clone()
     };
@@ -129,7 +130,13 @@ fn cells(t: &Task, now: i64, theme: &Theme) -> Vec<Span<'static>> {
     } else {
         String::new()
     };
-    let exits = exit_codes(t);
+    // Codes only (the column is narrow); the filter also matches container names.
+    let exits = t
+        .containers
+        .iter()
+        .filter_map(|c| c.exit_code.map(|e| e.to_string()))
+        .collect::<Vec<_>>()
+        .join(",");
     let exit_style = if t
         .containers
         .iter()
