@@ -383,10 +383,9 @@ impl Tabular for ServiceEvent {
     }
 }
 
+/// Newest first; events of the same second keep the API's order (the sort is stable).
 pub fn event_order(a: &ServiceEvent, b: &ServiceEvent) -> Ordering {
-    b.created_at
-        .cmp(&a.created_at)
-        .then_with(|| a.id.cmp(&b.id))
+    b.created_at.cmp(&a.created_at)
 }
 
 impl Tabular for Task {

@@ -115,14 +115,14 @@ const AZS: &[&str] = &["a", "b", "c"];
 
 impl Sim {
     /// Build clusters, task definitions, services and running tasks at `self.now`.
-    pub(crate) fn build_fleet(&mut self, scale: Option<usize>) {
+    pub(crate) fn build_fleet(&mut self, scale: Option<usize>, clusters: Option<usize>) {
         let plan: Vec<(String, String, i32)> = match scale {
             None => DEMO
                 .iter()
                 .map(|(c, s, d)| (c.to_string(), s.to_string(), *d))
                 .collect(),
             Some(n) => {
-                let nclusters = n.div_ceil(400).max(3);
+                let nclusters = clusters.unwrap_or_else(|| n.div_ceil(400).max(3)).max(1);
                 (0..n)
                     .map(|i| {
                         let c = i % nclusters;

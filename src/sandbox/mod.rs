@@ -97,6 +97,9 @@ pub struct SandboxArgs {
     /// Number of services (spread over clusters); default: a small demo fleet.
     #[arg(long, value_name = "N")]
     pub scale: Option<usize>,
+    /// With --scale: how many clusters share the services (default: one per 400, at least 3).
+    #[arg(long, value_name = "K", requires = "scale")]
+    pub clusters: Option<usize>,
     /// Virtual clock multiplier.
     #[arg(long, default_value_t = 1.0, value_name = "X")]
     pub speed: f64,
@@ -119,6 +122,7 @@ pub struct SandboxArgs {
 pub struct SandboxOptions {
     pub scenario: Scenario,
     pub scale: Option<usize>,
+    pub clusters: Option<usize>,
     pub speed: f64,
     pub seed: u64,
     pub latency_ms: u64,
@@ -135,6 +139,7 @@ impl Default for SandboxOptions {
         SandboxOptions {
             scenario: Scenario::Steady,
             scale: None,
+            clusters: None,
             speed: 1.0,
             seed: 7,
             latency_ms: 0,
@@ -152,6 +157,7 @@ impl From<&SandboxArgs> for SandboxOptions {
         SandboxOptions {
             scenario: a.scenario,
             scale: a.scale,
+            clusters: a.clusters,
             speed: a.speed,
             seed: a.seed,
             latency_ms: a.latency_ms,

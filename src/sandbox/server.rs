@@ -73,7 +73,7 @@ impl Shared {
         });
         let mut sim = Sim::empty(opts.seed, &opts.region, &opts.account_id, opts.scenario, t0);
         sim.now = t0 - scenario::HISTORY_MS;
-        sim.build_fleet(opts.scale);
+        sim.build_fleet(opts.scale, opts.clusters);
         sim.setup_drills();
         sim.advance_to(t0);
         let (rate, burst) = match (opts.rate, opts.scenario) {

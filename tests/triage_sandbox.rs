@@ -1,0 +1,280 @@
+//! The console's own effect runner and reducer against the sandbox, through the real SDK:
+//! what the panes show (counts, deployments, events, IPs, stopped reasons) equals what the
+//! API returns when asked directly.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use berth::app::{Action, Command, Effect, IdentityState, Session, State, View, update};
+use berth::aws::AwsTarget;
+use berth::config::keymap::Keymap;
+use berth::config::theme::Theme;
+use berth::runtime::EffectRunner;
+use berth::sandbox::{self, SandboxHandle, SandboxOptions};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+struct Console {
+    state: State,
+    runner: EffectRunner,
+    rx: UnboundedReceiver<Action>,
+}
+
+impl Console {
+    fn new(handle: &SandboxHandle) -> Console {
+        let target = AwsTarget {
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(handle.endpoint_url()),
+            static_credentials: Some((
+                sandbox::DEMO_ACCESS_KEY_ID.into(),
+                sandbox::DEMO_SECRET_ACCESS_KEY.into(),
+            )),
+            ..AwsTarget::default()
+        };
+        let session = Session {
+            target: target.clone(),
+            region: None,
+            connected: false,
+            identity: IdentityState::Pending,
+            read_only: false,
+            demo: true,
+        };
+        let keymap = Keymap::load(None, None).unwrap().0;
+        let state = State::new(session, keymap, 5, handle.virtual_now_ms() / 1000);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut runner = EffectRunner::new(tx);
+        runner.run(Effect::Connect(target));
+        Console { state, runner, rx }
+    }
+
+    fn apply(&mut self, action: Action) {
+        for effect in update(&mut self.state, action) {
+            self.runner.run(effect);
+        }
+    }
+
+    /// Feed results until `done` holds (bounded by a count of actions, not by time).
+    async fn until(&mut self, what: &str, done: impl Fn(&State) -> bool) {
+        for _ in 0..10_000 {
+            if done(&self.state) {
+                return;
+            }
+            match tokio::time::timeout(Duration::from_secs(30), self.rx.recv()).await {
+                Ok(Some(action)) => self.apply(action),
+                _ => break,
+            }
+        }
+        panic!("never reached: {what}\n{}", self.screen());
+    }
+
+    fn screen(&mut self) -> String {
+        let theme = Theme::load(Some("default"), false, None).unwrap().0;
+        update(
+            &mut self.state,
+            Action::Resize {
+                cols: 220,
+                rows: 60,
+            },
+        );
+        let mut terminal = Terminal::new(TestBackend::new(220, 60)).unwrap();
+        terminal
+            .draw(|f| berth::ui::render(f, &self.state, &theme))
+            .unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        (0..60)
+            .map(|y| {
+                (0..220)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn loaded(state: &State) -> bool {
+    match state.view() {
+        View::Clusters => state.clusters.data.loaded_once,
+        View::Services(v) => v.data.loaded_once,
+        View::Deployments(v) | View::Events(v) => v.data.loaded_once,
+        View::Tasks(v) | View::Network(v) => v.data.loaded_once,
+        View::TaskDetail(v) => v.data.loaded_once,
+    }
+}
+
+async fn ecs(handle: &SandboxHandle) -> aws_sdk_ecs::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(handle.endpoint_url())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+            sandbox::DEMO_ACCESS_KEY_ID,
+            sandbox::DEMO_SECRET_ACCESS_KEY,
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    aws_sdk_ecs::Client::new(&config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panes_show_what_the_api_returns() {
+    // A nearly frozen clock: the fleet does not move between the console's read and ours.
+    let handle = sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            speed: 1e-6,
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let api = ecs(&handle).await;
+    let mut c = Console::new(&handle);
+    c.until("clusters", loaded).await;
+
+    // Jump to prod's services and open checkout-api's deployments.
+    c.apply(Action::Command(Command::CommandMode));
+    for ch in "services prod".chars() {
+        c.apply(Action::Key(
+            ratatui::crossterm::event::KeyCode::Char(ch).into(),
+        ));
+    }
+    c.apply(Action::Key(
+        ratatui::crossterm::event::KeyCode::Enter.into(),
+    ));
+    c.until("services", |s| {
+        matches!(s.view(), View::Services(_)) && loaded(s)
+    })
+    .await;
+    let services_screen = c.screen();
+    let raw = api
+        .describe_services()
+        .cluster("prod")
+        .services("checkout-api")
+        .services("payments-worker")
+        .send()
+        .await
+        .unwrap();
+    for svc in raw.services() {
+        let name = svc.service_name().unwrap();
+        let line = services_screen
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} missing:\n{services_screen}"));
+        let counts = format!("{}/{}", svc.running_count(), svc.desired_count());
+        assert!(line.contains(&counts), "{name}: {counts} not on {line:?}");
+    }
+
+    // Select checkout-api with a filter, then drill into its deployments and events.
+    c.apply(Action::Command(Command::Filter));
+    for ch in "checkout".chars() {
+        c.apply(Action::Key(
+            ratatui::crossterm::event::KeyCode::Char(ch).into(),
+        ));
+    }
+    c.apply(Action::Key(
+        ratatui::crossterm::event::KeyCode::Enter.into(),
+    ));
+    c.apply(Action::Command(Command::Select));
+    c.until("deployments", |s| {
+        matches!(s.view(), View::Deployments(_)) && loaded(s)
+    })
+    .await;
+    let screen = c.screen();
+    let svc = &raw.services()[0];
+    assert_eq!(svc.service_name(), Some("checkout-api"));
+    for d in svc.deployments() {
+        let id = d.id().unwrap();
+        let line = screen
+            .lines()
+            .find(|l| l.contains(id))
+            .unwrap_or_else(|| panic!("deployment {id} missing:\n{screen}"));
+        assert!(line.contains(d.status().unwrap()), "{line}");
+        let counts = format!("{}/{}", d.running_count(), d.desired_count());
+        assert!(line.contains(&counts), "{counts} not on {line}");
+    }
+    // Events, newest first, as the API returned them.
+    c.apply(Action::Command(Command::ShowEvents));
+    c.until("events", |s| {
+        matches!(s.view(), View::Events(_)) && loaded(s)
+    })
+    .await;
+    let screen = c.screen();
+    let mut last = 0;
+    for e in svc.events().iter().take(10) {
+        let msg: String = e.message().unwrap().chars().take(60).collect();
+        // Each next event appears after the previous one (messages can repeat).
+        let at = screen[last..]
+            .find(&msg)
+            .unwrap_or_else(|| panic!("event {msg:?} missing or out of order:\n{screen}"));
+        last += at + msg.len();
+    }
+
+    // Tasks with the stopped ones: every IP and stopped reason the API has.
+    c.apply(Action::Command(Command::ToggleStopped));
+    c.until("tasks", |s| matches!(s.view(), View::Tasks(_)) && loaded(s))
+        .await;
+    let screen = c.screen();
+    let mut arns = Vec::new();
+    for status in [
+        aws_sdk_ecs::types::DesiredStatus::Running,
+        aws_sdk_ecs::types::DesiredStatus::Stopped,
+    ] {
+        let listed = api
+            .list_tasks()
+            .cluster("prod")
+            .service_name("checkout-api")
+            .desired_status(status)
+            .send()
+            .await
+            .unwrap();
+        arns.extend(listed.task_arns().iter().cloned());
+    }
+    assert!(!arns.is_empty());
+    let tasks = api
+        .describe_tasks()
+        .cluster("prod")
+        .set_tasks(Some(arns))
+        .send()
+        .await
+        .unwrap();
+    let mut stopped = 0;
+    for t in tasks.tasks() {
+        let id = t.task_arn().unwrap().rsplit('/').next().unwrap();
+        let line = screen
+            .lines()
+            .find(|l| l.contains(&id[..8]))
+            .unwrap_or_else(|| panic!("task {id} missing:\n{screen}"));
+        let ip = t
+            .attachments()
+            .iter()
+            .flat_map(|a| a.details())
+            .find(|d| d.name() == Some("privateIPv4Address"))
+            .and_then(|d| d.value())
+            .unwrap();
+        assert!(line.contains(ip), "{ip} not on {line}");
+        assert!(line.contains(t.last_status().unwrap()), "{line}");
+        if let Some(reason) = t.stopped_reason() {
+            stopped += 1;
+            let start: String = reason.chars().take(25).collect();
+            assert!(line.contains(&start), "{start:?} not on {line}");
+            for code in t.containers().iter().filter_map(|c| c.exit_code()) {
+                assert!(
+                    line.contains(&code.to_string()),
+                    "exit {code} not on {line}"
+                );
+            }
+        }
+    }
+    assert!(
+        stopped > 0,
+        "the sandbox starts with stopped tasks in its history"
+    );
+    handle.shutdown().await;
+}
