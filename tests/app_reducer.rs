@@ -423,3 +423,35 @@ fn resize_marks_dirty_and_sets_the_page_size() {
     update(&mut s, Action::Resize { cols: 1, rows: 1 });
     assert_eq!(s.page_rows(), 1);
 }
+
+#[test]
+fn region_and_profile_switches_reconnect_and_forget_the_old_account() {
+    let mut s = state();
+    let request = connected(&mut s);
+    load(&mut s, request, vec![cluster("a", 1)]);
+    update(&mut s, Action::Command(Command::CommandMode));
+    for c in "region eu-central-1".chars() {
+        update(&mut s, key(c));
+    }
+    let effects = update(&mut s, special(KeyCode::Enter));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Connect(t)] if t.region.as_deref() == Some("eu-central-1") && t.profile.as_deref() == Some("prod")),
+        "{effects:?}"
+    );
+    assert!(
+        s.clusters.data.rows.is_empty(),
+        "old region's rows are gone"
+    );
+    assert!(matches!(s.session.identity, IdentityState::Pending));
+    assert!(!s.session.connected);
+    // A profile switch takes the profile's own region.
+    update(&mut s, Action::Command(Command::CommandMode));
+    for c in "profile staging".chars() {
+        update(&mut s, key(c));
+    }
+    let effects = update(&mut s, special(KeyCode::Enter));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Connect(t)] if t.profile.as_deref() == Some("staging") && t.region.is_none()),
+        "{effects:?}"
+    );
+}

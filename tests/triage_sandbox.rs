@@ -278,3 +278,76 @@ async fn panes_show_what_the_api_returns() {
     );
     handle.shutdown().await;
 }
+
+/// Load the services of one cluster through the runner; returns (rows, failed).
+async fn load_services_via_runner(handle: &SandboxHandle, cluster: &str) -> (usize, bool) {
+    let mut c = Console::new(handle);
+    c.until("connected", |s| s.session.connected).await;
+    handle.reset_stats();
+    c.apply(Action::Command(Command::CommandMode));
+    for ch in format!("services {cluster}").chars() {
+        c.apply(Action::Key(
+            ratatui::crossterm::event::KeyCode::Char(ch).into(),
+        ));
+    }
+    c.apply(Action::Key(
+        ratatui::crossterm::event::KeyCode::Enter.into(),
+    ));
+    c.until("services loaded or failed", |s| match s.view() {
+        View::Services(v) => v.data.loaded_once || v.data.error.is_some(),
+        _ => false,
+    })
+    .await;
+    match c.state.view() {
+        View::Services(v) => (v.data.rows.len(), v.data.error.is_some()),
+        _ => (0, true),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_services_cost_the_minimum_calls() {
+    let handle = sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            scale: Some(2000),
+            clusters: Some(1),
+            speed: 1e-6,
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (rows, failed) = load_services_via_runner(&handle, "prod").await;
+    assert!(!failed);
+    assert_eq!(rows, 2000);
+    let stats = handle.stats();
+    assert_eq!(stats.count("ecs:ListServices"), 2000 / 100, "{stats:?}");
+    assert_eq!(stats.count("ecs:DescribeServices"), 2000 / 10, "{stats:?}");
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_at_a_low_rate_leaves_no_error_on_screen() {
+    let handle = sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            scale: Some(300),
+            clusters: Some(1),
+            speed: 1e-6,
+            rate: Some(10.0),
+            burst: 5,
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (rows, failed) = load_services_via_runner(&handle, "prod").await;
+    let stats = handle.stats();
+    assert!(
+        stats.throttled > 0,
+        "the bucket must have throttled: {stats:?}"
+    );
+    assert!(!failed, "throttling must be absorbed");
+    assert_eq!(rows, 300);
+    handle.shutdown().await;
+}

@@ -302,7 +302,7 @@ pub fn switch_target(
     let mut target: AwsTarget = state.session.target.clone();
     if let Some(p) = profile {
         target.profile = Some(p);
-        // A profile brings its own region unless one was given on the command line.
+        // A profile brings its own region; `:region` afterwards overrides it.
         target.region = None;
     }
     if let Some(r) = region {
