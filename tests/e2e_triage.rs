@@ -38,7 +38,8 @@ fn bad_deploy_drill_with_keys_only() {
     // The drill's bad deploy starts two virtual minutes in; the failing service sorts first.
     ok(p.wait_until("checkout-api marked as a problem", |s| {
         s.lines().nth(4).is_some_and(|l| {
-            l.contains("checkout-api") && (l.contains("rollout FAILED") || l.contains("rolled back"))
+            l.contains("checkout-api")
+                && (l.contains("rollout FAILED") || l.contains("rolled back"))
         })
     }));
     p.send_key("enter");
@@ -58,9 +59,10 @@ fn bad_deploy_drill_with_keys_only() {
     p.send_key("enter");
     ok(p.wait_for_text("checkout-api › network"));
     ok(p.wait_until("an IPv4 address", |s| {
-        s.lines().any(|l| l.split_whitespace().any(|w| {
-            w.parse::<std::net::Ipv4Addr>().is_ok()
-        }))
+        s.lines().any(|l| {
+            l.split_whitespace()
+                .any(|w| w.parse::<std::net::Ipv4Addr>().is_ok())
+        })
     }));
     // `-` goes back to the previous view.
     p.send_key("-");
