@@ -285,7 +285,7 @@ fn task(id: &str, status: &str, ip: &str, subnet: &str, n: u8) -> Task {
         ),
         task_definition: "checkout-api:42".into(),
         capacity_provider: Some(
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 "FARGATE"
             } else {
                 "FARGATE_SPOT"
