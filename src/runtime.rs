@@ -145,9 +145,22 @@ fn spawn_signal_watch(tx: UnboundedSender<Action>) {
 pub struct EffectRunner {
     tx: UnboundedSender<Action>,
     clients: Arc<Mutex<Option<Clients>>>,
+    /// The target the clients were built for (a logs group in another region needs it).
+    target: Option<aws::AwsTarget>,
+    /// The running logs session: its id, control channel and task.
+    logs: Option<LogsSession>,
     in_flight: HashMap<&'static str, AbortHandle>,
     permits: Arc<Semaphore>,
 }
+
+struct LogsSession {
+    tail: crate::app::logs::TailId,
+    control: tokio::sync::mpsc::Sender<crate::logs::session::SessionControl>,
+    task: AbortHandle,
+}
+
+/// How often a followed service's logs look for tasks that started since.
+const LOGS_RESCAN: Duration = Duration::from_secs(30);
 
 /// Concurrent AWS requests allowed at once.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -157,6 +170,8 @@ impl EffectRunner {
         EffectRunner {
             tx,
             clients: Arc::new(Mutex::new(None)),
+            target: None,
+            logs: None,
             in_flight: HashMap::new(),
             permits: Arc::new(Semaphore::new(DEFAULT_CONCURRENCY)),
         }
@@ -183,6 +198,7 @@ impl EffectRunner {
         match effect {
             Effect::Quit => {}
             Effect::Connect(target) => {
+                self.target = Some(target.clone());
                 let slot = self.clients.clone();
                 self.spawn_keyed("connect", async move {
                     match aws::connect(&target).await {
@@ -214,6 +230,59 @@ impl EffectRunner {
                 });
             }
             Effect::Copy(_) => {}
+            Effect::StartLogs {
+                tail,
+                scope,
+                since_ms,
+            } => {
+                self.stop_logs();
+                let (Some(clients), Some(target)) = (self.clients(), self.target.clone()) else {
+                    return;
+                };
+                let (control, control_rx) = tokio::sync::mpsc::channel(8);
+                let spec = crate::logs::session::SessionSpec {
+                    scope,
+                    since_ms,
+                    follow: true,
+                    filter_pattern: None,
+                    mode: crate::logs::tail::TailMode::Auto,
+                    rescan: LOGS_RESCAN,
+                };
+                let send = move |event| tx.send(Action::Logs { tail, event }).is_ok();
+                let task = tokio::spawn(crate::logs::session::run(
+                    clients, target, spec, send, control_rx,
+                ));
+                self.logs = Some(LogsSession {
+                    tail,
+                    control,
+                    task: task.abort_handle(),
+                });
+            }
+            Effect::StopLogs { tail } => {
+                if self.logs.as_ref().is_some_and(|s| s.tail == tail) {
+                    self.stop_logs();
+                }
+            }
+            Effect::FetchOlderLogs { tail, span_ms } => {
+                if let Some(s) = self.logs.as_ref().filter(|s| s.tail == tail) {
+                    let _ = s
+                        .control
+                        .try_send(crate::logs::session::SessionControl::FetchOlder { span_ms });
+                }
+            }
+            Effect::SaveLogs {
+                path,
+                contents,
+                lines,
+            } => {
+                tokio::task::spawn_blocking(move || {
+                    let shown = path.display().to_string();
+                    let result = write_private(&path, &contents)
+                        .map(|()| format!("saved {} to {shown}", crate::ui::plural(lines, "line")))
+                        .map_err(|e| format!("cannot save to {shown}: {e}"));
+                    let _ = tx.send(Action::Saved(result));
+                });
+            }
             Effect::LoadClusters { request } => {
                 let Some(clients) = self.clients() else {
                     return;
@@ -332,11 +401,31 @@ impl EffectRunner {
         }
     }
 
+    fn stop_logs(&mut self) {
+        if let Some(s) = self.logs.take() {
+            s.task.abort();
+        }
+    }
+
     pub fn shutdown(&mut self) {
+        self.stop_logs();
         for (_, handle) in self.in_flight.drain() {
             handle.abort();
         }
     }
+}
+
+/// Create `path` (never overwriting) readable by the owner only, and write `contents`.
+fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
 }
 
 fn sender(tx: UnboundedSender<Action>, request: u64) -> impl Fn(DataEvent) + Clone {

@@ -103,6 +103,7 @@ fn loaded(state: &State) -> bool {
         View::Deployments(v) | View::Events(v) => v.data.loaded_once,
         View::Tasks(v) | View::Network(v) => v.data.loaded_once,
         View::TaskDetail(v) => v.data.loaded_once,
+        View::Logs(v) => v.history_loaded,
     }
 }
 

@@ -26,6 +26,13 @@ pub enum Action {
     AwsConnectFailed(AwsError),
     /// STS GetCallerIdentity answered.
     IdentityResolved(Result<Identity, AwsError>),
+    /// A logs session reported.
+    Logs {
+        tail: super::logs::TailId,
+        event: crate::logs::session::SessionEvent,
+    },
+    /// A save finished: the message to show, or why it failed.
+    Saved(Result<String, String>),
     /// Progress of a load started by an effect.
     Data {
         request: RequestId,

@@ -35,6 +35,19 @@ pub enum Command {
     ShowNetwork,
     ToggleStopped,
     ToggleRaw,
+    ShowLogs,
+    Search,
+    SearchNext,
+    SearchPrev,
+    ErrorsOnly,
+    WarningsUp,
+    Pivot,
+    ToggleFollow,
+    ToggleWrap,
+    ToggleTimestamps,
+    LoadOlder,
+    CycleContainer,
+    SaveLogs,
 }
 
 impl Command {
@@ -66,6 +79,19 @@ impl Command {
         Command::ShowNetwork,
         Command::ToggleStopped,
         Command::ToggleRaw,
+        Command::ShowLogs,
+        Command::Search,
+        Command::SearchNext,
+        Command::SearchPrev,
+        Command::ErrorsOnly,
+        Command::WarningsUp,
+        Command::Pivot,
+        Command::ToggleFollow,
+        Command::ToggleWrap,
+        Command::ToggleTimestamps,
+        Command::LoadOlder,
+        Command::CycleContainer,
+        Command::SaveLogs,
     ];
 
     /// The snake_case name keymaps use.
@@ -97,6 +123,19 @@ impl Command {
             Command::ShowNetwork => "show_network",
             Command::ToggleStopped => "toggle_stopped",
             Command::ToggleRaw => "toggle_raw",
+            Command::ShowLogs => "show_logs",
+            Command::Search => "search",
+            Command::SearchNext => "search_next",
+            Command::SearchPrev => "search_prev",
+            Command::ErrorsOnly => "errors_only",
+            Command::WarningsUp => "warnings_up",
+            Command::Pivot => "pivot",
+            Command::ToggleFollow => "toggle_follow",
+            Command::ToggleWrap => "toggle_wrap",
+            Command::ToggleTimestamps => "toggle_timestamps",
+            Command::LoadOlder => "load_older",
+            Command::CycleContainer => "cycle_container",
+            Command::SaveLogs => "save_logs",
         }
     }
 
@@ -123,6 +162,7 @@ pub enum Context {
     Tasks,
     Network,
     TaskDetail,
+    Logs,
     Help,
 }
 
@@ -136,6 +176,7 @@ impl Context {
         Context::Tasks,
         Context::Network,
         Context::TaskDetail,
+        Context::Logs,
         Context::Help,
     ];
 
@@ -150,6 +191,7 @@ impl Context {
             Context::Tasks => "tasks",
             Context::Network => "network",
             Context::TaskDetail => "task_detail",
+            Context::Logs => "logs",
             Context::Help => "help",
         }
     }

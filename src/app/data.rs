@@ -17,6 +17,13 @@ pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
     if !state.session.connected {
         return Vec::new();
     }
+    // A logs view needs its session running; a running one refreshes itself.
+    if let View::Logs(v) = state.view() {
+        if state.logs_tail != Some(v.tail) {
+            return super::logs::start(state);
+        }
+        return Vec::new();
+    }
     let now = state.now_unix;
     let request = state.next_request;
     let effect = match state.view_mut() {
@@ -47,6 +54,8 @@ pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
             cluster: v.cluster.clone(),
             task: v.task.clone(),
         }),
+        // Handled above.
+        View::Logs(_) => None,
     };
     let effect = match (effect, matches!(state.view(), View::Clusters)) {
         (Some(e), _) => Some(e),
@@ -283,5 +292,6 @@ pub fn view_error(v: &View) -> Option<&AwsError> {
         View::Deployments(v) | View::Events(v) => v.data.error.as_ref(),
         View::Tasks(v) | View::Network(v) => v.data.error.as_ref(),
         View::TaskDetail(v) => v.data.error.as_ref(),
+        View::Logs(_) => None,
     }
 }

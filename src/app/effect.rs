@@ -13,9 +13,14 @@ pub enum Effect {
     /// STS GetCallerIdentity; answers `IdentityResolved`.
     ResolveIdentity,
     /// ListClusters + DescribeClusters in batches; answers `Data` events.
-    LoadClusters { request: RequestId },
+    LoadClusters {
+        request: RequestId,
+    },
     /// ListServices pages + DescribeServices in batches of 10.
-    LoadServices { request: RequestId, cluster: String },
+    LoadServices {
+        request: RequestId,
+        cluster: String,
+    },
     /// DescribeServices of one service (deployments and events).
     LoadService {
         request: RequestId,
@@ -34,6 +39,27 @@ pub enum Effect {
         request: RequestId,
         cluster: String,
         task: String,
+    },
+    /// Resolve a logs scope and tail it (following); answers `Action::Logs`. Replaces any
+    /// running session.
+    StartLogs {
+        tail: super::logs::TailId,
+        scope: crate::logs::source::Scope,
+        since_ms: i64,
+    },
+    StopLogs {
+        tail: super::logs::TailId,
+    },
+    /// Read `span_ms` more history before what the session has read.
+    FetchOlderLogs {
+        tail: super::logs::TailId,
+        span_ms: i64,
+    },
+    /// Write the logs pane's lines to a new file (0600); answers `Action::Saved`.
+    SaveLogs {
+        path: std::path::PathBuf,
+        contents: Vec<u8>,
+        lines: usize,
     },
     /// Put text on the clipboard with OSC 52 (works over SSH).
     Copy(String),

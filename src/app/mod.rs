@@ -5,6 +5,7 @@ mod action;
 pub mod command;
 mod data;
 mod effect;
+pub mod logs;
 pub mod nav;
 pub mod rows;
 mod state;

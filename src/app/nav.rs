@@ -77,7 +77,7 @@ pub fn select(state: &mut State) -> Vec<Effect> {
             .selected_row()
             .and_then(|i| v.enis.get(i))
             .map(|e| task_detail_view(&v.cluster, &e.task_arn)),
-        View::Events(_) | View::TaskDetail(_) => None,
+        View::Events(_) | View::TaskDetail(_) | View::Logs(_) => None,
     };
     match next {
         Some(view) => push(state, view),
@@ -171,6 +171,59 @@ pub fn service_context(state: &State) -> Option<(String, Option<String>)> {
     }
 }
 
+/// Open the logs of what the current view is about: the selected service, the selected
+/// task, the task on screen, or the service of a deployments/events view.
+pub fn show_logs(state: &mut State) -> Result<Vec<Effect>, String> {
+    use crate::logs::source::Scope;
+    let scope = |cluster: &str, service: Option<&str>, task: Option<&str>| Scope {
+        cluster: cluster.to_string(),
+        service: service.map(str::to_string),
+        task: task.map(str::to_string),
+        container: None,
+    };
+    let scope = match state.view() {
+        View::Clusters => return Err("select a service or a task first".into()),
+        View::Services(v) => {
+            let row = v
+                .table
+                .selected_row()
+                .and_then(|i| v.data.rows.get(i))
+                .ok_or("select a service first")?;
+            scope(&v.cluster, Some(&row.service.name), None)
+        }
+        View::Deployments(v) | View::Events(v) => scope(&v.cluster, Some(&v.service), None),
+        View::Tasks(v) => {
+            let task = v
+                .table
+                .selected_row()
+                .and_then(|i| v.data.rows.get(i))
+                .ok_or("select a task first")?;
+            scope(&v.cluster, task.service_name(), Some(&task.arn))
+        }
+        View::Network(v) => {
+            let eni = v
+                .table
+                .selected_row()
+                .and_then(|i| v.enis.get(i))
+                .ok_or("select a task first")?;
+            scope(&v.cluster, v.service.as_deref(), Some(&eni.task_arn))
+        }
+        View::TaskDetail(v) => scope(
+            &v.cluster,
+            v.data.rows.first().and_then(|t| t.service_name()),
+            Some(&v.task),
+        ),
+        View::Logs(_) => return Ok(Vec::new()),
+    };
+    let since = state.now_unix.saturating_mul(1000) - super::logs::DEFAULT_SINCE_MS;
+    let view = View::Logs(Box::new(super::logs::LogsView::new(
+        scope,
+        since,
+        state.logs_capacity,
+    )));
+    Ok(push(state, view))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Show {
     Deployments,
@@ -224,6 +277,7 @@ pub const COMMANDS: &[&str] = &[
     "tasks",
     "stopped",
     "network",
+    "logs",
     "region",
     "profile",
     "help",
@@ -274,6 +328,7 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
         "tasks" => show(state, Show::Tasks),
         "stopped" => show(state, Show::Stopped),
         "network" => show(state, Show::Network),
+        "logs" => show_logs(state),
         "region" => {
             let region = arg.ok_or("which region? :region eu-west-1")?;
             Ok(switch_target(state, None, Some(region.to_string())))

@@ -96,10 +96,27 @@ pub struct Input {
     pub error: Option<String>,
 }
 
+impl Input {
+    pub fn new(kind: InputKind, text: String) -> Input {
+        Input {
+            kind,
+            original: text.clone(),
+            text,
+            completions: Vec::new(),
+            error: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
+    /// A table filter, applied as it is typed.
     Filter,
     Command,
+    /// A logs query (`level>=warn and path~/api/`), applied on Enter.
+    LogQuery,
+    /// A `/` search in the logs pane, found as it is typed.
+    Search,
 }
 
 pub struct State {
@@ -127,6 +144,10 @@ pub struct State {
     pub quitting: bool,
     pub cols: u16,
     pub rows: u16,
+    /// The logs session running for the logs view on top, if any.
+    pub logs_tail: Option<super::logs::TailId>,
+    /// Lines the logs pane keeps.
+    pub logs_capacity: usize,
 }
 
 impl State {
@@ -150,6 +171,8 @@ impl State {
             quitting: false,
             cols: 80,
             rows: 24,
+            logs_tail: None,
+            logs_capacity: crate::logs::buffer::DEFAULT_CAPACITY,
         }
     }
 
@@ -202,6 +225,10 @@ impl State {
             View::Deployments(v) | View::Events(v) => v.data.shows_loading(),
             View::Tasks(v) | View::Network(v) => v.data.shows_loading(),
             View::TaskDetail(v) => v.data.shows_loading(),
+            View::Logs(v) => matches!(
+                v.state,
+                super::logs::TailState::Resolving | super::logs::TailState::Reading
+            ),
         };
         view_loading || matches!(self.session.identity, IdentityState::Pending)
     }

@@ -16,6 +16,12 @@ use crate::app::table::Tabular;
 use crate::domain::{Cluster, Deployment, ServiceEvent, Task};
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let mut effects = reduce(state, action);
+    super::logs::stop_if_hidden(state, &mut effects);
+    effects
+}
+
+fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => {
             if state.input.is_some() {
@@ -83,6 +89,17 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             on_data(state, request, event);
             Vec::new()
         }
+        Action::Logs { tail, event } => {
+            super::logs::on_session(state, tail, event);
+            Vec::new()
+        }
+        Action::Saved(result) => {
+            match result {
+                Ok(msg) => set_status(state, msg, false),
+                Err(msg) => set_status(state, msg, true),
+            }
+            Vec::new()
+        }
     }
 }
 
@@ -90,6 +107,9 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
     state.dirty = true;
     if state.help.is_some() {
         return help_command(state, cmd);
+    }
+    if let Some(effects) = super::logs::command(state, cmd) {
+        return effects;
     }
     match cmd {
         Command::Quit => {
@@ -191,6 +211,26 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Command::ShowLogs => match nav::show_logs(state) {
+            Ok(effects) => effects,
+            Err(msg) => {
+                set_status(state, msg, true);
+                Vec::new()
+            }
+        },
+        // Logs-pane commands mean nothing elsewhere.
+        Command::Search
+        | Command::SearchNext
+        | Command::SearchPrev
+        | Command::ErrorsOnly
+        | Command::WarningsUp
+        | Command::Pivot
+        | Command::ToggleFollow
+        | Command::ToggleWrap
+        | Command::ToggleTimestamps
+        | Command::LoadOlder
+        | Command::CycleContainer
+        | Command::SaveLogs => Vec::new(),
     }
 }
 
@@ -242,13 +282,18 @@ fn input_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         KeyCode::Esc => {
             let input = state.input.take();
-            if let Some(Input {
-                kind: InputKind::Filter,
-                original,
-                ..
-            }) = input
-            {
-                set_filter(state, original);
+            match input {
+                Some(Input {
+                    kind: InputKind::Filter,
+                    original,
+                    ..
+                }) => set_filter(state, original),
+                Some(Input {
+                    kind: InputKind::Search,
+                    original,
+                    ..
+                }) => super::logs::set_search(state, &original),
+                _ => {}
             }
             return Vec::new();
         }
@@ -292,6 +337,20 @@ fn input_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                         Vec::new()
                     }
                 },
+                InputKind::LogQuery => match crate::logs::query::Query::parse(&input.text) {
+                    Ok(query) => {
+                        super::logs::apply_filter(state, query);
+                        Vec::new()
+                    }
+                    Err(e) => {
+                        state.input = Some(Input {
+                            error: Some(e.to_string()),
+                            ..input
+                        });
+                        Vec::new()
+                    }
+                },
+                InputKind::Search => Vec::new(),
             };
         }
         _ => return Vec::new(),
@@ -301,6 +360,16 @@ fn input_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     input.error = None;
     match kind {
         InputKind::Filter => set_filter(state, text),
+        // A query is checked as it is typed but applied on Enter (re-filtering 50,000
+        // lines per keystroke would lag).
+        InputKind::LogQuery => {
+            if let Err(e) = crate::logs::query::Query::parse(&text)
+                && let Some(input) = state.input.as_mut()
+            {
+                input.error = Some(e.to_string());
+            }
+        }
+        InputKind::Search => super::logs::set_search(state, &text),
         InputKind::Command => {
             let completions = nav::complete(state, &text);
             if let Some(input) = state.input.as_mut() {
@@ -357,7 +426,7 @@ fn columns_of(view: &View) -> &'static [&'static str] {
         View::Events(_) => ServiceEvent::columns(),
         View::Tasks(_) => Task::columns(),
         View::Network(_) => <super::views::EniRow as Tabular>::columns(),
-        View::TaskDetail(_) => &[],
+        View::TaskDetail(_) | View::Logs(_) => &[],
     }
 }
 
@@ -392,7 +461,7 @@ pub fn recompute_visible(state: &mut State) {
         }
         Some(View::Tasks(v)) => v.table.recompute(&v.data.rows, None, task_order),
         Some(View::Network(v)) => v.table.recompute(&v.enis, None, eni_order),
-        Some(View::TaskDetail(_)) => {}
+        Some(View::TaskDetail(_) | View::Logs(_)) => {}
     }
 }
 
@@ -452,6 +521,7 @@ fn copy(state: &mut State, cmd: Command) -> Vec<Effect> {
                 _ => e.eni.private_ipv4.clone().map(|ip| ("IP", ip)),
             }),
         (View::TaskDetail(v), _) => v.data.rows.first().and_then(|t| task_field(t, cmd)),
+        (View::Logs(_), _) => None,
     };
     match picked {
         Some((what, text)) if !text.is_empty() => {

@@ -20,6 +20,8 @@ pub enum View {
     /// ENIs and IPs of the same tasks.
     Network(TasksView),
     TaskDetail(TaskDetailView),
+    /// Tailed logs of a service, a task, or one container.
+    Logs(Box<super::logs::LogsView>),
 }
 
 impl View {
@@ -32,6 +34,7 @@ impl View {
             View::Tasks(_) => Context::Tasks,
             View::Network(_) => Context::Network,
             View::TaskDetail(_) => Context::TaskDetail,
+            View::Logs(_) => Context::Logs,
         }
     }
 
@@ -43,6 +46,7 @@ impl View {
             View::Deployments(v) | View::Events(v) => Some(&v.cluster),
             View::Tasks(v) | View::Network(v) => Some(&v.cluster),
             View::TaskDetail(v) => Some(&v.cluster),
+            View::Logs(v) => Some(&v.scope.cluster),
         }
     }
 
@@ -52,6 +56,7 @@ impl View {
             View::Deployments(v) | View::Events(v) => Some(&v.service),
             View::Tasks(v) | View::Network(v) => v.service.as_deref(),
             View::TaskDetail(v) => v.data.rows.first().and_then(|t| t.service_name()),
+            View::Logs(v) => v.scope.service.as_deref(),
             _ => None,
         }
     }
@@ -67,12 +72,19 @@ impl View {
             View::Tasks(_) => "tasks".into(),
             View::Network(_) => "network".into(),
             View::TaskDetail(v) => crate::domain::Task::id_from_arn(&v.task).to_string(),
+            View::Logs(v) => match &v.scope.task {
+                Some(t) => {
+                    let id = crate::domain::Task::id_from_arn(t);
+                    format!("{} › logs", id.get(..8).unwrap_or(id))
+                }
+                None => "logs".into(),
+            },
         }
     }
 
     pub fn table(&self) -> Option<&TableView> {
         match self {
-            View::Clusters | View::TaskDetail(_) => None,
+            View::Clusters | View::TaskDetail(_) | View::Logs(_) => None,
             View::Services(v) => Some(&v.table),
             View::Deployments(v) | View::Events(v) => Some(&v.table),
             View::Tasks(v) | View::Network(v) => Some(&v.table),
@@ -81,7 +93,7 @@ impl View {
 
     pub fn table_mut(&mut self) -> Option<&mut TableView> {
         match self {
-            View::Clusters | View::TaskDetail(_) => None,
+            View::Clusters | View::TaskDetail(_) | View::Logs(_) => None,
             View::Services(v) => Some(&mut v.table),
             View::Deployments(v) | View::Events(v) => Some(&mut v.table),
             View::Tasks(v) | View::Network(v) => Some(&mut v.table),

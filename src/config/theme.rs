@@ -79,6 +79,11 @@ slots! {
     HealthHealthy => "health_healthy",
     HealthUnhealthy => "health_unhealthy",
     HealthUnknown => "health_unknown",
+    LogTrace => "log_trace",
+    LogDebug => "log_debug",
+    LogInfo => "log_info",
+    LogWarn => "log_warn",
+    LogError => "log_error",
 }
 
 impl Slot {

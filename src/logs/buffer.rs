@@ -14,7 +14,7 @@ use super::query::Query;
 
 pub const DEFAULT_CAPACITY: usize = 50_000;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LogBuffer {
     lines: VecDeque<LogEvent>,
     capacity: usize,

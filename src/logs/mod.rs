@@ -17,6 +17,7 @@ pub mod cli;
 pub mod output;
 pub mod parse;
 pub mod query;
+pub mod session;
 pub mod source;
 pub mod tail;
 pub mod time;

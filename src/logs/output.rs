@@ -20,7 +20,7 @@ pub enum OutputFormat {
 }
 
 /// Keys already shown in the line's fixed columns.
-fn is_shown_elsewhere(ev: &LogEvent, i: usize, key: &str) -> bool {
+pub(crate) fn is_shown_elsewhere(ev: &LogEvent, i: usize, key: &str) -> bool {
     let p = &ev.parsed;
     p.message_field.is_some_and(|m| usize::from(m) == i)
         || matches!(

@@ -115,7 +115,7 @@ pub enum Expr {
 }
 
 /// A parsed query. The empty query matches everything.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Query {
     pub source: String,
     pub expr: Option<Expr>,

@@ -31,6 +31,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let prompt = match input.kind {
             InputKind::Filter => "/",
             InputKind::Command => ":",
+            InputKind::LogQuery => "filter: ",
+            InputKind::Search => "/",
         };
         let mut spans = vec![
             Span::styled(prompt, theme.style(Slot::Accent)),
@@ -51,6 +53,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else if input.kind == InputKind::Filter {
             spans.push(Span::styled(
                 "enter keep · esc cancel · !text invert · column:text",
+                theme.style(Slot::Muted),
+            ));
+        } else if input.kind == InputKind::LogQuery {
+            spans.push(Span::styled(
+                "level>=warn status>=500 path~/api/ and or not · enter apply",
+                theme.style(Slot::Muted),
+            ));
+        } else if input.kind == InputKind::Search {
+            spans.push(Span::styled(
+                "enter keep · esc cancel · n/N next/previous",
                 theme.style(Slot::Muted),
             ));
         } else {

@@ -7,6 +7,7 @@ mod events;
 mod footer;
 mod header;
 mod help;
+pub mod logs;
 mod network;
 mod services;
 pub mod table;
@@ -56,6 +57,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Tasks(v) => tasks::render(frame, body_area, state, v, theme),
         View::Network(v) => network::render(frame, body_area, state, v, theme),
         View::TaskDetail(v) => task_detail::render(frame, body_area, state, v, theme),
+        View::Logs(v) => logs::render(frame, body_area, state, v, theme),
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(scroll) = state.help {
