@@ -1,8 +1,10 @@
 //! Log ingest benchmarks: parsing JSON lines, building events and indexing them into the
 //! bounded buffer with a filter active, re-filtering a full buffer, and (printed once) the
-//! memory held by 100,000 buffered lines.
+//! memory held by 100,000 buffered lines; and drawing the logs pane with 100,000 lines
+//! buffered and a filter active.
 //!
-//! Run: `cargo bench --bench logs`. Target: parse + index >= 200,000 JSON lines/s per core.
+//! Run: `cargo bench --bench logs`. Targets: parse + index >= 200,000 JSON lines/s per core;
+//! a logs-pane frame < 2 ms with 100,000 lines and a filter.
 
 use std::hint::black_box;
 
@@ -143,6 +145,84 @@ fn bench(c: &mut Criterion) {
             black_box(full.view_len())
         })
     });
+    g.finish();
+
+    render(c, &lines, &origins);
+}
+
+/// One frame of the whole screen (header, logs pane, footer) into a test backend.
+fn render(c: &mut Criterion, lines: &[String], origins: &[Origin]) {
+    use berth::app::logs::LogsView;
+    use berth::app::{Action, IdentityState, Session, State, View, update};
+    use berth::logs::source::Scope;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use std::sync::Arc;
+
+    let session = Session {
+        target: berth::aws::AwsTarget::default(),
+        region: Some("eu-west-1".into()),
+        connected: true,
+        identity: IdentityState::Pending,
+        read_only: false,
+        demo: false,
+    };
+    let keymap = berth::config::keymap::Keymap::load(None, None)
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .0;
+    let theme = berth::config::theme::Theme::load(Some("default"), false, None)
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .0;
+    let mut g = c.benchmark_group("render");
+    for (name, wrap, follow, cols, rows) in [
+        ("frame_100k_lines_filter_80x24", false, true, 80, 24),
+        ("frame_100k_lines_filter_200x50", false, true, 200, 50),
+        (
+            "frame_100k_lines_filter_wrapped_paused_200x50",
+            true,
+            false,
+            200,
+            50,
+        ),
+    ] {
+        let mut state = State::new(session.clone(), keymap.clone(), 5, 1_714_564_800);
+        let mut view = LogsView::new(
+            Scope {
+                cluster: "prod".into(),
+                service: Some("checkout-api".into()),
+                task: None,
+                container: None,
+            },
+            0,
+            LINES,
+        );
+        let mut buf = LogBuffer::new(LINES);
+        buf.set_filter(
+            Query::parse("level>=warn or status>=500").unwrap_or_else(|e| panic!("{e}")),
+        );
+        buf.extend(events(lines, origins));
+        view.selected = if follow {
+            buf.view_len() - 1
+        } else {
+            buf.view_len() / 2
+        };
+        view.follow = follow;
+        view.wrap = wrap;
+        view.buffer = Arc::new(buf);
+        view.tail = 1;
+        state.views.push(View::Logs(Box::new(view)));
+        state.logs_tail = Some(1);
+        update(&mut state, Action::Resize { cols, rows });
+        let mut terminal =
+            Terminal::new(TestBackend::new(cols, rows)).unwrap_or_else(|e| panic!("{e}"));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                terminal
+                    .draw(|f| berth::ui::render(f, &state, &theme))
+                    .unwrap_or_else(|e| panic!("{e}"));
+            })
+        });
+    }
     g.finish();
 }
 

@@ -22,6 +22,7 @@ fn hinted(state: &State, cmd: Command) -> bool {
         | Command::Bottom => false,
         Command::DismissBanner => state.banner.is_some(),
         Command::Back => state.views.len() > 1 || state.help.is_some(),
+        Command::SearchNext | Command::SearchPrev => false,
         _ => true,
     }
 }
@@ -94,6 +95,30 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 /// `key label` pairs that fit in `width` columns.
+/// The footer's word for a command: its name, or a shorter one where the pane says more.
+fn hint_label(ctx: Context, cmd: Command) -> String {
+    if ctx == Context::Logs {
+        let short = match cmd {
+            Command::Select => Some("expand"),
+            Command::ErrorsOnly => Some("errors"),
+            Command::WarningsUp => Some("warn+"),
+            Command::ToggleFollow => Some("pause"),
+            Command::LoadOlder => Some("older"),
+            Command::SaveLogs => Some("save"),
+            Command::CycleContainer => Some("container"),
+            Command::ToggleRaw => Some("raw"),
+            Command::ToggleWrap => Some("wrap"),
+            Command::ToggleTimestamps => Some("time"),
+            Command::CopyId => Some("copy"),
+            _ => None,
+        };
+        if let Some(s) = short {
+            return s.to_string();
+        }
+    }
+    cmd.name().replace('_', " ")
+}
+
 pub fn hints(state: &State, theme: &Theme, width: usize) -> Vec<Span<'static>> {
     let ctx = state.context();
     let mut seen = Vec::new();
@@ -115,7 +140,7 @@ pub fn hints(state: &State, theme: &Theme, width: usize) -> Vec<Span<'static>> {
             };
             seen.push(binding.command);
             let key = key.to_string();
-            let label = binding.command.name().replace('_', " ");
+            let label = hint_label(ctx, binding.command);
             let cost = key.width() + 1 + label.width() + 2;
             if used + cost > width {
                 return spans;
