@@ -329,8 +329,11 @@ async fn stopped_tasks_checked(ecs: &aws_sdk_ecs::Client, service: &str) -> Vec<
     let tasks = describe_tasks(ecs, "prod", &stopped).await.unwrap();
     let api = api_tasks(ecs, "prod", &stopped).await;
     for t in &tasks {
+        // STOPPED is final: once both reads saw it, they must agree on everything. (A task
+        // still DEPROVISIONING in the first read may be STOPPED by the second.)
         if let Some(a) = api.get(&t.arn)
             && a.last_status() == Some("STOPPED")
+            && t.last_status == "STOPPED"
         {
             assert_task_matches(t, a);
         }
