@@ -165,6 +165,7 @@ fn render(c: &mut Criterion, lines: &[String], origins: &[Origin]) {
         connected: true,
         identity: IdentityState::Pending,
         read_only: false,
+        protected: false,
         demo: false,
     };
     let keymap = berth::config::keymap::Keymap::load(None, None)

@@ -14,6 +14,7 @@
 //! - [`text`]: sanitising untrusted text before it reaches the terminal.
 
 pub mod app;
+pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod config;

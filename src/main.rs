@@ -145,6 +145,7 @@ async fn console(
         connected: false,
         identity: IdentityState::Pending,
         read_only: cli.read_only,
+        protected: false,
         demo: demo.is_some(),
     };
     let mut state = State::new(session, keymap, cli.refresh, runtime::now_unix());

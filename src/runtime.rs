@@ -44,6 +44,9 @@ pub async fn run(
     let (tx, mut rx) = unbounded_channel();
     let _input = InputReader::start(tx.clone());
     let mut runner = EffectRunner::new(tx.clone());
+    runner.read_only = state.session.read_only;
+    runner.audit_path = crate::audit::default_path();
+    runner.clock = clock.clone();
     state.now_unix = clock();
     spawn_timers(tx.clone(), state.refresh_secs, clock);
     spawn_signal_watch(tx.clone());
@@ -149,6 +152,13 @@ pub struct EffectRunner {
     target: Option<aws::AwsTarget>,
     /// The running logs session: its id, control channel and task.
     logs: Option<LogsSession>,
+    /// Refuse every mutating effect (--read-only). Checked here, where requests are made.
+    pub read_only: bool,
+    /// Where audit lines go (`None`: no state directory; mutations are refused then, since
+    /// they could not be audited).
+    pub audit_path: Option<std::path::PathBuf>,
+    /// Wall clock for audit lines (the demo's virtual clock in the demo).
+    pub clock: Clock,
     in_flight: HashMap<&'static str, AbortHandle>,
     permits: Arc<Semaphore>,
 }
@@ -172,6 +182,9 @@ impl EffectRunner {
             clients: Arc::new(Mutex::new(None)),
             target: None,
             logs: None,
+            read_only: true,
+            audit_path: None,
+            clock: Arc::new(now_unix),
             in_flight: HashMap::new(),
             permits: Arc::new(Semaphore::new(DEFAULT_CONCURRENCY)),
         }
@@ -230,6 +243,62 @@ impl EffectRunner {
                 });
             }
             Effect::Copy(_) => {}
+            Effect::Mutate { mutation, actor } => {
+                let now_ms = (self.clock)().saturating_mul(1000);
+                let audit_path = self.audit_path.clone();
+                let refuse = if self.read_only {
+                    Some("read-only mode: refused before sending".to_string())
+                } else if audit_path.is_none() {
+                    Some("no state directory for the audit log: refused".to_string())
+                } else {
+                    None
+                };
+                if let Some(reason) = refuse {
+                    if let Some(path) = &audit_path {
+                        let entry = crate::audit::Entry::new(
+                            now_ms,
+                            &actor,
+                            &mutation,
+                            "refused",
+                            Some(reason.clone()),
+                        );
+                        if let Err(e) = crate::audit::append(path, &entry) {
+                            tracing::error!("audit log {}: {e}", path.display());
+                        }
+                    }
+                    tracing::warn!("refused {}: {reason}", mutation.target());
+                    let _ = tx.send(Action::Mutated {
+                        mutation,
+                        result: Err(reason),
+                    });
+                    return;
+                }
+                let Some(clients) = self.clients() else {
+                    let _ = tx.send(Action::Mutated {
+                        mutation,
+                        result: Err("not connected".into()),
+                    });
+                    return;
+                };
+                let permits = self.permits.clone();
+                // Not keyed: a mutation is never cancelled by a later one.
+                tokio::spawn(async move {
+                    let _permit = permits.acquire().await;
+                    let result = mutate(&clients, &mutation).await;
+                    let (outcome, error) = match &result {
+                        Ok(_) => ("ok", None),
+                        Err(e) => ("error", Some(e.clone())),
+                    };
+                    if let Some(path) = &audit_path {
+                        let entry =
+                            crate::audit::Entry::new(now_ms, &actor, &mutation, outcome, error);
+                        if let Err(e) = crate::audit::append(path, &entry) {
+                            tracing::error!("audit log {}: {e}", path.display());
+                        }
+                    }
+                    let _ = tx.send(Action::Mutated { mutation, result });
+                });
+            }
             Effect::StartLogs {
                 tail,
                 scope,
@@ -413,6 +482,52 @@ impl EffectRunner {
             handle.abort();
         }
     }
+}
+
+/// Make one change; the message says what happened.
+async fn mutate(
+    clients: &Clients,
+    m: &crate::domain::mutation::Mutation,
+) -> Result<String, String> {
+    use crate::domain::mutation::Mutation;
+    let ecs = &clients.ecs;
+    let result = match m {
+        Mutation::ForceNewDeployment { cluster, service } => {
+            aws::actions::force_new_deployment(ecs, cluster, service)
+                .await
+                .map(|_| format!("{service}: new deployment started; following it"))
+        }
+        Mutation::Scale {
+            cluster,
+            service,
+            to,
+            ..
+        } => aws::actions::scale(ecs, cluster, service, *to)
+            .await
+            .map(|s| format!("{service}: desired count now {}", s.desired)),
+        Mutation::RollBack {
+            cluster,
+            service,
+            to,
+            ..
+        } => aws::actions::roll_back(ecs, cluster, service, to)
+            .await
+            .map(|_| format!("{service}: rolling back to {to}; following it")),
+        Mutation::StopTask {
+            cluster,
+            task,
+            reason,
+        } => aws::actions::stop_task(ecs, cluster, task, reason)
+            .await
+            .map(|t| {
+                format!(
+                    "task {} stopping ({})",
+                    crate::domain::Task::id_from_arn(&t.arn),
+                    t.desired_status
+                )
+            }),
+    };
+    result.map_err(|e| e.to_string())
 }
 
 /// Create `path` (never overwriting) readable by the owner only, and write `contents`.

@@ -26,6 +26,7 @@ fn state() -> State {
         connected: false,
         identity: IdentityState::Pending,
         read_only: false,
+        protected: false,
         demo: false,
     };
     State::new(session, keymap(), 5, 1_700_000_000)

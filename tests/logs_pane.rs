@@ -33,6 +33,7 @@ fn state() -> State {
         connected: false,
         identity: IdentityState::Pending,
         read_only: false,
+        protected: false,
         demo: false,
     };
     let keymap = Keymap::load(None, None).unwrap().0;

@@ -50,6 +50,7 @@ fn connected() -> (State, u64) {
         connected: false,
         identity: IdentityState::Pending,
         read_only: false,
+        protected: false,
         demo: false,
     };
     let keymap = Keymap::load(None, None).unwrap().0;

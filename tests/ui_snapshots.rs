@@ -31,6 +31,7 @@ fn base_state() -> State {
         connected: false,
         identity: IdentityState::Pending,
         read_only: false,
+        protected: false,
         demo: false,
     };
     let keymap = Keymap::load(None, None).map(|(k, _)| k).expect("keymap");

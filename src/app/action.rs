@@ -31,6 +31,11 @@ pub enum Action {
         tail: super::logs::TailId,
         event: crate::logs::session::SessionEvent,
     },
+    /// A mutation was answered (or refused): the message, or the error.
+    Mutated {
+        mutation: crate::domain::mutation::Mutation,
+        result: Result<String, String>,
+    },
     /// A save finished: the message to show, or why it failed.
     Saved(Result<String, String>),
     /// Progress of a load started by an effect.

@@ -48,6 +48,10 @@ pub enum Command {
     LoadOlder,
     CycleContainer,
     SaveLogs,
+    ForceDeploy,
+    Scale,
+    RollBack,
+    StopTask,
 }
 
 impl Command {
@@ -92,6 +96,10 @@ impl Command {
         Command::LoadOlder,
         Command::CycleContainer,
         Command::SaveLogs,
+        Command::ForceDeploy,
+        Command::Scale,
+        Command::RollBack,
+        Command::StopTask,
     ];
 
     /// The snake_case name keymaps use.
@@ -136,6 +144,10 @@ impl Command {
             Command::LoadOlder => "load_older",
             Command::CycleContainer => "cycle_container",
             Command::SaveLogs => "save_logs",
+            Command::ForceDeploy => "force_deploy",
+            Command::Scale => "scale",
+            Command::RollBack => "roll_back",
+            Command::StopTask => "stop_task",
         }
     }
 
@@ -143,10 +155,13 @@ impl Command {
         Command::ALL.iter().copied().find(|c| c.name() == name)
     }
 
-    /// Commands that change AWS resources. None yet; read-only mode refuses these where
-    /// effects run.
+    /// Commands that change AWS resources: confirmed, refused in read-only mode (in the
+    /// reducer and again where effects run), audited.
     pub fn is_mutating(self) -> bool {
-        false
+        matches!(
+            self,
+            Command::ForceDeploy | Command::Scale | Command::RollBack | Command::StopTask
+        )
     }
 }
 

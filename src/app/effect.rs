@@ -61,6 +61,12 @@ pub enum Effect {
         contents: Vec<u8>,
         lines: usize,
     },
+    /// A confirmed change to AWS resources; answers `Action::Mutated`. The runner refuses it
+    /// in read-only mode and writes an audit line either way.
+    Mutate {
+        mutation: crate::domain::mutation::Mutation,
+        actor: crate::audit::Actor,
+    },
     /// Put text on the clipboard with OSC 52 (works over SSH).
     Copy(String),
     /// Leave the program.

@@ -2,6 +2,7 @@
 //! changes and a list of [`Effect`]s for the runtime to carry out.
 
 mod action;
+pub mod actions;
 pub mod command;
 mod data;
 mod effect;

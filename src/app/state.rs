@@ -24,6 +24,8 @@ pub struct Session {
     pub connected: bool,
     pub identity: IdentityState,
     pub read_only: bool,
+    /// A production account: actions need the resource's name typed to confirm.
+    pub protected: bool,
     /// Running against the embedded sandbox.
     pub demo: bool,
 }
@@ -144,6 +146,10 @@ pub struct State {
     pub quitting: bool,
     pub cols: u16,
     pub rows: u16,
+    /// A confirmation dialog for a mutating action.
+    pub dialog: Option<super::actions::Dialog>,
+    /// A deployment berth started, followed until it ends.
+    pub watch: Option<super::actions::RolloutWatch>,
     /// The logs session running for the logs view on top, if any.
     pub logs_tail: Option<super::logs::TailId>,
     /// Lines the logs pane keeps.
@@ -171,6 +177,8 @@ impl State {
             quitting: false,
             cols: 80,
             rows: 24,
+            dialog: None,
+            watch: None,
             logs_tail: None,
             logs_capacity: crate::logs::buffer::DEFAULT_CAPACITY,
         }

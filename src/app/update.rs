@@ -24,6 +24,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
 fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => {
+            if state.dialog.is_some() {
+                return super::actions::dialog_key(state, key);
+            }
             if state.input.is_some() {
                 return input_key(state, key);
             }
@@ -87,12 +90,14 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Data { request, event } => {
             on_data(state, request, event);
+            super::actions::check_watch(state);
             Vec::new()
         }
         Action::Logs { tail, event } => {
             super::logs::on_session(state, tail, event);
             Vec::new()
         }
+        Action::Mutated { mutation, result } => super::actions::on_mutated(state, mutation, result),
         Action::Saved(result) => {
             match result {
                 Ok(msg) => set_status(state, msg, false),
@@ -107,6 +112,9 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
     state.dirty = true;
     if state.help.is_some() {
         return help_command(state, cmd);
+    }
+    if cmd.is_mutating() {
+        return super::actions::open(state, cmd);
     }
     if let Some(effects) = super::logs::command(state, cmd) {
         return effects;
@@ -231,6 +239,8 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::LoadOlder
         | Command::CycleContainer
         | Command::SaveLogs => Vec::new(),
+        // Handled above.
+        Command::ForceDeploy | Command::Scale | Command::RollBack | Command::StopTask => Vec::new(),
     }
 }
 

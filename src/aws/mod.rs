@@ -4,6 +4,7 @@
 //! One [`aws_types::SdkConfig`] (the default credential chain: environment, profiles, SSO token
 //! cache, web identity, container and instance roles) is shared by every client.
 
+pub mod actions;
 pub mod ecs;
 mod error;
 pub mod identity;

@@ -105,7 +105,7 @@ fn last_segment(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-fn service_from_sdk(s: &sdk::Service) -> Service {
+pub(crate) fn service_from_sdk(s: &sdk::Service) -> Service {
     let arn = s.service_arn().unwrap_or_default().to_string();
     let name = match s.service_name() {
         Some(n) => n.to_string(),

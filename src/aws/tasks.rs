@@ -89,7 +89,7 @@ fn secs(t: Option<&DateTime>) -> Option<i64> {
     t.map(DateTime::secs)
 }
 
-fn task_from_sdk(t: &sdk::Task) -> Task {
+pub(crate) fn task_from_sdk(t: &sdk::Task) -> Task {
     let arn = t.task_arn().unwrap_or_default().to_string();
     Task {
         id: Task::id_from_arn(&arn).to_string(),

@@ -2,6 +2,7 @@
 
 mod cluster;
 mod identity;
+pub mod mutation;
 pub mod problems;
 mod service;
 pub mod stop_cause;

@@ -68,7 +68,14 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
                     format!("{:<15} ", b.command.name()),
                     theme.style(Slot::Accent),
                 ),
-                Span::styled(b.description.clone(), theme.style(Slot::Text)),
+                if b.command.is_mutating() && state.session.read_only {
+                    Span::styled(
+                        format!("{} (disabled: read-only)", b.description),
+                        theme.style(Slot::Muted),
+                    )
+                } else {
+                    Span::styled(b.description.clone(), theme.style(Slot::Text))
+                },
             ]));
         }
     }

@@ -3,6 +3,7 @@
 mod banner;
 mod clusters;
 mod deployments;
+mod dialog;
 mod events;
 mod footer;
 mod header;
@@ -68,6 +69,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
             scroll,
             theme,
         );
+    }
+    if let Some(d) = &state.dialog {
+        dialog::render(frame, area, state, d, theme);
     }
 }
 

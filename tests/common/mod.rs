@@ -6,5 +6,6 @@
 //! is a test failure, never a silent skip.
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
+pub mod console;
 pub mod moto;
 pub mod pty;

@@ -1,0 +1,118 @@
+//! A console without a terminal: the real reducer and effect runner against the sandbox,
+//! driven by actions, rendered into a test backend.
+
+use std::time::Duration;
+
+use berth::app::{Action, Effect, IdentityState, Session, State, View, update};
+use berth::aws::AwsTarget;
+use berth::config::keymap::Keymap;
+use berth::config::theme::Theme;
+use berth::runtime::EffectRunner;
+use berth::sandbox::{self, SandboxHandle};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+pub struct Console {
+    pub state: State,
+    pub runner: EffectRunner,
+    pub rx: UnboundedReceiver<Action>,
+}
+
+impl Console {
+    /// A console connected to the sandbox, read-write.
+    pub fn new(handle: &SandboxHandle) -> Console {
+        Console::with(handle, false, None)
+    }
+
+    /// `read_only` as with `--read-only` (reducer and runner); audit lines go to `audit`.
+    pub fn with(
+        handle: &SandboxHandle,
+        read_only: bool,
+        audit: Option<std::path::PathBuf>,
+    ) -> Console {
+        let target = AwsTarget {
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(handle.endpoint_url()),
+            static_credentials: Some((
+                sandbox::DEMO_ACCESS_KEY_ID.into(),
+                sandbox::DEMO_SECRET_ACCESS_KEY.into(),
+            )),
+            ..AwsTarget::default()
+        };
+        let session = Session {
+            target: target.clone(),
+            region: None,
+            connected: false,
+            identity: IdentityState::Pending,
+            read_only,
+            protected: false,
+            demo: true,
+        };
+        let keymap = Keymap::load(None, None).unwrap().0;
+        let state = State::new(session, keymap, 5, handle.virtual_now_ms() / 1000);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut runner = EffectRunner::new(tx);
+        runner.read_only = read_only;
+        runner.audit_path = audit;
+        runner.run(Effect::Connect(target));
+        Console { state, runner, rx }
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        for effect in update(&mut self.state, action) {
+            self.runner.run(effect);
+        }
+    }
+
+    /// Feed results until `done` holds (bounded by a count of actions, not by time).
+    pub async fn until(&mut self, what: &str, done: impl Fn(&State) -> bool) {
+        for _ in 0..10_000 {
+            if done(&self.state) {
+                return;
+            }
+            match tokio::time::timeout(Duration::from_secs(30), self.rx.recv()).await {
+                Ok(Some(action)) => self.apply(action),
+                _ => break,
+            }
+        }
+        panic!("never reached: {what}\n{}", self.screen());
+    }
+
+    pub fn screen(&mut self) -> String {
+        let theme = Theme::load(Some("default"), false, None).unwrap().0;
+        update(
+            &mut self.state,
+            Action::Resize {
+                cols: 220,
+                rows: 60,
+            },
+        );
+        let mut terminal = Terminal::new(TestBackend::new(220, 60)).unwrap();
+        terminal
+            .draw(|f| berth::ui::render(f, &self.state, &theme))
+            .unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        (0..60)
+            .map(|y| {
+                (0..220)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+pub fn loaded(state: &State) -> bool {
+    match state.view() {
+        View::Clusters => state.clusters.data.loaded_once,
+        View::Services(v) => v.data.loaded_once,
+        View::Deployments(v) | View::Events(v) => v.data.loaded_once,
+        View::Tasks(v) | View::Network(v) => v.data.loaded_once,
+        View::TaskDetail(v) => v.data.loaded_once,
+        View::Logs(v) => v.history_loaded,
+    }
+}
