@@ -92,6 +92,10 @@ impl Mutation {
             Mutation::StopTask { reason, .. } => {
                 format!("Stop {} with the reason \"{reason}\".", self.target())
             }
+            Mutation::Scale { from, to, .. } if from == to => format!(
+                "Change the desired count of {} (now {from}).",
+                self.target()
+            ),
             Mutation::Scale { from, to, .. } => {
                 format!("Scale {} from {from} to {to} desired tasks.", self.target())
             }

@@ -17,6 +17,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Span::styled(" berth ", theme.style(Slot::Title)),
         Span::raw(" "),
     ];
+    // First, so a narrow terminal never cuts them off.
+    if session.read_only {
+        who.push(Span::styled("READ-ONLY", theme.style(Slot::Info)));
+        who.push(Span::raw(" "));
+    }
+    if session.protected {
+        who.push(Span::styled(" PRODUCTION ", theme.style(Slot::Danger)));
+        who.push(Span::raw(" "));
+    }
 
     let profile = session.target.profile.as_deref().unwrap_or("default");
     if session.demo {
@@ -44,11 +53,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             who.push(Span::styled("identity unknown", theme.style(Slot::Error)))
         }
     }
-    if session.read_only {
-        who.push(Span::raw(" "));
-        who.push(Span::styled(" READ-ONLY ", theme.style(Slot::Info)));
-    }
-
     let mut crumbs = Vec::new();
     for (i, crumb) in state.breadcrumbs().iter().enumerate() {
         if i > 0 {

@@ -70,7 +70,7 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
                 ),
                 if b.command.is_mutating() && state.session.read_only {
                     Span::styled(
-                        format!("{} (disabled: read-only)", b.description),
+                        format!("disabled (read-only): {}", b.description),
                         theme.style(Slot::Muted),
                     )
                 } else {
