@@ -14,7 +14,7 @@ use std::time::Duration;
 use berth::app::{Action, Command, Effect, State, View, update};
 use berth::domain::mutation::Mutation;
 use berth::sandbox::{self, SandboxHandle, SandboxOptions, Scenario};
-use common::console::{Console, loaded};
+use common::console::{Console, key, loaded, on_service, refresh_until, type_text};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 async fn start(scenario: Scenario) -> SandboxHandle {
@@ -28,47 +28,6 @@ async fn start(scenario: Scenario) -> SandboxHandle {
     )
     .await
     .unwrap()
-}
-
-fn key(c: KeyCode) -> Action {
-    Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
-}
-
-fn type_text(console: &mut Console, text: &str) {
-    for c in text.chars() {
-        console.apply(key(KeyCode::Char(c)));
-    }
-}
-
-/// Connected, on the services of `cluster`, with `service` selected (filtered to it).
-async fn on_service(console: &mut Console, cluster: &str, service: &str) {
-    console.until("connected", |s| s.session.connected).await;
-    console.apply(Action::Command(Command::CommandMode));
-    type_text(console, &format!("services {cluster}"));
-    console.apply(key(KeyCode::Enter));
-    console.until("services loaded", loaded).await;
-    console.apply(Action::Command(Command::Filter));
-    type_text(console, service);
-    console.apply(key(KeyCode::Enter));
-}
-
-/// Refresh the visible view and apply what comes back, until `done` (or give up).
-async fn refresh_until(console: &mut Console, what: &str, done: impl Fn(&State) -> bool) {
-    for _ in 0..600 {
-        if done(&console.state) {
-            return;
-        }
-        console.apply(Action::RefreshDue);
-        let deadline = tokio::time::sleep(Duration::from_millis(200));
-        tokio::pin!(deadline);
-        loop {
-            tokio::select! {
-                Some(a) = console.rx.recv() => console.apply(a),
-                _ = &mut deadline => break,
-            }
-        }
-    }
-    panic!("never reached: {what}\n{}", console.screen());
 }
 
 fn status(state: &State) -> String {

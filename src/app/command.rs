@@ -52,6 +52,7 @@ pub enum Command {
     Scale,
     RollBack,
     StopTask,
+    ShowStopCauses,
 }
 
 impl Command {
@@ -100,6 +101,7 @@ impl Command {
         Command::Scale,
         Command::RollBack,
         Command::StopTask,
+        Command::ShowStopCauses,
     ];
 
     /// The snake_case name keymaps use.
@@ -148,6 +150,7 @@ impl Command {
             Command::Scale => "scale",
             Command::RollBack => "roll_back",
             Command::StopTask => "stop_task",
+            Command::ShowStopCauses => "show_stop_causes",
         }
     }
 
@@ -178,6 +181,7 @@ pub enum Context {
     Network,
     TaskDetail,
     Logs,
+    Stopped,
     Help,
 }
 
@@ -192,6 +196,7 @@ impl Context {
         Context::Network,
         Context::TaskDetail,
         Context::Logs,
+        Context::Stopped,
         Context::Help,
     ];
 
@@ -207,6 +212,7 @@ impl Context {
             Context::Network => "network",
             Context::TaskDetail => "task_detail",
             Context::Logs => "logs",
+            Context::Stopped => "stopped",
             Context::Help => "help",
         }
     }

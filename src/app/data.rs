@@ -5,8 +5,8 @@ use super::effect::{Effect, RequestId};
 use super::rows::Rows;
 use super::state::{Banner, State};
 use super::views::{
-    EniRow, ServiceRow, View, cluster_order, deployment_order, eni_order, event_order,
-    service_order, task_order,
+    CauseGroup, EniRow, ServiceRow, View, cause_order, cluster_order, deployment_order, eni_order,
+    event_order, service_order, task_order,
 };
 use crate::aws::{AwsError, ErrorKind};
 use crate::domain::problems::service_problems;
@@ -53,6 +53,12 @@ pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
             request,
             cluster: v.cluster.clone(),
             task: v.task.clone(),
+        }),
+        View::Stopped(v) => begin(&mut v.data, request, shown, now).then(|| Effect::LoadTasks {
+            request,
+            cluster: v.cluster.clone(),
+            service: v.service.clone(),
+            include_stopped: true,
         }),
         // Handled above.
         View::Logs(_) => None,
@@ -168,10 +174,32 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                 }
                 changed
             }
-            View::Tasks(v) if v.data.is_current(request) => {
-                let selected = selected_key(&v.table, &v.data.rows, |t| t.arn.clone());
+            View::Stopped(v) if v.data.is_current(request) => {
+                let selected = selected_key(&v.table, &v.groups, |g| g.cause.title().to_string());
                 let changed = match event {
                     DataEvent::Tasks(batch) => apply_batch(&mut v.data, batch),
+                    other => apply_common(&mut v.data, other, now, refresh_secs),
+                };
+                if changed {
+                    v.groups = CauseGroup::from_tasks(&v.data.rows);
+                    v.table
+                        .recompute(&v.groups, selected.as_deref(), cause_order);
+                }
+                changed
+            }
+            View::Tasks(v) if v.data.is_current(request) => {
+                let selected = selected_key(&v.table, &v.data.rows, |t| t.arn.clone());
+                let cause = v.cause;
+                let changed = match event {
+                    DataEvent::Tasks(mut batch) => {
+                        if let Some(cause) = cause {
+                            batch.retain(|t| {
+                                t.last_status == "STOPPED"
+                                    && crate::domain::stop_cause::classify(t) == cause
+                            });
+                        }
+                        apply_batch(&mut v.data, batch)
+                    }
                     other => apply_common(&mut v.data, other, now, refresh_secs),
                 };
                 if changed {
@@ -293,5 +321,6 @@ pub fn view_error(v: &View) -> Option<&AwsError> {
         View::Tasks(v) | View::Network(v) => v.data.error.as_ref(),
         View::TaskDetail(v) => v.data.error.as_ref(),
         View::Logs(_) => None,
+        View::Stopped(v) => v.data.error.as_ref(),
     }
 }

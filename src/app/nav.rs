@@ -77,6 +77,17 @@ pub fn select(state: &mut State) -> Vec<Effect> {
             .selected_row()
             .and_then(|i| v.enis.get(i))
             .map(|e| task_detail_view(&v.cluster, &e.task_arn)),
+        View::Stopped(v) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.groups.get(i))
+            .map(|g| {
+                let mut view = tasks_view(state, &v.cluster, v.service.as_deref(), true);
+                if let View::Tasks(t) = &mut view {
+                    t.cause = Some(g.cause);
+                }
+                view
+            }),
         View::Events(_) | View::TaskDetail(_) | View::Logs(_) => None,
     };
     match next {
@@ -214,13 +225,51 @@ pub fn show_logs(state: &mut State) -> Result<Vec<Effect>, String> {
             Some(&v.task),
         ),
         View::Logs(_) => return Ok(Vec::new()),
+        View::Stopped(v) => match &v.service {
+            Some(s) => scope(&v.cluster, Some(s), None),
+            None => return Err("open a service's stopped tasks, or a task, first".into()),
+        },
     };
-    let since = state.now_unix.saturating_mul(1000) - super::logs::DEFAULT_SINCE_MS;
+    // A stopped task: its last lines before it stopped.
+    let stopped_at = match state.view() {
+        View::TaskDetail(v) => v.data.rows.first().and_then(|t| t.stopped_at),
+        View::Tasks(v) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.data.rows.get(i))
+            .and_then(|t| t.stopped_at),
+        _ => None,
+    };
+    let since =
+        stopped_at.unwrap_or(state.now_unix).saturating_mul(1000) - super::logs::DEFAULT_SINCE_MS;
     let view = View::Logs(Box::new(super::logs::LogsView::new(
         scope,
         since,
         state.logs_capacity,
     )));
+    Ok(push(state, view))
+}
+
+/// Stopped tasks grouped by cause: the current service's, or the cluster's.
+pub fn show_stop_causes(state: &mut State) -> Result<Vec<Effect>, String> {
+    let (cluster, service) = match state.view() {
+        View::Clusters => {
+            let c = state
+                .clusters
+                .table
+                .selected_row()
+                .and_then(|i| state.clusters.data.rows.get(i))
+                .ok_or("select a cluster first")?;
+            (c.name.clone(), None)
+        }
+        View::Stopped(_) => return Ok(Vec::new()),
+        _ => service_context(state).ok_or("select a cluster first")?,
+    };
+    let view = View::Stopped(super::views::StoppedView {
+        cluster,
+        service,
+        ..Default::default()
+    });
     Ok(push(state, view))
 }
 
@@ -278,6 +327,7 @@ pub const COMMANDS: &[&str] = &[
     "stopped",
     "network",
     "logs",
+    "why",
     "region",
     "profile",
     "help",
@@ -329,6 +379,7 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
         "stopped" => show(state, Show::Stopped),
         "network" => show(state, Show::Network),
         "logs" => show_logs(state),
+        "why" => show_stop_causes(state),
         "region" => {
             let region = arg.ok_or("which region? :region eu-west-1")?;
             Ok(switch_target(state, None, Some(region.to_string())))

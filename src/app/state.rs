@@ -233,6 +233,7 @@ impl State {
             View::Deployments(v) | View::Events(v) => v.data.shows_loading(),
             View::Tasks(v) | View::Network(v) => v.data.shows_loading(),
             View::TaskDetail(v) => v.data.shows_loading(),
+            View::Stopped(v) => v.data.shows_loading(),
             View::Logs(v) => matches!(
                 v.state,
                 super::logs::TailState::Resolving | super::logs::TailState::Reading

@@ -219,6 +219,13 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Command::ShowStopCauses => match nav::show_stop_causes(state) {
+            Ok(effects) => effects,
+            Err(msg) => {
+                set_status(state, msg, true);
+                Vec::new()
+            }
+        },
         Command::ShowLogs => match nav::show_logs(state) {
             Ok(effects) => effects,
             Err(msg) => {
@@ -437,6 +444,7 @@ fn columns_of(view: &View) -> &'static [&'static str] {
         View::Tasks(_) => Task::columns(),
         View::Network(_) => <super::views::EniRow as Tabular>::columns(),
         View::TaskDetail(_) | View::Logs(_) => &[],
+        View::Stopped(_) => <super::views::CauseGroup as Tabular>::columns(),
     }
 }
 
@@ -472,6 +480,9 @@ pub fn recompute_visible(state: &mut State) {
         Some(View::Tasks(v)) => v.table.recompute(&v.data.rows, None, task_order),
         Some(View::Network(v)) => v.table.recompute(&v.enis, None, eni_order),
         Some(View::TaskDetail(_) | View::Logs(_)) => {}
+        Some(View::Stopped(v)) => v
+            .table
+            .recompute(&v.groups, None, super::views::cause_order),
     }
 }
 
@@ -531,7 +542,7 @@ fn copy(state: &mut State, cmd: Command) -> Vec<Effect> {
                 _ => e.eni.private_ipv4.clone().map(|ip| ("IP", ip)),
             }),
         (View::TaskDetail(v), _) => v.data.rows.first().and_then(|t| task_field(t, cmd)),
-        (View::Logs(_), _) => None,
+        (View::Logs(_) | View::Stopped(_), _) => None,
     };
     match picked {
         Some((what, text)) if !text.is_empty() => {

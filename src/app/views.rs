@@ -6,6 +6,7 @@ use super::command::Context;
 use super::rows::Rows;
 use super::table::{SortKey, TableView, Tabular};
 use crate::domain::problems::{Problem, Severity};
+use crate::domain::stop_cause::{StopCause, classify};
 use crate::domain::{Cluster, Deployment, Eni, Service, ServiceEvent, Task};
 
 #[derive(Debug, Clone)]
@@ -22,6 +23,8 @@ pub enum View {
     TaskDetail(TaskDetailView),
     /// Tailed logs of a service, a task, or one container.
     Logs(Box<super::logs::LogsView>),
+    /// Stopped tasks grouped by cause.
+    Stopped(StoppedView),
 }
 
 impl View {
@@ -35,6 +38,7 @@ impl View {
             View::Network(_) => Context::Network,
             View::TaskDetail(_) => Context::TaskDetail,
             View::Logs(_) => Context::Logs,
+            View::Stopped(_) => Context::Stopped,
         }
     }
 
@@ -47,6 +51,7 @@ impl View {
             View::Tasks(v) | View::Network(v) => Some(&v.cluster),
             View::TaskDetail(v) => Some(&v.cluster),
             View::Logs(v) => Some(&v.scope.cluster),
+            View::Stopped(v) => Some(&v.cluster),
         }
     }
 
@@ -57,6 +62,7 @@ impl View {
             View::Tasks(v) | View::Network(v) => v.service.as_deref(),
             View::TaskDetail(v) => v.data.rows.first().and_then(|t| t.service_name()),
             View::Logs(v) => v.scope.service.as_deref(),
+            View::Stopped(v) => v.service.as_deref(),
             _ => None,
         }
     }
@@ -68,6 +74,10 @@ impl View {
             View::Services(_) => "services".into(),
             View::Deployments(_) => "deployments".into(),
             View::Events(_) => "events".into(),
+            View::Tasks(v) if v.cause.is_some() => format!(
+                "stopped: {}",
+                v.cause.map(StopCause::title).unwrap_or_default()
+            ),
             View::Tasks(v) if v.include_stopped => "tasks (incl. stopped)".into(),
             View::Tasks(_) => "tasks".into(),
             View::Network(_) => "network".into(),
@@ -79,6 +89,7 @@ impl View {
                 }
                 None => "logs".into(),
             },
+            View::Stopped(_) => "why tasks stopped".into(),
         }
     }
 
@@ -88,6 +99,7 @@ impl View {
             View::Services(v) => Some(&v.table),
             View::Deployments(v) | View::Events(v) => Some(&v.table),
             View::Tasks(v) | View::Network(v) => Some(&v.table),
+            View::Stopped(v) => Some(&v.table),
         }
     }
 
@@ -97,6 +109,7 @@ impl View {
             View::Services(v) => Some(&mut v.table),
             View::Deployments(v) | View::Events(v) => Some(&mut v.table),
             View::Tasks(v) | View::Network(v) => Some(&mut v.table),
+            View::Stopped(v) => Some(&mut v.table),
         }
     }
 }
@@ -155,6 +168,8 @@ pub struct TasksView {
     pub table: TableView,
     /// desired count and maximumPercent of the service, for the rolling-deploy IP peak.
     pub deploy_shape: Option<(i32, i32)>,
+    /// Only stopped tasks of this cause (opened from the stopped-tasks view).
+    pub cause: Option<StopCause>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -520,4 +535,121 @@ mod tests {
         assert_eq!(utc(Some(951_782_400)), "2000-02-29 00:00:00");
         assert_eq!(utc(None), "");
     }
+}
+
+/// Stopped tasks grouped by why they stopped (a service's, or a whole cluster's).
+#[derive(Debug, Clone, Default)]
+pub struct StoppedView {
+    pub cluster: String,
+    pub service: Option<String>,
+    /// Running and stopped tasks as listed; only the stopped ones are grouped.
+    pub data: Rows<Task>,
+    pub groups: Vec<CauseGroup>,
+    pub table: TableView,
+}
+
+/// The stopped tasks of one cause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CauseGroup {
+    pub cause: StopCause,
+    pub count: usize,
+    /// Newest stoppedAt (unix seconds).
+    pub last_seen: Option<i64>,
+    /// The newest task's stoppedReason.
+    pub example: String,
+    /// Services the tasks belonged to (cluster-wide view).
+    pub services: Vec<String>,
+}
+
+impl CauseGroup {
+    /// Group the stopped tasks of `tasks`: problems first (by count), routine causes last.
+    pub fn from_tasks(tasks: &[Task]) -> Vec<CauseGroup> {
+        let mut groups: Vec<CauseGroup> = Vec::new();
+        let mut stopped: Vec<&Task> = tasks
+            .iter()
+            .filter(|t| t.last_status == "STOPPED")
+            .collect();
+        stopped.sort_by_key(|t| std::cmp::Reverse(t.stopped_at.or(t.created_at)));
+        for t in stopped {
+            let cause = classify(t);
+            let service = t.service_name().unwrap_or_default().to_string();
+            match groups.iter_mut().find(|g| g.cause == cause) {
+                Some(g) => {
+                    g.count += 1;
+                    if !service.is_empty() && !g.services.contains(&service) {
+                        g.services.push(service);
+                    }
+                }
+                None => groups.push(CauseGroup {
+                    cause,
+                    count: 1,
+                    last_seen: t.stopped_at,
+                    example: example_reason(t),
+                    services: if service.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![service]
+                    },
+                }),
+            }
+        }
+        groups
+    }
+}
+
+/// The stoppedReason, with the first container reason (often the real story: exit 137's
+/// `OutOfMemoryError`) after it.
+fn example_reason(t: &Task) -> String {
+    let mut out = t.stopped_reason.clone().unwrap_or_default();
+    if let Some(c) = t.containers.iter().find(|c| c.reason.is_some()) {
+        if !out.is_empty() {
+            out.push_str(" · ");
+        }
+        out.push_str(&format!(
+            "{}: {}",
+            c.name,
+            c.reason.as_deref().unwrap_or_default()
+        ));
+    }
+    out
+}
+
+impl Tabular for CauseGroup {
+    fn columns() -> &'static [&'static str] {
+        &[
+            "CAUSE",
+            "TASKS",
+            "LAST",
+            "SERVICES",
+            "EXAMPLE STOPPED REASON",
+        ]
+    }
+    fn cell(&self, col: usize) -> String {
+        match col {
+            0 => self.cause.title().to_string(),
+            1 => self.count.to_string(),
+            2 => utc(self.last_seen),
+            3 => self.services.join(" "),
+            _ => self.example.clone(),
+        }
+    }
+    fn sort_key(&self, col: usize) -> SortKey {
+        match col {
+            1 => num(self.count as i64),
+            2 => num(self.last_seen.unwrap_or(0)),
+            _ => SortKey::Text(self.cell(col).to_lowercase()),
+        }
+    }
+    fn key(&self) -> &str {
+        self.cause.title()
+    }
+}
+
+/// Problems before routine causes; then the most tasks; then the most recent.
+pub fn cause_order(a: &CauseGroup, b: &CauseGroup) -> Ordering {
+    a.cause
+        .is_routine()
+        .cmp(&b.cause.is_routine())
+        .then_with(|| b.count.cmp(&a.count))
+        .then_with(|| b.last_seen.cmp(&a.last_seen))
 }

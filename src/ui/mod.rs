@@ -11,6 +11,7 @@ mod help;
 pub mod logs;
 mod network;
 mod services;
+mod stopped;
 pub mod table;
 mod task_detail;
 mod tasks;
@@ -59,6 +60,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Network(v) => network::render(frame, body_area, state, v, theme),
         View::TaskDetail(v) => task_detail::render(frame, body_area, state, v, theme),
         View::Logs(v) => logs::render(frame, body_area, state, v, theme),
+        View::Stopped(v) => stopped::render(frame, body_area, state, v, theme),
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(scroll) = state.help {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use berth::app::{Action, Effect, IdentityState, Session, State, View, update};
+use berth::app::{Action, Command, Effect, IdentityState, Session, State, View, update};
 use berth::aws::AwsTarget;
 use berth::config::keymap::Keymap;
 use berth::config::theme::Theme;
@@ -11,6 +11,7 @@ use berth::runtime::EffectRunner;
 use berth::sandbox::{self, SandboxHandle};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 pub struct Console {
@@ -114,5 +115,47 @@ pub fn loaded(state: &State) -> bool {
         View::Tasks(v) | View::Network(v) => v.data.loaded_once,
         View::TaskDetail(v) => v.data.loaded_once,
         View::Logs(v) => v.history_loaded,
+        View::Stopped(v) => v.data.loaded_once,
     }
+}
+
+pub fn key(c: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+pub fn type_text(console: &mut Console, text: &str) {
+    for c in text.chars() {
+        console.apply(key(KeyCode::Char(c)));
+    }
+}
+
+/// Connected, on the services of `cluster`, with `service` selected (filtered to it).
+pub async fn on_service(console: &mut Console, cluster: &str, service: &str) {
+    console.until("connected", |s| s.session.connected).await;
+    console.apply(Action::Command(Command::CommandMode));
+    type_text(console, &format!("services {cluster}"));
+    console.apply(key(KeyCode::Enter));
+    console.until("services loaded", loaded).await;
+    console.apply(Action::Command(Command::Filter));
+    type_text(console, service);
+    console.apply(key(KeyCode::Enter));
+}
+
+/// Refresh the visible view and apply what comes back, until `done` (or give up).
+pub async fn refresh_until(console: &mut Console, what: &str, done: impl Fn(&State) -> bool) {
+    for _ in 0..600 {
+        if done(&console.state) {
+            return;
+        }
+        console.apply(Action::RefreshDue);
+        let deadline = tokio::time::sleep(Duration::from_millis(200));
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                Some(a) = console.rx.recv() => console.apply(a),
+                _ = &mut deadline => break,
+            }
+        }
+    }
+    panic!("never reached: {what}\n{}", console.screen());
 }
