@@ -51,7 +51,14 @@ fn main() -> ExitCode {
             None
         }
     };
-    let (Some(keymap), Some(theme)) = (keymap, theme) else {
+    let safety = match berth::config::safety::Safety::load(user_dir.as_deref()) {
+        Ok(s) => Some(s),
+        Err(errors) => {
+            fatal.extend(errors.iter().map(|d| d.to_string()));
+            None
+        }
+    };
+    let (Some(keymap), Some(theme), Some(safety)) = (keymap, theme, safety) else {
         for line in &fatal {
             eprintln!("{line}");
         }
@@ -83,7 +90,7 @@ fn main() -> ExitCode {
         Some(Commands::Sandbox { listen, args }) => {
             runtime.block_on(serve_sandbox(listen, SandboxOptions::from(&args)))
         }
-        None => runtime.block_on(console(cli, keymap, theme, warnings)),
+        None => runtime.block_on(console(cli, keymap, theme, safety, warnings)),
     };
     // Dropping the runtime aborts any AWS call still in flight.
     runtime.shutdown_background();
@@ -112,6 +119,7 @@ async fn console(
     cli: Cli,
     keymap: Keymap,
     theme: Theme,
+    safety: berth::config::safety::Safety,
     warnings: Vec<String>,
 ) -> color_eyre::Result<()> {
     // The demo sandbox lives as long as the console.
@@ -149,6 +157,9 @@ async fn console(
         demo: demo.is_some(),
     };
     let mut state = State::new(session, keymap, cli.refresh, runtime::now_unix());
+    state.cli_read_only = cli.read_only;
+    state.safety = safety.clone();
+    state.apply_safety();
     // --cluster/--service open there directly; only that view is loaded.
     if let Some(cluster) = &cli.cluster {
         state.views.push(app::nav::services_view(cluster));
@@ -169,6 +180,7 @@ async fn console(
     let result = runtime::run(
         &mut terminal,
         state,
+        safety,
         theme,
         vec![app::Effect::Connect(target)],
         clock,

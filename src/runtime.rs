@@ -37,6 +37,7 @@ pub fn now_unix() -> i64 {
 pub async fn run(
     tui: &mut Tui,
     mut state: State,
+    safety: crate::config::safety::Safety,
     theme: Theme,
     effects: Vec<Effect>,
     clock: Clock,
@@ -44,7 +45,8 @@ pub async fn run(
     let (tx, mut rx) = unbounded_channel();
     let _input = InputReader::start(tx.clone());
     let mut runner = EffectRunner::new(tx.clone());
-    runner.read_only = state.session.read_only;
+    runner.read_only = state.cli_read_only;
+    runner.safety = safety;
     runner.audit_path = crate::audit::default_path();
     runner.clock = clock.clone();
     state.now_unix = clock();
@@ -154,6 +156,8 @@ pub struct EffectRunner {
     logs: Option<LogsSession>,
     /// Refuse every mutating effect (--read-only). Checked here, where requests are made.
     pub read_only: bool,
+    /// Profiles and accounts configured read-only, checked again here against the actor.
+    pub safety: crate::config::safety::Safety,
     /// Where audit lines go (`None`: no state directory; mutations are refused then, since
     /// they could not be audited).
     pub audit_path: Option<std::path::PathBuf>,
@@ -183,6 +187,7 @@ impl EffectRunner {
             target: None,
             logs: None,
             read_only: true,
+            safety: Default::default(),
             audit_path: None,
             clock: Arc::new(now_unix),
             in_flight: HashMap::new(),
@@ -246,8 +251,13 @@ impl EffectRunner {
             Effect::Mutate { mutation, actor } => {
                 let now_ms = (self.clock)().saturating_mul(1000);
                 let audit_path = self.audit_path.clone();
-                let refuse = if self.read_only {
+                let rule = self
+                    .safety
+                    .rule(actor.profile.as_deref(), actor.account.as_deref());
+                let refuse = if self.read_only || rule.read_only {
                     Some("read-only mode: refused before sending".to_string())
+                } else if actor.account.is_none() && !self.safety.accounts.is_empty() {
+                    Some("the account is not known yet, so its safety rules cannot be checked: refused".to_string())
                 } else if audit_path.is_none() {
                     Some("no state directory for the audit log: refused".to_string())
                 } else {

@@ -97,6 +97,8 @@ fn state(read_only: bool, protected: bool, svc: Service) -> State {
             user_id: "x".into(),
         })),
     );
+    // As a config rule would have it (rules are re-applied when the identity arrives).
+    s.session.protected = protected;
     s.views.push(berth::app::nav::services_view("prod"));
     let effects = update(&mut s, Action::Command(Command::Refresh));
     let request = effects
@@ -386,4 +388,48 @@ fn a_forced_deployment_is_followed_to_its_end() {
     );
     assert!(failed.is_empty());
     assert!(s.status.as_ref().unwrap().is_error);
+}
+
+#[test]
+fn config_rules_protect_by_account_and_make_profiles_read_only() {
+    let safety = berth::config::safety::Safety::from_toml_str(
+        "[accounts.\"210987654321\"]\nprotected = true\n\n[profiles.\"audit-*\"]\nread_only = true\n",
+        "config.toml",
+    )
+    .unwrap();
+    // The account rule applies once the identity is known.
+    let session = Session {
+        target: AwsTarget {
+            profile: Some("prod-admin".into()),
+            ..AwsTarget::default()
+        },
+        region: None,
+        connected: false,
+        identity: IdentityState::Pending,
+        read_only: false,
+        protected: false,
+        demo: false,
+    };
+    let mut s = State::new(session, Keymap::load(None, None).unwrap().0, 5, NOW);
+    s.safety = safety.clone();
+    s.apply_safety();
+    assert!(!s.session.protected, "account not known yet");
+    update(
+        &mut s,
+        Action::IdentityResolved(Ok(Identity {
+            account: "210987654321".into(),
+            arn: "arn:aws:sts::210987654321:assumed-role/OnCall/alice".into(),
+            user_id: "x".into(),
+        })),
+    );
+    assert!(s.session.protected);
+    assert!(render(&mut s).contains("PRODUCTION"));
+    // Switching to a read-only profile makes actions impossible.
+    let effects = update(&mut s, Action::Command(Command::CommandMode));
+    assert!(effects.is_empty());
+    typed(&mut s, "profile audit-eu");
+    key(&mut s, KeyCode::Enter);
+    assert!(s.session.read_only, "audit-* is read-only");
+    assert!(!s.session.protected, "the account is not known again yet");
+    assert!(render(&mut s).contains("READ-ONLY"));
 }

@@ -320,3 +320,38 @@ async fn read_only_sends_no_mutating_request_whatever_is_pressed() {
     assert_eq!(lines[0]["outcome"], "refused");
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_profile_in_the_config_is_enforced_by_the_runner_too() {
+    let handle = start(Scenario::Steady).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = Console::with(&handle, false, Some(dir.path().join("audit.jsonl")));
+    console.runner.safety = berth::config::safety::Safety::from_toml_str(
+        "[profiles.default]\nread_only = true\n",
+        "config.toml",
+    )
+    .unwrap();
+    console.until("connected", |s| s.session.connected).await;
+    // The reducer was not told (as if its state were stale): the runner still refuses.
+    let actor = berth::app::actions::actor(&console.state);
+    console.runner.run(Effect::Mutate {
+        mutation: Mutation::StopTask {
+            cluster: "prod".into(),
+            task: "arn:aws:ecs:us-east-1:123456789012:task/prod/x".into(),
+            reason: "test".into(),
+        },
+        actor,
+    });
+    let answer = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if let Some(Action::Mutated { result, .. }) = console.rx.recv().await {
+                return result;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(answer.unwrap_err().contains("read-only"));
+    assert_eq!(handle.stats().count("ecs:StopTask"), 0);
+    handle.shutdown().await;
+}

@@ -155,3 +155,28 @@ fn a_broken_keymap_stops_before_the_terminal_is_touched() {
     );
     assert!(text.contains("ctrl-nope"), "{text}");
 }
+
+#[test]
+fn a_broken_safety_config_stops_before_the_terminal_is_touched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let berth_dir = dir.path().join("berth");
+    std::fs::create_dir_all(&berth_dir).expect("mkdir");
+    let config = berth_dir.join("config.toml");
+    std::fs::write(
+        &config,
+        "[profiles.prod]\nprotected = true\nread_onyl = true\n",
+    )
+    .expect("write config");
+    let xdg = dir.path().to_string_lossy().into_owned();
+    let mut p = Pty::spawn(&["--demo"], &[("XDG_CONFIG_HOME", &xdg)], 80, 24);
+    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.exit_code(), 2, "{status:?}");
+    let raw = p.raw_output();
+    assert!(!pty::contains(&raw, pty::ENTER_ALTERNATE_SCREEN));
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        text.contains(&format!("{}:3:", config.display())),
+        "the error names the file and line 3: {text}"
+    );
+    assert!(text.contains("read_onyl"), "{text}");
+}

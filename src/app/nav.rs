@@ -416,6 +416,8 @@ pub fn switch_target(
     }
     state.session.target = target.clone();
     state.session.connected = false;
+    state.session.identity = super::state::IdentityState::Pending;
+    state.apply_safety();
     state.session.region = target.region.clone();
     state.session.identity = super::state::IdentityState::Pending;
     state.clusters = Default::default();

@@ -146,6 +146,9 @@ pub struct State {
     pub quitting: bool,
     pub cols: u16,
     pub rows: u16,
+    /// Production profiles and accounts (config.toml), and whether --read-only was given.
+    pub safety: crate::config::safety::Safety,
+    pub cli_read_only: bool,
     /// A confirmation dialog for a mutating action.
     pub dialog: Option<super::actions::Dialog>,
     /// A deployment berth started, followed until it ends.
@@ -158,6 +161,8 @@ pub struct State {
 
 impl State {
     pub fn new(session: Session, keymap: Keymap, refresh_secs: u64, now_unix: i64) -> State {
+        // Read-only as started stays: config rules can add to it, never take it away.
+        let session_read_only = session.read_only;
         State {
             session,
             views: vec![View::Clusters],
@@ -177,6 +182,8 @@ impl State {
             quitting: false,
             cols: 80,
             rows: 24,
+            safety: Default::default(),
+            cli_read_only: session_read_only,
             dialog: None,
             watch: None,
             logs_tail: None,
@@ -240,6 +247,23 @@ impl State {
             ),
         };
         view_loading || matches!(self.session.identity, IdentityState::Pending)
+    }
+
+    /// Re-apply the safety rules for the current profile and (once known) account.
+    pub fn apply_safety(&mut self) {
+        let account = match &self.session.identity {
+            IdentityState::Known(id) => Some(id.account.as_str()),
+            _ => None,
+        };
+        let rule = self
+            .safety
+            .rule(self.session.target.profile.as_deref(), account);
+        let read_only = self.cli_read_only || rule.read_only;
+        if read_only != self.session.read_only || rule.protected != self.session.protected {
+            self.dirty = true;
+        }
+        self.session.read_only = read_only;
+        self.session.protected = rule.protected;
     }
 
     pub fn allocate_request(&mut self) -> RequestId {

@@ -73,6 +73,7 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             match result {
                 Ok(identity) => {
                     state.session.identity = IdentityState::Known(identity);
+                    state.apply_safety();
                     if state.banner.as_ref().is_some_and(|b| b.clears_on_success) {
                         state.banner = None;
                     }

@@ -9,6 +9,7 @@ pub mod diag;
 pub mod key;
 pub mod keymap;
 pub mod reference;
+pub mod safety;
 pub mod theme;
 
 use std::ffi::OsString;
