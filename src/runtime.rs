@@ -248,6 +248,17 @@ impl EffectRunner {
                 });
             }
             Effect::Copy(_) => {}
+            Effect::LoadAudit => {
+                let path = self.audit_path.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = match &path {
+                        Some(p) => crate::audit::recent(p, 500)
+                            .map_err(|e| format!("cannot read {}: {e}", p.display())),
+                        None => Err("no state directory, so no audit log".to_string()),
+                    };
+                    let _ = tx.send(Action::AuditLoaded(result));
+                });
+            }
             Effect::Mutate { mutation, actor } => {
                 let now_ms = (self.clock)().saturating_mul(1000);
                 let audit_path = self.audit_path.clone();

@@ -142,6 +142,18 @@ async fn force_new_deployment_completes_followed_and_audited() {
         !raw.contains(sandbox::DEMO_SECRET_ACCESS_KEY) && !raw.to_lowercase().contains("token"),
         "{raw}"
     );
+    // `:audit` lists it.
+    console.apply(Action::Command(Command::CommandMode));
+    type_text(&mut console, "audit");
+    console.apply(key(KeyCode::Enter));
+    console.until("audit loaded", loaded).await;
+    let screen = console.screen();
+    assert!(screen.contains("audit log"), "{screen}");
+    assert!(
+        screen.contains("force_new_deployment") && screen.contains("service prod/checkout-api"),
+        "{screen}"
+    );
+    assert!(screen.contains("1 action in"), "{screen}");
     handle.shutdown().await;
 }
 

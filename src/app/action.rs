@@ -36,6 +36,8 @@ pub enum Action {
         mutation: crate::domain::mutation::Mutation,
         result: Result<String, String>,
     },
+    /// The audit log's newest lines (newest first), or why it could not be read.
+    AuditLoaded(Result<Vec<crate::audit::Entry>, String>),
     /// A save finished: the message to show, or why it failed.
     Saved(Result<String, String>),
     /// Progress of a load started by an effect.

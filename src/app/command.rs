@@ -182,6 +182,7 @@ pub enum Context {
     TaskDetail,
     Logs,
     Stopped,
+    Audit,
     Help,
 }
 
@@ -197,6 +198,7 @@ impl Context {
         Context::TaskDetail,
         Context::Logs,
         Context::Stopped,
+        Context::Audit,
         Context::Help,
     ];
 
@@ -213,6 +215,7 @@ impl Context {
             Context::TaskDetail => "task_detail",
             Context::Logs => "logs",
             Context::Stopped => "stopped",
+            Context::Audit => "audit",
             Context::Help => "help",
         }
     }

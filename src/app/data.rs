@@ -60,6 +60,7 @@ pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
             service: v.service.clone(),
             include_stopped: true,
         }),
+        View::Audit(_) => Some(Effect::LoadAudit),
         // Handled above.
         View::Logs(_) => None,
     };
@@ -322,5 +323,6 @@ pub fn view_error(v: &View) -> Option<&AwsError> {
         View::TaskDetail(v) => v.data.error.as_ref(),
         View::Logs(_) => None,
         View::Stopped(v) => v.data.error.as_ref(),
+        View::Audit(_) => None,
     }
 }

@@ -67,6 +67,8 @@ pub enum Effect {
         mutation: crate::domain::mutation::Mutation,
         actor: crate::audit::Actor,
     },
+    /// Read the newest audit lines; answers `Action::AuditLoaded`.
+    LoadAudit,
     /// Put text on the clipboard with OSC 52 (works over SSH).
     Copy(String),
     /// Leave the program.

@@ -88,7 +88,7 @@ pub fn select(state: &mut State) -> Vec<Effect> {
                 }
                 view
             }),
-        View::Events(_) | View::TaskDetail(_) | View::Logs(_) => None,
+        View::Events(_) | View::TaskDetail(_) | View::Logs(_) | View::Audit(_) => None,
     };
     match next {
         Some(view) => push(state, view),
@@ -225,6 +225,7 @@ pub fn show_logs(state: &mut State) -> Result<Vec<Effect>, String> {
             Some(&v.task),
         ),
         View::Logs(_) => return Ok(Vec::new()),
+        View::Audit(_) => return Err("no logs for the audit log".into()),
         View::Stopped(v) => match &v.service {
             Some(s) => scope(&v.cluster, Some(s), None),
             None => return Err("open a service's stopped tasks, or a task, first".into()),
@@ -262,7 +263,7 @@ pub fn show_stop_causes(state: &mut State) -> Result<Vec<Effect>, String> {
                 .ok_or("select a cluster first")?;
             (c.name.clone(), None)
         }
-        View::Stopped(_) => return Ok(Vec::new()),
+        View::Stopped(_) | View::Audit(_) => return Ok(Vec::new()),
         _ => service_context(state).ok_or("select a cluster first")?,
     };
     let view = View::Stopped(super::views::StoppedView {
@@ -328,6 +329,7 @@ pub const COMMANDS: &[&str] = &[
     "network",
     "logs",
     "why",
+    "audit",
     "region",
     "profile",
     "help",
@@ -380,6 +382,7 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
         "network" => show(state, Show::Network),
         "logs" => show_logs(state),
         "why" => show_stop_causes(state),
+        "audit" => Ok(push(state, View::Audit(Default::default()))),
         "region" => {
             let region = arg.ok_or("which region? :region eu-west-1")?;
             Ok(switch_target(state, None, Some(region.to_string())))

@@ -241,6 +241,7 @@ impl State {
             View::Tasks(v) | View::Network(v) => v.data.shows_loading(),
             View::TaskDetail(v) => v.data.shows_loading(),
             View::Stopped(v) => v.data.shows_loading(),
+            View::Audit(v) => !v.loaded,
             View::Logs(v) => matches!(
                 v.state,
                 super::logs::TailState::Resolving | super::logs::TailState::Reading

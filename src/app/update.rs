@@ -99,6 +99,28 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Mutated { mutation, result } => super::actions::on_mutated(state, mutation, result),
+        Action::AuditLoaded(result) => {
+            if let View::Audit(v) = state.view_mut() {
+                match result {
+                    Ok(entries) => {
+                        if !v.loaded || v.entries != entries || v.error.is_some() {
+                            v.entries = entries;
+                            v.loaded = true;
+                            v.error = None;
+                            v.table
+                                .recompute(&v.entries, None, |_, _| std::cmp::Ordering::Equal);
+                            state.dirty = true;
+                        }
+                    }
+                    Err(e) => {
+                        v.loaded = true;
+                        v.error = Some(e);
+                        state.dirty = true;
+                    }
+                }
+            }
+            Vec::new()
+        }
         Action::Saved(result) => {
             match result {
                 Ok(msg) => set_status(state, msg, false),
@@ -446,6 +468,7 @@ fn columns_of(view: &View) -> &'static [&'static str] {
         View::Network(_) => <super::views::EniRow as Tabular>::columns(),
         View::TaskDetail(_) | View::Logs(_) => &[],
         View::Stopped(_) => <super::views::CauseGroup as Tabular>::columns(),
+        View::Audit(_) => <crate::audit::Entry as Tabular>::columns(),
     }
 }
 
@@ -481,6 +504,9 @@ pub fn recompute_visible(state: &mut State) {
         Some(View::Tasks(v)) => v.table.recompute(&v.data.rows, None, task_order),
         Some(View::Network(v)) => v.table.recompute(&v.enis, None, eni_order),
         Some(View::TaskDetail(_) | View::Logs(_)) => {}
+        Some(View::Audit(v)) => v
+            .table
+            .recompute(&v.entries, None, |_, _| std::cmp::Ordering::Equal),
         Some(View::Stopped(v)) => v
             .table
             .recompute(&v.groups, None, super::views::cause_order),
@@ -544,6 +570,11 @@ fn copy(state: &mut State, cmd: Command) -> Vec<Effect> {
             }),
         (View::TaskDetail(v), _) => v.data.rows.first().and_then(|t| task_field(t, cmd)),
         (View::Logs(_) | View::Stopped(_), _) => None,
+        (View::Audit(v), _) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.entries.get(i))
+            .map(|e| ("target", e.target.clone())),
     };
     match picked {
         Some((what, text)) if !text.is_empty() => {

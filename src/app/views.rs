@@ -25,6 +25,8 @@ pub enum View {
     Logs(Box<super::logs::LogsView>),
     /// Stopped tasks grouped by cause.
     Stopped(StoppedView),
+    /// The audit log.
+    Audit(AuditView),
 }
 
 impl View {
@@ -39,6 +41,7 @@ impl View {
             View::TaskDetail(_) => Context::TaskDetail,
             View::Logs(_) => Context::Logs,
             View::Stopped(_) => Context::Stopped,
+            View::Audit(_) => Context::Audit,
         }
     }
 
@@ -52,6 +55,7 @@ impl View {
             View::TaskDetail(v) => Some(&v.cluster),
             View::Logs(v) => Some(&v.scope.cluster),
             View::Stopped(v) => Some(&v.cluster),
+            View::Audit(_) => None,
         }
     }
 
@@ -90,6 +94,7 @@ impl View {
                 None => "logs".into(),
             },
             View::Stopped(_) => "why tasks stopped".into(),
+            View::Audit(_) => "audit log".into(),
         }
     }
 
@@ -100,6 +105,7 @@ impl View {
             View::Deployments(v) | View::Events(v) => Some(&v.table),
             View::Tasks(v) | View::Network(v) => Some(&v.table),
             View::Stopped(v) => Some(&v.table),
+            View::Audit(v) => Some(&v.table),
         }
     }
 
@@ -110,6 +116,7 @@ impl View {
             View::Deployments(v) | View::Events(v) => Some(&mut v.table),
             View::Tasks(v) | View::Network(v) => Some(&mut v.table),
             View::Stopped(v) => Some(&mut v.table),
+            View::Audit(v) => Some(&mut v.table),
         }
     }
 }
@@ -652,4 +659,35 @@ pub fn cause_order(a: &CauseGroup, b: &CauseGroup) -> Ordering {
         .cmp(&b.cause.is_routine())
         .then_with(|| b.count.cmp(&a.count))
         .then_with(|| b.last_seen.cmp(&a.last_seen))
+}
+
+/// Recent lines of the audit log, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditView {
+    pub entries: Vec<crate::audit::Entry>,
+    pub table: TableView,
+    pub loaded: bool,
+    pub error: Option<String>,
+}
+
+impl Tabular for crate::audit::Entry {
+    fn columns() -> &'static [&'static str] {
+        &[
+            "TIME", "ACTION", "TARGET", "OUTCOME", "PROFILE", "CALLER", "ERROR",
+        ]
+    }
+    fn cell(&self, col: usize) -> String {
+        match col {
+            0 => self.time.get(..19).unwrap_or(&self.time).replace('T', " "),
+            1 => self.action.clone(),
+            2 => self.target.clone(),
+            3 => self.outcome.clone(),
+            4 => opt(&self.profile),
+            5 => opt(&self.caller),
+            _ => opt(&self.error),
+        }
+    }
+    fn key(&self) -> &str {
+        &self.time
+    }
 }

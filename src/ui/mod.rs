@@ -1,5 +1,6 @@
 //! Rendering: a pure function of `&State` and the theme. One file per pane or dialog.
 
+mod audit;
 mod banner;
 mod clusters;
 mod deployments;
@@ -61,6 +62,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::TaskDetail(v) => task_detail::render(frame, body_area, state, v, theme),
         View::Logs(v) => logs::render(frame, body_area, state, v, theme),
         View::Stopped(v) => stopped::render(frame, body_area, state, v, theme),
+        View::Audit(v) => audit::render(frame, body_area, state, v, theme),
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(scroll) = state.help {

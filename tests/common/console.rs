@@ -116,6 +116,7 @@ pub fn loaded(state: &State) -> bool {
         View::TaskDetail(v) => v.data.loaded_once,
         View::Logs(v) => v.history_loaded,
         View::Stopped(v) => v.data.loaded_once,
+        View::Audit(v) => v.loaded,
     }
 }
 
