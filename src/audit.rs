@@ -1,5 +1,5 @@
-//! The audit log: one JSON line per mutating action (and, later, per exec or port-forward
-//! session) in `$XDG_STATE_HOME/berth/audit.jsonl`, mode 0600. Written by the effect runner
+//! The audit log: one JSON line per mutating action and per exec or port-forward
+//! session in `$XDG_STATE_HOME/berth/audit.jsonl`, mode 0600. Written by the effect runner
 //! where the request is made, so nothing that leaves the process escapes it: refused actions
 //! (read-only) are written too.
 //!
@@ -70,6 +70,66 @@ impl Entry {
             outcome: outcome.to_string(),
             error,
         }
+    }
+}
+
+impl Entry {
+    /// A line for an exec or port-forward session (`action` is `exec` or `port_forward`).
+    /// `parameters` must never hold the session token or stream URL.
+    pub fn session(
+        time_ms: i64,
+        actor: &Actor,
+        action: &str,
+        target: String,
+        parameters: serde_json::Value,
+        outcome: &str,
+        error: Option<String>,
+    ) -> Entry {
+        Entry {
+            time: crate::logs::time::format_rfc3339(time_ms),
+            profile: actor.profile.clone(),
+            region: actor.region.clone(),
+            account: actor.account.clone(),
+            caller: actor.caller.clone(),
+            action: action.to_string(),
+            target,
+            parameters,
+            outcome: outcome.to_string(),
+            error,
+        }
+    }
+}
+
+/// Why an action that changes something (or opens a session) must not run, checked where
+/// the request is made: `--read-only`, a read-only profile or account, an account whose
+/// rules cannot be checked yet, or no place to write the audit line.
+pub fn refusal(
+    read_only: bool,
+    safety: &crate::config::safety::Safety,
+    actor: &Actor,
+    audit_path: Option<&Path>,
+) -> Option<String> {
+    let rule = safety.rule(actor.profile.as_deref(), actor.account.as_deref());
+    if read_only || rule.read_only {
+        Some("read-only mode: refused before sending".to_string())
+    } else if actor.account.is_none() && !safety.accounts.is_empty() {
+        Some(
+            "the account is not known yet, so its safety rules cannot be checked: refused"
+                .to_string(),
+        )
+    } else if audit_path.is_none() {
+        Some("no state directory for the audit log: refused".to_string())
+    } else {
+        None
+    }
+}
+
+/// Append, logging (not failing) when the file cannot be written.
+pub fn record(path: Option<&Path>, entry: &Entry) {
+    if let Some(path) = path
+        && let Err(e) = append(path, entry)
+    {
+        tracing::error!("audit log {}: {e}", path.display());
     }
 }
 

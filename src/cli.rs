@@ -95,6 +95,43 @@ pub enum Commands {
     },
     /// Print a service's or task's logs (CloudWatch awslogs), for pipes: text or jsonl
     Logs(crate::logs::cli::LogsArgs),
+    /// Check every ECS Exec precondition of a task and print the report (exit 1 if one fails)
+    ExecCheck(crate::exec::cli::ExecTarget),
+    /// Open an ECS Exec shell in a container without the console (preflight, then the
+    /// session-manager-plugin; exits with the session's exit code)
+    Exec(crate::exec::cli::ExecArgs),
+}
+
+/// Where the command-line programs send requests: the embedded sandbox with `--demo`
+/// (returned so it lives as long as the caller needs it), otherwise the flags.
+pub async fn resolve_target(
+    cli: &Cli,
+) -> std::io::Result<(crate::aws::AwsTarget, Option<crate::sandbox::SandboxHandle>)> {
+    if cli.demo {
+        let opts = crate::sandbox::SandboxOptions::from(&cli.sandbox);
+        let region = opts.region.clone();
+        let handle = crate::sandbox::start(([127, 0, 0, 1], 0).into(), opts).await?;
+        let target = crate::aws::AwsTarget {
+            profile: None,
+            region: Some(region),
+            endpoint_url: Some(handle.endpoint_url()),
+            static_credentials: Some((
+                crate::sandbox::DEMO_ACCESS_KEY_ID.to_string(),
+                crate::sandbox::DEMO_SECRET_ACCESS_KEY.to_string(),
+            )),
+        };
+        Ok((target, Some(handle)))
+    } else {
+        Ok((
+            crate::aws::AwsTarget {
+                profile: cli.profile.clone(),
+                region: cli.region.clone(),
+                endpoint_url: cli.endpoint_url.clone(),
+                static_credentials: None,
+            },
+            None,
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod exec;
 pub mod logging;
 pub mod logs;
 pub mod runtime;

@@ -7,7 +7,6 @@
 use std::process::ExitCode;
 
 use berth::app::{self, IdentityState, Session, State, View};
-use berth::aws::AwsTarget;
 use berth::cli::{Cli, Commands};
 use berth::config::{self, keymap::Keymap, theme::Theme};
 use berth::sandbox::{self, SandboxOptions};
@@ -15,6 +14,8 @@ use berth::{logging, runtime, tui};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Before anything changes them: re-applied exactly after an ECS Exec session.
+    tui::save_original_terminal();
     let cli = Cli::parse();
     if let Err(e) = tui::install_hooks() {
         eprintln!("berth: cannot install error hooks: {e}");
@@ -87,6 +88,16 @@ fn main() -> ExitCode {
             runtime.shutdown_background();
             return code;
         }
+        Some(Commands::ExecCheck(args)) => {
+            let code = runtime.block_on(berth::exec::cli::check(args, &cli));
+            runtime.shutdown_background();
+            return code;
+        }
+        Some(Commands::Exec(args)) => {
+            let code = runtime.block_on(berth::exec::cli::exec(args, &cli, safety));
+            runtime.shutdown_background();
+            return code;
+        }
         Some(Commands::Sandbox { listen, args }) => {
             runtime.block_on(serve_sandbox(listen, SandboxOptions::from(&args)))
         }
@@ -123,30 +134,7 @@ async fn console(
     warnings: Vec<String>,
 ) -> color_eyre::Result<()> {
     // The demo sandbox lives as long as the console.
-    let mut demo = None;
-    let target = if cli.demo {
-        let opts = SandboxOptions::from(&cli.sandbox);
-        let region = opts.region.clone();
-        let handle = sandbox::start(([127, 0, 0, 1], 0).into(), opts).await?;
-        let target = AwsTarget {
-            profile: None,
-            region: Some(region),
-            endpoint_url: Some(handle.endpoint_url()),
-            static_credentials: Some((
-                sandbox::DEMO_ACCESS_KEY_ID.to_string(),
-                sandbox::DEMO_SECRET_ACCESS_KEY.to_string(),
-            )),
-        };
-        demo = Some(handle);
-        target
-    } else {
-        AwsTarget {
-            profile: cli.profile.clone(),
-            region: cli.region.clone(),
-            endpoint_url: cli.endpoint_url.clone(),
-            static_credentials: None,
-        }
-    };
+    let (target, demo) = berth::cli::resolve_target(&cli).await?;
     let session = Session {
         target: target.clone(),
         region: target.region.clone(),

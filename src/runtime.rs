@@ -262,31 +262,23 @@ impl EffectRunner {
             Effect::Mutate { mutation, actor } => {
                 let now_ms = (self.clock)().saturating_mul(1000);
                 let audit_path = self.audit_path.clone();
-                let rule = self
-                    .safety
-                    .rule(actor.profile.as_deref(), actor.account.as_deref());
-                let refuse = if self.read_only || rule.read_only {
-                    Some("read-only mode: refused before sending".to_string())
-                } else if actor.account.is_none() && !self.safety.accounts.is_empty() {
-                    Some("the account is not known yet, so its safety rules cannot be checked: refused".to_string())
-                } else if audit_path.is_none() {
-                    Some("no state directory for the audit log: refused".to_string())
-                } else {
-                    None
-                };
+                let refuse = crate::audit::refusal(
+                    self.read_only,
+                    &self.safety,
+                    &actor,
+                    audit_path.as_deref(),
+                );
                 if let Some(reason) = refuse {
-                    if let Some(path) = &audit_path {
-                        let entry = crate::audit::Entry::new(
+                    crate::audit::record(
+                        audit_path.as_deref(),
+                        &crate::audit::Entry::new(
                             now_ms,
                             &actor,
                             &mutation,
                             "refused",
                             Some(reason.clone()),
-                        );
-                        if let Err(e) = crate::audit::append(path, &entry) {
-                            tracing::error!("audit log {}: {e}", path.display());
-                        }
-                    }
+                        ),
+                    );
                     tracing::warn!("refused {}: {reason}", mutation.target());
                     let _ = tx.send(Action::Mutated {
                         mutation,
@@ -310,13 +302,10 @@ impl EffectRunner {
                         Ok(_) => ("ok", None),
                         Err(e) => ("error", Some(e.clone())),
                     };
-                    if let Some(path) = &audit_path {
-                        let entry =
-                            crate::audit::Entry::new(now_ms, &actor, &mutation, outcome, error);
-                        if let Err(e) = crate::audit::append(path, &entry) {
-                            tracing::error!("audit log {}: {e}", path.display());
-                        }
-                    }
+                    crate::audit::record(
+                        audit_path.as_deref(),
+                        &crate::audit::Entry::new(now_ms, &actor, &mutation, outcome, error),
+                    );
                     let _ = tx.send(Action::Mutated { mutation, result });
                 });
             }

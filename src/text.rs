@@ -52,6 +52,19 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// [`sanitize`] each line, keeping the line breaks (reports printed by the command-line
+/// programs).
+pub fn sanitize_multiline(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&sanitize(line));
+    }
+    out
+}
+
 /// Sanitise bytes that may not be UTF-8 (invalid sequences become U+FFFD).
 pub fn sanitize_bytes(b: &[u8]) -> String {
     sanitize(&String::from_utf8_lossy(b)).into_owned()

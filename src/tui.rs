@@ -218,3 +218,36 @@ fn input_loop(
         }
     }
 }
+
+/// The terminal's settings when berth started, re-applied exactly after a child session
+/// (the plugin changes modes with `stty` and may exit without undoing them).
+static ORIGINAL: std::sync::OnceLock<rustix::termios::Termios> = std::sync::OnceLock::new();
+
+/// Remember the terminal's settings. Call once, before anything changes them.
+pub fn save_original_terminal() {
+    let stdin = io::stdin();
+    if rustix::termios::isatty(&stdin)
+        && let Ok(t) = rustix::termios::tcgetattr(&stdin)
+    {
+        let _ = ORIGINAL.set(t);
+    }
+}
+
+/// Put the terminal's settings back to what [`save_original_terminal`] saw.
+pub fn reapply_original_terminal() {
+    if let Some(t) = ORIGINAL.get() {
+        let stdin = io::stdin();
+        if let Err(e) = rustix::termios::tcsetattr(&stdin, rustix::termios::OptionalActions::Now, t)
+        {
+            tracing::warn!("cannot restore the terminal settings: {e}");
+        }
+    }
+}
+
+/// Drop input typed but not yet read (keys pressed as a session ended).
+pub fn flush_pending_input() {
+    let stdin = io::stdin();
+    if rustix::termios::isatty(&stdin) {
+        let _ = rustix::termios::tcflush(&stdin, rustix::termios::QueueSelector::IFlush);
+    }
+}

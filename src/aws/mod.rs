@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod ecs;
 mod error;
+pub mod exec;
 pub mod identity;
 pub mod logs;
 pub mod profiles;

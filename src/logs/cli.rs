@@ -111,35 +111,11 @@ pub async fn run(args: LogsArgs, cli: &crate::cli::Cli) -> ExitCode {
         ));
     };
 
-    let mut demo = None;
-    let target = if cli.demo {
-        let opts = crate::sandbox::SandboxOptions::from(&cli.sandbox);
-        let region = opts.region.clone();
-        match crate::sandbox::start(([127, 0, 0, 1], 0).into(), opts).await {
-            Ok(handle) => {
-                let t = AwsTarget {
-                    profile: None,
-                    region: Some(region),
-                    endpoint_url: Some(handle.endpoint_url()),
-                    static_credentials: Some((
-                        crate::sandbox::DEMO_ACCESS_KEY_ID.to_string(),
-                        crate::sandbox::DEMO_SECRET_ACCESS_KEY.to_string(),
-                    )),
-                };
-                demo = Some(handle);
-                t
-            }
-            Err(e) => {
-                eprintln!("berth logs: cannot start the sandbox: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    } else {
-        AwsTarget {
-            profile: cli.profile.clone(),
-            region: cli.region.clone(),
-            endpoint_url: cli.endpoint_url.clone(),
-            static_credentials: None,
+    let (target, demo) = match crate::cli::resolve_target(cli).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("berth logs: cannot start the sandbox: {e}");
+            return ExitCode::FAILURE;
         }
     };
     let code = tail_to_stdout(&args, &target, query, start_ms, reorder_ms).await;

@@ -121,6 +121,7 @@ fn describe_clusters(sim: &Sim, v: &Value) -> ApiResult {
     }
     let stats = include(v, "STATISTICS")?;
     let settings = include(v, "SETTINGS")?;
+    let configurations = include(v, "CONFIGURATIONS")?;
     let mut clusters = Vec::new();
     let mut failures = Vec::new();
     for w in &wanted {
@@ -130,7 +131,13 @@ fn describe_clusters(sim: &Sim, v: &Value) -> ApiResult {
             w.as_str()
         };
         match sim.cluster_by_name.get(name) {
-            Some(&c) => clusters.push(cluster_json(sim, c, stats, settings)),
+            Some(&c) => {
+                let mut cj = cluster_json(sim, c, stats, settings);
+                if configurations {
+                    cj["configuration"] = super::ecs_json::exec_configuration_json(sim, c);
+                }
+                clusters.push(cj)
+            }
             None => {
                 let arn = if w.starts_with("arn:") {
                     w.clone()

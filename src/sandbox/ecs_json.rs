@@ -74,6 +74,25 @@ pub(crate) fn cluster_json(sim: &Sim, c: usize, stats: bool, settings: bool) -> 
     Value::Object(m)
 }
 
+/// The cluster's `configuration`: the first cluster logs exec sessions to its own group
+/// (OVERRIDE), the others use DEFAULT.
+pub(crate) fn exec_configuration_json(sim: &Sim, c: usize) -> Value {
+    let Some(cl) = sim.clusters.get(c) else {
+        return Value::Null;
+    };
+    if c == 0 {
+        json!({"executeCommandConfiguration": {
+            "logging": "OVERRIDE",
+            "logConfiguration": {
+                "cloudWatchLogGroupName": format!("/ecs/exec/{}", cl.name),
+                "cloudWatchEncryptionEnabled": false,
+            }
+        }})
+    } else {
+        json!({"executeCommandConfiguration": {"logging": "DEFAULT"}})
+    }
+}
+
 fn capacity_json(items: &[CapacityItem]) -> Value {
     Value::Array(
         items

@@ -8,4 +8,5 @@
 
 pub mod console;
 pub mod moto;
+pub mod plugin;
 pub mod pty;
