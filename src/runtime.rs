@@ -43,7 +43,7 @@ pub async fn run(
     clock: Clock,
 ) -> Result<()> {
     let (tx, mut rx) = unbounded_channel();
-    let _input = InputReader::start(tx.clone());
+    let input = InputReader::start(tx.clone());
     let mut runner = EffectRunner::new(tx.clone());
     runner.read_only = state.cli_read_only;
     runner.safety = safety;
@@ -52,6 +52,15 @@ pub async fn run(
     state.now_unix = clock();
     spawn_timers(tx.clone(), state.refresh_secs, clock);
     spawn_signal_watch(tx.clone());
+    {
+        // SIGINT/SIGQUIT from outside quit cleanly; while a session runs they are ignored.
+        let tx = tx.clone();
+        crate::exec::signals::install(move |s| {
+            if s != crate::exec::signals::TermSignal::Stop {
+                let _ = tx.send(Action::Command(crate::app::Command::Quit));
+            }
+        });
+    }
 
     if let Ok(size) = tui.terminal.size() {
         update(
@@ -70,13 +79,24 @@ pub async fn run(
     }
 
     while let Some(action) = rx.recv().await {
-        let mut copies = apply(&mut state, &mut runner, action);
+        let mut out = Outside::default();
+        apply(&mut state, &mut runner, action, &mut out);
         // Drain everything already queued before drawing once (resize storms, batches).
         while let Ok(action) = rx.try_recv() {
-            copies.extend(apply(&mut state, &mut runner, action));
+            apply(&mut state, &mut runner, action, &mut out);
         }
-        for text in copies {
+        for text in out.copies {
             tui.copy_to_clipboard(&text)?;
+        }
+        for h in out.handovers {
+            let (message, ok) = hand_over(tui, &input, &runner, &h).await;
+            apply(
+                &mut state,
+                &mut runner,
+                Action::SessionEnded { message, ok },
+                &mut Outside::default(),
+            );
+            state.dirty = true;
         }
         if state.quitting {
             break;
@@ -86,20 +106,82 @@ pub async fn run(
             state.dirty = false;
         }
     }
+    runner.close_forwards().await;
     runner.shutdown();
     Ok(())
 }
 
-/// Apply one action; run its effects. Returns text to copy (the terminal is the loop's).
-fn apply(state: &mut State, runner: &mut EffectRunner, action: Action) -> Vec<String> {
-    let mut copies = Vec::new();
+/// Effects that need the terminal, which is the loop's.
+#[derive(Default)]
+struct Outside {
+    copies: Vec<String>,
+    handovers: Vec<Box<crate::app::exec::HandOver>>,
+}
+
+/// Apply one action; run its effects, keeping those that need the terminal in `out`.
+fn apply(state: &mut State, runner: &mut EffectRunner, action: Action, out: &mut Outside) {
     for effect in update(state, action) {
         match effect {
-            Effect::Copy(text) => copies.push(text),
+            Effect::Copy(text) => out.copies.push(text),
+            Effect::HandOver(h) => out.handovers.push(h),
             other => runner.run(other),
         }
     }
-    copies
+}
+
+/// Give the terminal to `session-manager-plugin` until it exits, then take it back: input
+/// reading paused, raw mode and the alternate screen left, the original terminal settings
+/// applied (before and after), terminal signals ignored meanwhile, stray input flushed, and
+/// the next frame drawn in full. Returns the status-line message.
+async fn hand_over(
+    tui: &mut Tui,
+    input: &InputReader,
+    runner: &EffectRunner,
+    h: &crate::app::exec::HandOver,
+) -> (String, bool) {
+    let r = &h.request;
+    input.pause();
+    if let Err(e) = tui.suspend() {
+        tracing::warn!("cannot release the terminal: {e}");
+    }
+    let what = match &r.kind {
+        crate::app::exec::SessionRequestKind::Shell { command } => command.clone(),
+        crate::app::exec::SessionRequestKind::Forward { .. } => "port forward".into(),
+    };
+    println!(
+        "berth: {} in {} of task {}: exit the shell to come back to berth\r",
+        crate::text::sanitize(&what),
+        crate::text::sanitize(&r.container),
+        r.task_id.get(..8).unwrap_or(&r.task_id),
+    );
+    let status = crate::exec::run_foreground(&h.invocation).await;
+    if let Err(e) = tui.resume() {
+        tracing::error!("cannot take the terminal back: {e}");
+    }
+    crate::tui::flush_pending_input();
+    input.resume();
+    let (ended, ok) = match &status {
+        Ok(s) => (crate::exec::plugin::describe_exit(s), s.success()),
+        Err(e) => (
+            format!("could not start {}: {e}", r.plugin.display()),
+            false,
+        ),
+    };
+    let mut params = r.parameters(Some(&h.invocation.session.session_id));
+    params["ended"] = serde_json::json!(ended);
+    crate::audit::record(
+        runner.audit_path.as_deref(),
+        &crate::audit::Entry::session(
+            (runner.clock)().saturating_mul(1000),
+            &r.actor,
+            r.action(),
+            r.audit_target(),
+            params,
+            if status.is_ok() { "ended" } else { "error" },
+            None,
+        ),
+    );
+    (format!("session ended ({ended})"), ok)
 }
 
 fn spawn_timers(tx: UnboundedSender<Action>, refresh_secs: u64, clock: Clock) {
@@ -163,8 +245,19 @@ pub struct EffectRunner {
     pub audit_path: Option<std::path::PathBuf>,
     /// Wall clock for audit lines (the demo's virtual clock in the demo).
     pub clock: Clock,
+    /// Use this plugin instead of searching PATH (tests, `BERTH_SESSION_MANAGER_PLUGIN`).
+    pub plugin_override: Option<std::path::PathBuf>,
+    /// Running port forwards, by id.
+    forwards: Arc<Mutex<HashMap<u64, ForwardProc>>>,
+    next_forward: u64,
     in_flight: HashMap<&'static str, AbortHandle>,
     permits: Arc<Semaphore>,
+}
+
+/// A port forward's plugin process (owned by its watcher task) and how to stop it.
+struct ForwardProc {
+    kill: tokio::sync::oneshot::Sender<()>,
+    session_id: String,
 }
 
 struct LogsSession {
@@ -190,6 +283,9 @@ impl EffectRunner {
             safety: Default::default(),
             audit_path: None,
             clock: Arc::new(now_unix),
+            plugin_override: None,
+            forwards: Arc::new(Mutex::new(HashMap::new())),
+            next_forward: 0,
             in_flight: HashMap::new(),
             permits: Arc::new(Semaphore::new(DEFAULT_CONCURRENCY)),
         }
@@ -247,7 +343,28 @@ impl EffectRunner {
                     let _ = tx.send(Action::IdentityResolved(result));
                 });
             }
-            Effect::Copy(_) => {}
+            Effect::Copy(_) | Effect::HandOver(_) => {}
+            Effect::ExecPreflight { cluster, task } => {
+                let Some(clients) = self.clients() else {
+                    let _ = tx.send(Action::ExecPreflight {
+                        task,
+                        result: Err("not connected".into()),
+                    });
+                    return;
+                };
+                let permits = self.permits.clone();
+                let plugin = self.plugin_override.clone();
+                self.spawn_keyed("exec-preflight", async move {
+                    let _permit = permits.acquire().await;
+                    let result = crate::exec::gather(&clients, &cluster, &task, plugin)
+                        .await
+                        .map(Box::new)
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::ExecPreflight { task, result });
+                });
+            }
+            Effect::StartSession(request) => self.start_session(*request),
+            Effect::StopForward { id } => self.stop_forward(id, "stopped"),
             Effect::LoadAudit => {
                 let path = self.audit_path.clone();
                 tokio::task::spawn_blocking(move || {
@@ -480,6 +597,271 @@ impl EffectRunner {
         }
     }
 
+    /// Open a shell (answers `SessionReady`) or a port forward (answers `ForwardStarted`),
+    /// refused and audited like a mutation.
+    fn start_session(&mut self, request: crate::app::exec::SessionRequest) {
+        use crate::app::exec::SessionRequestKind;
+        let tx = self.tx.clone();
+        let now_ms = (self.clock)().saturating_mul(1000);
+        let audit_path = self.audit_path.clone();
+        let reply_err = {
+            let tx = tx.clone();
+            let shell = matches!(request.kind, SessionRequestKind::Shell { .. });
+            move |e: String| {
+                let _ = tx.send(if shell {
+                    Action::SessionReady(Err(e))
+                } else {
+                    Action::ForwardStarted(Err(e))
+                });
+            }
+        };
+        let audit = {
+            let audit_path = audit_path.clone();
+            let request = request.clone();
+            move |outcome: &str, session: Option<&str>, error: Option<String>| {
+                crate::audit::record(
+                    audit_path.as_deref(),
+                    &crate::audit::Entry::session(
+                        now_ms,
+                        &request.actor,
+                        request.action(),
+                        request.audit_target(),
+                        request.parameters(session),
+                        outcome,
+                        error,
+                    ),
+                );
+            }
+        };
+        if let Some(reason) = crate::audit::refusal(
+            self.read_only,
+            &self.safety,
+            &request.actor,
+            audit_path.as_deref(),
+        ) {
+            audit("refused", None, Some(reason.clone()));
+            tracing::warn!("refused {}: {reason}", request.audit_target());
+            return reply_err(reason);
+        }
+        let (Some(clients), Some(target)) = (self.clients(), self.target.clone()) else {
+            return reply_err("not connected".into());
+        };
+        let permits = self.permits.clone();
+        match request.kind.clone() {
+            SessionRequestKind::Shell { command } => {
+                tokio::spawn(async move {
+                    let granted = {
+                        let _permit = permits.acquire().await;
+                        aws::exec::execute_command(
+                            &clients.ecs,
+                            &request.cluster,
+                            &request.task_arn,
+                            &request.container,
+                            &command,
+                        )
+                        .await
+                    };
+                    match granted {
+                        Ok(grant) => {
+                            audit("ok", Some(&grant.session_id), None);
+                            let invocation = crate::exec::plugin::invocation(
+                                request.plugin.clone(),
+                                grant,
+                                &clients.region,
+                                target.profile.as_deref(),
+                                &serde_json::json!({ "Target": request.target }),
+                                target.endpoint_url.as_deref(),
+                            );
+                            let _ = tx.send(Action::SessionReady(Ok(Box::new(
+                                crate::app::exec::HandOver {
+                                    invocation,
+                                    request,
+                                },
+                            ))));
+                        }
+                        Err(e) => {
+                            audit("error", None, Some(e.to_string()));
+                            reply_err(e.to_string());
+                        }
+                    }
+                });
+            }
+            SessionRequestKind::Forward {
+                remote_port,
+                local_port,
+                host,
+            } => {
+                self.next_forward += 1;
+                let id = self.next_forward;
+                let forwards = self.forwards.clone();
+                let clock = self.clock.clone();
+                tokio::spawn(async move {
+                    let (document, mut parameters) = match &host {
+                        Some(h) => (
+                            "AWS-StartPortForwardingSessionToRemoteHost",
+                            vec![("host".to_string(), h.clone())],
+                        ),
+                        None => ("AWS-StartPortForwardingSession", Vec::new()),
+                    };
+                    parameters.push(("portNumber".into(), remote_port.to_string()));
+                    parameters.push(("localPortNumber".into(), local_port.to_string()));
+                    let reason = format!(
+                        "berth port forward by {}",
+                        request.actor.caller.as_deref().unwrap_or("unknown caller")
+                    );
+                    let granted = {
+                        let _permit = permits.acquire().await;
+                        aws::exec::start_port_forward(
+                            &clients.ssm,
+                            &request.target,
+                            document,
+                            &parameters,
+                            &reason,
+                        )
+                        .await
+                    };
+                    let grant = match granted {
+                        Ok(g) => g,
+                        Err(e) => {
+                            audit("error", None, Some(e.to_string()));
+                            return reply_err(e.to_string());
+                        }
+                    };
+                    let session_id = grant.session_id.clone();
+                    let params: serde_json::Map<String, serde_json::Value> = parameters
+                        .iter()
+                        .map(|(k, v)| (k.clone(), serde_json::json!([v])))
+                        .collect();
+                    let invocation = crate::exec::plugin::invocation(
+                        request.plugin.clone(),
+                        grant,
+                        &clients.region,
+                        target.profile.as_deref(),
+                        &serde_json::json!({
+                            "Target": request.target,
+                            "DocumentName": document,
+                            "Parameters": params,
+                        }),
+                        target.endpoint_url.as_deref(),
+                    );
+                    let child = invocation
+                        .command()
+                        .stdin(std::process::Stdio::null())
+                        .stdout(std::process::Stdio::piped())
+                        .stderr(std::process::Stdio::piped())
+                        .spawn();
+                    let mut child = match child {
+                        Ok(c) => c,
+                        Err(e) => {
+                            let msg = format!("cannot start {}: {e}", request.plugin.display());
+                            audit("error", Some(&session_id), Some(msg.clone()));
+                            // The session exists on the SSM side: close it.
+                            let _ = aws::exec::terminate_session(&clients.ssm, &session_id).await;
+                            return reply_err(msg);
+                        }
+                    };
+                    drain_output(child.stdout.take(), id);
+                    drain_output(child.stderr.take(), id);
+                    let (kill, killed) = tokio::sync::oneshot::channel();
+                    if let Ok(mut map) = forwards.lock() {
+                        map.insert(
+                            id,
+                            ForwardProc {
+                                kill,
+                                session_id: session_id.clone(),
+                            },
+                        );
+                    }
+                    audit("ok", Some(&session_id), None);
+                    let remote = match &host {
+                        Some(h) => format!("{h}:{remote_port}"),
+                        None => remote_port.to_string(),
+                    };
+                    let _ = tx.send(Action::ForwardStarted(Ok(crate::app::exec::Forward {
+                        id,
+                        local_port,
+                        remote,
+                        cluster: crate::domain::Cluster::name_from_arn(&request.cluster)
+                            .to_string(),
+                        task_id: request.task_id.clone(),
+                        container: request.container.clone(),
+                        session_id: session_id.clone(),
+                        started_at: clock(),
+                        ended: None,
+                    })));
+                    let how = tokio::select! {
+                        status = child.wait() => match status {
+                            Ok(s) => crate::exec::plugin::describe_exit(&s),
+                            Err(e) => format!("wait failed: {e}"),
+                        },
+                        _ = killed => {
+                            let _ = child.kill().await;
+                            let _ = aws::exec::terminate_session(&clients.ssm, &session_id).await;
+                            "stopped".to_string()
+                        }
+                    };
+                    if let Ok(mut map) = forwards.lock() {
+                        map.remove(&id);
+                    }
+                    let mut ended = request.parameters(Some(&session_id));
+                    ended["ended"] = serde_json::json!(how);
+                    crate::audit::record(
+                        audit_path.as_deref(),
+                        &crate::audit::Entry::session(
+                            clock().saturating_mul(1000),
+                            &request.actor,
+                            request.action(),
+                            request.audit_target(),
+                            ended,
+                            "ended",
+                            None,
+                        ),
+                    );
+                    let _ = tx.send(Action::ForwardEnded { id, how });
+                });
+            }
+        }
+    }
+
+    /// Stop a port forward: its watcher kills the plugin and terminates the session.
+    fn stop_forward(&mut self, id: u64, _why: &str) {
+        let proc = self.forwards.lock().ok().and_then(|mut m| m.remove(&id));
+        if let Some(p) = proc {
+            tracing::info!("stopping port forward {id} ({})", p.session_id);
+            let _ = p.kill.send(());
+        }
+    }
+
+    /// Stop every port forward and terminate their sessions (on quit), bounded in time.
+    pub async fn close_forwards(&mut self) {
+        let all: Vec<ForwardProc> = match self.forwards.lock() {
+            Ok(mut m) => m.drain().map(|(_, p)| p).collect(),
+            Err(_) => Vec::new(),
+        };
+        if all.is_empty() {
+            return;
+        }
+        let clients = self.clients();
+        for p in all {
+            let _ = p.kill.send(());
+            if let Some(c) = &clients {
+                let done = tokio::time::timeout(
+                    Duration::from_secs(3),
+                    aws::exec::terminate_session(&c.ssm, &p.session_id),
+                )
+                .await;
+                if !matches!(done, Ok(Ok(()))) {
+                    tracing::warn!("could not terminate session {} on quit", p.session_id);
+                }
+            }
+        }
+    }
+
+    /// How many port forwards run.
+    pub fn forward_count(&self) -> usize {
+        self.forwards.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
     fn stop_logs(&mut self) {
         if let Some(s) = self.logs.take() {
             s.task.abort();
@@ -682,4 +1064,21 @@ async fn load_tasks(
         send(DataEvent::Tasks(tasks));
     }
     Ok(())
+}
+
+/// Read a background plugin's output so it never blocks on a full pipe; lines go to the log.
+fn drain_output<R>(pipe: Option<R>, id: u64)
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
+    use tokio::io::AsyncBufReadExt;
+    let Some(pipe) = pipe else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(pipe).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            tracing::debug!("port forward {id}: {}", crate::text::sanitize(&line));
+        }
+    });
 }

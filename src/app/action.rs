@@ -38,6 +38,19 @@ pub enum Action {
     },
     /// The audit log's newest lines (newest first), or why it could not be read.
     AuditLoaded(Result<Vec<crate::audit::Entry>, String>),
+    /// The exec preflight of `task` was read (or could not be).
+    ExecPreflight {
+        task: String,
+        result: Result<Box<crate::exec::Inputs>, String>,
+    },
+    /// A shell session was opened (hand the terminal over), or why not.
+    SessionReady(Result<Box<super::exec::HandOver>, String>),
+    /// The plugin exited and the terminal is ours again.
+    SessionEnded { message: String, ok: bool },
+    /// A port forward started (or why not).
+    ForwardStarted(Result<super::exec::Forward, String>),
+    /// A port forward's plugin exited or was stopped.
+    ForwardEnded { id: u64, how: String },
     /// A save finished: the message to show, or why it failed.
     Saved(Result<String, String>),
     /// Progress of a load started by an effect.

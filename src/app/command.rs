@@ -53,6 +53,9 @@ pub enum Command {
     RollBack,
     StopTask,
     ShowStopCauses,
+    Exec,
+    PortForward,
+    StopForward,
 }
 
 impl Command {
@@ -102,6 +105,9 @@ impl Command {
         Command::RollBack,
         Command::StopTask,
         Command::ShowStopCauses,
+        Command::Exec,
+        Command::PortForward,
+        Command::StopForward,
     ];
 
     /// The snake_case name keymaps use.
@@ -151,6 +157,9 @@ impl Command {
             Command::RollBack => "roll_back",
             Command::StopTask => "stop_task",
             Command::ShowStopCauses => "show_stop_causes",
+            Command::Exec => "exec",
+            Command::PortForward => "port_forward",
+            Command::StopForward => "stop_forward",
         }
     }
 
@@ -165,6 +174,12 @@ impl Command {
             self,
             Command::ForceDeploy | Command::Scale | Command::RollBack | Command::StopTask
         )
+    }
+
+    /// Commands disabled in read-only mode: the mutating ones and the sessions (exec, port
+    /// forwarding).
+    pub fn is_guarded(self) -> bool {
+        self.is_mutating() || matches!(self, Command::Exec | Command::PortForward)
     }
 }
 
@@ -183,6 +198,7 @@ pub enum Context {
     Logs,
     Stopped,
     Audit,
+    Forwards,
     Help,
 }
 
@@ -199,6 +215,7 @@ impl Context {
         Context::Logs,
         Context::Stopped,
         Context::Audit,
+        Context::Forwards,
         Context::Help,
     ];
 
@@ -216,6 +233,7 @@ impl Context {
             Context::Logs => "logs",
             Context::Stopped => "stopped",
             Context::Audit => "audit",
+            Context::Forwards => "forwards",
             Context::Help => "help",
         }
     }

@@ -61,6 +61,7 @@ pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
             include_stopped: true,
         }),
         View::Audit(_) => Some(Effect::LoadAudit),
+        View::Forwards(_) => None,
         // Handled above.
         View::Logs(_) => None,
     };
@@ -323,6 +324,6 @@ pub fn view_error(v: &View) -> Option<&AwsError> {
         View::TaskDetail(v) => v.data.error.as_ref(),
         View::Logs(_) => None,
         View::Stopped(v) => v.data.error.as_ref(),
-        View::Audit(_) => None,
+        View::Audit(_) | View::Forwards(_) => None,
     }
 }

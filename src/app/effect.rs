@@ -67,6 +67,23 @@ pub enum Effect {
         mutation: crate::domain::mutation::Mutation,
         actor: crate::audit::Actor,
     },
+    /// The ECS Exec preflight of a task: DescribeTasks, DescribeTaskDefinition,
+    /// DescribeClusters (exec configuration) and the local plugin; answers
+    /// `Action::ExecPreflight`.
+    ExecPreflight {
+        cluster: String,
+        task: String,
+    },
+    /// Open a shell (answers `SessionReady`) or a port forward (answers `ForwardStarted`).
+    /// Refused in read-only mode by the runner; audited.
+    StartSession(Box<super::exec::SessionRequest>),
+    /// Give the terminal to the plugin until it exits (the loop does this, not the runner);
+    /// answers `SessionEnded`.
+    HandOver(Box<super::exec::HandOver>),
+    /// Stop a port forward: the plugin and `ssm:TerminateSession`.
+    StopForward {
+        id: u64,
+    },
     /// Read the newest audit lines; answers `Action::AuditLoaded`.
     LoadAudit,
     /// Put text on the clipboard with OSC 52 (works over SSH).

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod command;
 mod data;
 mod effect;
+pub mod exec;
 pub mod logs;
 pub mod nav;
 pub mod rows;

@@ -88,7 +88,11 @@ pub fn select(state: &mut State) -> Vec<Effect> {
                 }
                 view
             }),
-        View::Events(_) | View::TaskDetail(_) | View::Logs(_) | View::Audit(_) => None,
+        View::Events(_)
+        | View::TaskDetail(_)
+        | View::Logs(_)
+        | View::Audit(_)
+        | View::Forwards(_) => None,
     };
     match next {
         Some(view) => push(state, view),
@@ -226,6 +230,7 @@ pub fn show_logs(state: &mut State) -> Result<Vec<Effect>, String> {
         ),
         View::Logs(_) => return Ok(Vec::new()),
         View::Audit(_) => return Err("no logs for the audit log".into()),
+        View::Forwards(_) => return Err("no logs for the port forwards".into()),
         View::Stopped(v) => match &v.service {
             Some(s) => scope(&v.cluster, Some(s), None),
             None => return Err("open a service's stopped tasks, or a task, first".into()),
@@ -263,7 +268,7 @@ pub fn show_stop_causes(state: &mut State) -> Result<Vec<Effect>, String> {
                 .ok_or("select a cluster first")?;
             (c.name.clone(), None)
         }
-        View::Stopped(_) | View::Audit(_) => return Ok(Vec::new()),
+        View::Stopped(_) | View::Audit(_) | View::Forwards(_) => return Ok(Vec::new()),
         _ => service_context(state).ok_or("select a cluster first")?,
     };
     let view = View::Stopped(super::views::StoppedView {
@@ -383,6 +388,11 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
         "logs" => show_logs(state),
         "why" => show_stop_causes(state),
         "audit" => Ok(push(state, View::Audit(Default::default()))),
+        "forwards" => {
+            let effects = push(state, View::Forwards(Default::default()));
+            super::exec::sync_forwards(state);
+            Ok(effects)
+        }
         "region" => {
             let region = arg.ok_or("which region? :region eu-west-1")?;
             Ok(switch_target(state, None, Some(region.to_string())))

@@ -151,6 +151,10 @@ pub struct State {
     pub cli_read_only: bool,
     /// A confirmation dialog for a mutating action.
     pub dialog: Option<super::actions::Dialog>,
+    /// The ECS Exec or port-forward dialog (preflight, container, command or ports).
+    pub exec: Option<super::exec::ExecDialog>,
+    /// Port forwards started in this session (ended ones stay listed).
+    pub forwards: Vec<super::exec::Forward>,
     /// A deployment berth started, followed until it ends.
     pub watch: Option<super::actions::RolloutWatch>,
     /// The logs session running for the logs view on top, if any.
@@ -185,6 +189,8 @@ impl State {
             safety: Default::default(),
             cli_read_only: session_read_only,
             dialog: None,
+            exec: None,
+            forwards: Vec::new(),
             watch: None,
             logs_tail: None,
             logs_capacity: crate::logs::buffer::DEFAULT_CAPACITY,
@@ -242,6 +248,7 @@ impl State {
             View::TaskDetail(v) => v.data.shows_loading(),
             View::Stopped(v) => v.data.shows_loading(),
             View::Audit(v) => !v.loaded,
+            View::Forwards(_) => false,
             View::Logs(v) => matches!(
                 v.state,
                 super::logs::TailState::Resolving | super::logs::TailState::Reading

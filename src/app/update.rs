@@ -24,6 +24,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
 fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => {
+            if state.exec.is_some() {
+                return super::exec::key(state, key);
+            }
             if state.dialog.is_some() {
                 return super::actions::dialog_key(state, key);
             }
@@ -121,6 +124,25 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::ExecPreflight { task, result } => {
+            super::exec::on_preflight(state, task, result);
+            Vec::new()
+        }
+        Action::SessionReady(result) => super::exec::on_session_ready(state, result),
+        Action::SessionEnded { message, ok } => {
+            super::exec::on_session_ended(state, message, ok);
+            Vec::new()
+        }
+        Action::ForwardStarted(result) => {
+            super::exec::on_forward_started(state, result);
+            super::exec::sync_forwards(state);
+            Vec::new()
+        }
+        Action::ForwardEnded { id, how } => {
+            super::exec::on_forward_ended(state, id, how);
+            super::exec::sync_forwards(state);
+            Vec::new()
+        }
         Action::Saved(result) => {
             match result {
                 Ok(msg) => set_status(state, msg, false),
@@ -138,6 +160,9 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
     }
     if cmd.is_mutating() {
         return super::actions::open(state, cmd);
+    }
+    if let Some(effects) = super::exec::command(state, cmd) {
+        return effects;
     }
     if let Some(effects) = super::logs::command(state, cmd) {
         return effects;
@@ -271,6 +296,8 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::SaveLogs => Vec::new(),
         // Handled above.
         Command::ForceDeploy | Command::Scale | Command::RollBack | Command::StopTask => Vec::new(),
+        // Handled by exec::command; StopForward outside :forwards does nothing.
+        Command::Exec | Command::PortForward | Command::StopForward => Vec::new(),
     }
 }
 
@@ -469,6 +496,7 @@ fn columns_of(view: &View) -> &'static [&'static str] {
         View::TaskDetail(_) | View::Logs(_) => &[],
         View::Stopped(_) => <super::views::CauseGroup as Tabular>::columns(),
         View::Audit(_) => <crate::audit::Entry as Tabular>::columns(),
+        View::Forwards(_) => <super::exec::Forward as Tabular>::columns(),
     }
 }
 
@@ -507,6 +535,9 @@ pub fn recompute_visible(state: &mut State) {
         Some(View::Audit(v)) => v
             .table
             .recompute(&v.entries, None, |_, _| std::cmp::Ordering::Equal),
+        Some(View::Forwards(v)) => v
+            .table
+            .recompute(&v.rows, None, |_, _| std::cmp::Ordering::Equal),
         Some(View::Stopped(v)) => v
             .table
             .recompute(&v.groups, None, super::views::cause_order),
@@ -575,6 +606,11 @@ fn copy(state: &mut State, cmd: Command) -> Vec<Effect> {
             .selected_row()
             .and_then(|i| v.entries.get(i))
             .map(|e| ("target", e.target.clone())),
+        (View::Forwards(v), _) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.rows.get(i))
+            .map(|f| ("local address", format!("localhost:{}", f.local_port))),
     };
     match picked {
         Some((what, text)) if !text.is_empty() => {

@@ -27,6 +27,8 @@ pub enum View {
     Stopped(StoppedView),
     /// The audit log.
     Audit(AuditView),
+    /// Port forwards started in this session.
+    Forwards(ForwardsView),
 }
 
 impl View {
@@ -42,6 +44,7 @@ impl View {
             View::Logs(_) => Context::Logs,
             View::Stopped(_) => Context::Stopped,
             View::Audit(_) => Context::Audit,
+            View::Forwards(_) => Context::Forwards,
         }
     }
 
@@ -55,7 +58,7 @@ impl View {
             View::TaskDetail(v) => Some(&v.cluster),
             View::Logs(v) => Some(&v.scope.cluster),
             View::Stopped(v) => Some(&v.cluster),
-            View::Audit(_) => None,
+            View::Audit(_) | View::Forwards(_) => None,
         }
     }
 
@@ -95,6 +98,7 @@ impl View {
             },
             View::Stopped(_) => "why tasks stopped".into(),
             View::Audit(_) => "audit log".into(),
+            View::Forwards(_) => "port forwards".into(),
         }
     }
 
@@ -106,6 +110,7 @@ impl View {
             View::Tasks(v) | View::Network(v) => Some(&v.table),
             View::Stopped(v) => Some(&v.table),
             View::Audit(v) => Some(&v.table),
+            View::Forwards(v) => Some(&v.table),
         }
     }
 
@@ -117,6 +122,7 @@ impl View {
             View::Tasks(v) | View::Network(v) => Some(&mut v.table),
             View::Stopped(v) => Some(&mut v.table),
             View::Audit(v) => Some(&mut v.table),
+            View::Forwards(v) => Some(&mut v.table),
         }
     }
 }
@@ -689,5 +695,34 @@ impl Tabular for crate::audit::Entry {
     }
     fn key(&self) -> &str {
         &self.time
+    }
+}
+
+/// `:forwards`: the port forwards of this session, newest first (a copy of
+/// `State::forwards`, refreshed when they change).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ForwardsView {
+    pub rows: Vec<super::exec::Forward>,
+    pub table: TableView,
+}
+
+impl Tabular for super::exec::Forward {
+    fn columns() -> &'static [&'static str] {
+        &["LOCAL", "REMOTE", "TASK", "CONTAINER", "STATUS", "SESSION"]
+    }
+
+    fn cell(&self, column: usize) -> String {
+        match column {
+            0 => format!("localhost:{}", self.local_port),
+            1 => self.remote.clone(),
+            2 => self.task_id.clone(),
+            3 => self.container.clone(),
+            4 => self.ended.clone().unwrap_or_else(|| "active".into()),
+            _ => self.session_id.clone(),
+        }
+    }
+
+    fn key(&self) -> &str {
+        &self.session_id
     }
 }

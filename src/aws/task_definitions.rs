@@ -60,6 +60,11 @@ fn container_from_sdk(c: &sdk::ContainerDefinition) -> ContainerDefinition {
             .linux_parameters()
             .and_then(|p| p.init_process_enabled())
             .unwrap_or(false),
+        ports: c
+            .port_mappings()
+            .iter()
+            .filter_map(|m| m.container_port().and_then(|p| u16::try_from(p).ok()))
+            .collect(),
         log: c.log_configuration().map(|l| LogConfiguration {
             driver: l.log_driver().as_str().to_string(),
             options: l

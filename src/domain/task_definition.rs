@@ -21,6 +21,8 @@ pub struct ContainerDefinition {
     pub essential: bool,
     pub readonly_root_filesystem: bool,
     pub init_process_enabled: bool,
+    /// `portMappings[].containerPort` (a port forward's default remote port).
+    pub ports: Vec<u16>,
     pub log: Option<LogConfiguration>,
 }
 

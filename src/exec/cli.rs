@@ -65,15 +65,9 @@ pub async fn check(args: ExecTarget, cli: &crate::cli::Cli) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let code = match super::gather(
-        &clients,
-        &args.cluster,
-        &args.task,
-        args.container.as_deref(),
-    )
-    .await
-    {
-        Ok((report, _)) => {
+    let code = match super::gather(&clients, &args.cluster, &args.task, None).await {
+        Ok(inputs) => {
+            let report = inputs.check(args.container.as_deref());
             print!("{}", crate::text::sanitize_multiline(&report.to_text()));
             if report.ok() {
                 ExitCode::SUCCESS
@@ -111,11 +105,10 @@ async fn exec_connected(
     target: &crate::aws::AwsTarget,
 ) -> ExitCode {
     let t = &args.target;
-    let (report, task) =
-        match super::gather(clients, &t.cluster, &t.task, t.container.as_deref()).await {
-            Ok(r) => r,
-            Err(e) => return fail(e),
-        };
+    let (report, task) = match super::gather(clients, &t.cluster, &t.task, None).await {
+        Ok(inputs) => (inputs.check(t.container.as_deref()), inputs.task),
+        Err(e) => return fail(e),
+    };
     if !report.ok() {
         eprint!("{}", crate::text::sanitize_multiline(&report.to_text()));
         return ExitCode::FAILURE;

@@ -20,15 +20,49 @@ use preflight::Report;
 /// The shell offered first; `bash` and a custom command are the alternatives.
 pub const DEFAULT_COMMAND: &str = "/bin/sh";
 
+/// What the preflight is computed from: read once, checked again for each container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inputs {
+    /// The cluster's name (part of the SSM target).
+    pub cluster: String,
+    pub task: Task,
+    /// `None` when it could not be read (the check degrades to a note).
+    pub task_definition: Option<crate::domain::TaskDefinition>,
+    pub logging: Option<preflight::ExecLogging>,
+    pub plugin: preflight::Plugin,
+}
+
+impl Inputs {
+    pub fn check(&self, container: Option<&str>) -> Report {
+        preflight::check(
+            &self.cluster,
+            &self.task,
+            self.task_definition.as_ref(),
+            self.logging.as_ref(),
+            &self.plugin,
+            container,
+        )
+    }
+
+    /// The container's mapped ports (for a port forward's default).
+    pub fn ports(&self, container: &str) -> Vec<u16> {
+        self.task_definition
+            .as_ref()
+            .and_then(|td| td.containers.iter().find(|c| c.name == container))
+            .map(|c| c.ports.clone())
+            .unwrap_or_default()
+    }
+}
+
 /// Gather everything the preflight needs (the task, its task definition, the cluster's exec
-/// configuration, the local plugin) and check it. Only a task that cannot be read is an
-/// error; the rest degrade to notes.
+/// configuration, the local plugin). Only a task that cannot be read is an error; the rest
+/// degrade to notes.
 pub async fn gather(
     clients: &Clients,
     cluster: &str,
     task: &str,
-    container: Option<&str>,
-) -> Result<(Report, Task), AwsError> {
+    plugin_at: Option<std::path::PathBuf>,
+) -> Result<Inputs, AwsError> {
     let tasks = aws::tasks::describe_tasks(&clients.ecs, cluster, &[task.to_string()]).await?;
     let Some(t) = tasks.into_iter().next() else {
         return Err(AwsError::new(
@@ -46,7 +80,7 @@ pub async fn gather(
     let (td, logging, plugin) = tokio::join!(
         aws::task_definitions::describe_task_definition(&clients.ecs, &t.task_definition),
         aws::exec::cluster_exec_logging(&clients.ecs, cluster),
-        plugin::probe(),
+        plugin::probe(plugin_at),
     );
     if let Err(e) = &td {
         tracing::warn!("exec preflight: {e}");
@@ -54,15 +88,13 @@ pub async fn gather(
     if let Err(e) = &logging {
         tracing::warn!("exec preflight: {e}");
     }
-    let report = preflight::check(
-        &cluster_name,
-        &t,
-        td.ok().as_ref(),
-        logging.ok().flatten().as_ref(),
-        &plugin,
-        container,
-    );
-    Ok((report, t))
+    Ok(Inputs {
+        cluster: cluster_name,
+        task: t,
+        task_definition: td.ok(),
+        logging: logging.ok().flatten(),
+        plugin,
+    })
 }
 
 /// Run the plugin in the foreground on the inherited terminal: the original terminal

@@ -44,9 +44,9 @@ fn is_executable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Find the plugin and ask its version (bounded: a wedged binary cannot hang the preflight).
-pub async fn probe() -> Plugin {
-    let Some(path) = find() else {
+/// Find the plugin (or take `at`) and ask its version (bounded: a wedged binary cannot hang the preflight).
+pub async fn probe(at: Option<PathBuf>) -> Plugin {
+    let Some(path) = at.or_else(find) else {
         return Plugin::Missing;
     };
     let run = tokio::process::Command::new(&path)

@@ -23,7 +23,7 @@ fn hinted(state: &State, cmd: Command) -> bool {
         Command::DismissBanner => state.banner.is_some(),
         Command::Back => state.views.len() > 1 || state.help.is_some(),
         Command::SearchNext | Command::SearchPrev => false,
-        c if c.is_mutating() => !state.session.read_only,
+        c if c.is_guarded() => !state.session.read_only,
         _ => true,
     }
 }

@@ -68,7 +68,7 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
                     format!("{:<15} ", b.command.name()),
                     theme.style(Slot::Accent),
                 ),
-                if b.command.is_mutating() && state.session.read_only {
+                if b.command.is_guarded() && state.session.read_only {
                     Span::styled(
                         format!("disabled (read-only): {}", b.description),
                         theme.style(Slot::Muted),

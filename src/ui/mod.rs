@@ -6,7 +6,9 @@ mod clusters;
 mod deployments;
 mod dialog;
 mod events;
+mod exec;
 mod footer;
+mod forwards;
 mod header;
 mod help;
 pub mod logs;
@@ -63,6 +65,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Logs(v) => logs::render(frame, body_area, state, v, theme),
         View::Stopped(v) => stopped::render(frame, body_area, state, v, theme),
         View::Audit(v) => audit::render(frame, body_area, state, v, theme),
+        View::Forwards(v) => forwards::render(frame, body_area, state, v, theme),
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(scroll) = state.help {
@@ -76,6 +79,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     }
     if let Some(d) = &state.dialog {
         dialog::render(frame, area, state, d, theme);
+    }
+    if let Some(d) = &state.exec {
+        exec::render(frame, area, state, d, theme);
     }
 }
 
