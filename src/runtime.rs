@@ -115,7 +115,7 @@ pub async fn run(
 #[derive(Default)]
 struct Outside {
     copies: Vec<String>,
-    handovers: Vec<Box<crate::app::exec::HandOver>>,
+    handovers: Vec<crate::app::exec::HandOver>,
 }
 
 /// Apply one action; run its effects, keeping those that need the terminal in `out`.
@@ -123,7 +123,7 @@ fn apply(state: &mut State, runner: &mut EffectRunner, action: Action, out: &mut
     for effect in update(state, action) {
         match effect {
             Effect::Copy(text) => out.copies.push(text),
-            Effect::HandOver(h) => out.handovers.push(h),
+            Effect::HandOver(h) => out.handovers.push(*h),
             other => runner.run(other),
         }
     }
