@@ -335,6 +335,7 @@ pub const COMMANDS: &[&str] = &[
     "logs",
     "why",
     "audit",
+    "forwards",
     "region",
     "profile",
     "help",

@@ -15,7 +15,18 @@ use crate::text::sanitize;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, d: &ExecDialog, theme: &Theme) {
     let width = area.width.clamp(30, 90);
+    let inner_w = usize::from(width.saturating_sub(2)).max(1);
+    let rows_of = |lines: &[Line]| -> usize {
+        lines
+            .iter()
+            .map(|l| {
+                let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                wrapped_rows(&text, inner_w)
+            })
+            .sum()
+    };
     let mut lines: Vec<Line> = Vec::new();
+    let mut notes: Vec<usize> = Vec::new();
     let cluster = crate::domain::Cluster::name_from_arn(&d.cluster);
     lines.push(Line::styled(
         format!(
@@ -45,6 +56,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, d: &ExecDialog, them
                     Status::Fail => ("✗", Slot::Error),
                     Status::Note => ("•", Slot::Muted),
                 };
+                if c.status == Status::Note {
+                    notes.push(lines.len());
+                }
                 lines.push(Line::from(vec![
                     Span::styled(format!("{mark} "), theme.style(slot)),
                     Span::styled(sanitize(&c.label).into_owned(), theme.style(Slot::Text)),
@@ -64,7 +78,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, d: &ExecDialog, them
             }
         }
     }
-    lines.push(Line::raw(""));
+    // What must always show (fields, error, keys) goes below the checklist.
+    let mut bottom: Vec<Line> = vec![Line::raw("")];
     if d.inputs.is_some() {
         let choice = |label: &str, value: String, focus: Focus| {
             let focused = d.focus == focus;
@@ -91,7 +106,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, d: &ExecDialog, them
             Line::from(spans)
         };
         let containers = d.inputs.as_ref().map_or(0, |i| i.task.containers.len());
-        lines.push(choice(
+        bottom.push(choice(
             "container",
             format!(
                 "{}{}",
@@ -106,31 +121,31 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, d: &ExecDialog, them
         ));
         match d.kind {
             SessionKind::Shell => {
-                lines.push(choice(
+                bottom.push(choice(
                     "command",
                     COMMANDS.get(d.command).copied().unwrap_or("?").to_string(),
                     Focus::Command,
                 ));
                 if d.command + 1 == COMMANDS.len() {
-                    lines.push(text("custom command", &d.custom, Focus::Custom));
+                    bottom.push(text("custom command", &d.custom, Focus::Custom));
                 }
             }
             SessionKind::Forward => {
-                lines.push(text("remote port", &d.remote_port, Focus::RemotePort));
-                lines.push(text("local port", &d.local_port, Focus::LocalPort));
-                lines.push(text("remote host (empty: the task)", &d.host, Focus::Host));
+                bottom.push(text("remote port", &d.remote_port, Focus::RemotePort));
+                bottom.push(text("local port", &d.local_port, Focus::LocalPort));
+                bottom.push(text("remote host (empty: the task)", &d.host, Focus::Host));
             }
         }
         if let Some((expected, typed)) = &d.confirm {
-            lines.push(Line::styled(
+            bottom.push(Line::styled(
                 format!("protected account: type {} to confirm", sanitize(expected)),
                 theme.style(Slot::Danger),
             ));
-            lines.push(text("confirm", typed, Focus::Confirm));
+            bottom.push(text("confirm", typed, Focus::Confirm));
         }
     }
     if let (Some(e), true) = (&d.error, d.inputs.is_some()) {
-        lines.push(Line::styled(
+        bottom.push(Line::styled(
             sanitize(e).into_owned(),
             theme.style(Slot::Error),
         ));
@@ -142,13 +157,26 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, d: &ExecDialog, them
     } else {
         "esc: close"
     };
-    lines.push(Line::styled(keys, theme.style(Slot::KeyHint)));
+    bottom.push(Line::styled(keys, theme.style(Slot::KeyHint)));
 
-    let inner_w = usize::from(width.saturating_sub(2)).max(1);
-    let rows: usize = lines
-        .iter()
-        .map(|l| l.width().div_ceil(inner_w).max(1))
-        .sum();
+    // On a small screen: notes go first, then the checklist is cut (exec-check prints all).
+    let room = usize::from(area.height.saturating_sub(2)).saturating_sub(rows_of(&bottom));
+    if rows_of(&lines) > room {
+        for i in notes.into_iter().rev() {
+            lines.remove(i);
+        }
+    }
+    if rows_of(&lines) > room {
+        while !lines.is_empty() && rows_of(&lines) + 1 > room {
+            lines.pop();
+        }
+        lines.push(Line::styled(
+            "… (berth exec-check prints the whole report)",
+            theme.style(Slot::Muted),
+        ));
+    }
+    lines.extend(bottom);
+    let rows = rows_of(&lines);
     let height = (rows as u16 + 2).min(area.height);
     let rect = super::centered(area, width, height);
     let border = if d.confirm.is_some() {
@@ -170,4 +198,33 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, d: &ExecDialog, them
             .wrap(Wrap { trim: false }),
         rect,
     );
+}
+
+/// Rows a line takes when word-wrapped at `width` (greedy, long words broken), as the
+/// paragraph will draw it.
+fn wrapped_rows(text: &str, width: usize) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    let mut rows = 1;
+    let mut used = 0;
+    for word in text.split(' ') {
+        let w = word.width();
+        let need = if used == 0 { w } else { used + 1 + w };
+        if need <= width {
+            used = need;
+        } else if w <= width {
+            rows += 1;
+            used = w;
+        } else {
+            // broken across rows
+            let rest = if used == 0 {
+                w
+            } else {
+                rows += 1;
+                w
+            };
+            rows += (rest - 1) / width;
+            used = (rest - 1) % width + 1;
+        }
+    }
+    rows
 }

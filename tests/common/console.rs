@@ -117,6 +117,7 @@ pub fn loaded(state: &State) -> bool {
         View::Logs(v) => v.history_loaded,
         View::Stopped(v) => v.data.loaded_once,
         View::Audit(v) => v.loaded,
+        View::Forwards(_) => true,
     }
 }
 
