@@ -256,7 +256,8 @@ pub struct EffectRunner {
 
 /// A port forward's plugin process (owned by its watcher task) and how to stop it.
 struct ForwardProc {
-    kill: tokio::sync::oneshot::Sender<()>,
+    /// `true`: the watcher also terminates the SSM session; `false`: the caller does.
+    kill: tokio::sync::oneshot::Sender<bool>,
     session_id: String,
 }
 
@@ -794,9 +795,14 @@ impl EffectRunner {
                             Ok(s) => crate::exec::plugin::describe_exit(&s),
                             Err(e) => format!("wait failed: {e}"),
                         },
-                        _ = killed => {
+                        terminate = killed => {
                             let _ = child.kill().await;
-                            let _ = aws::exec::terminate_session(&clients.ssm, &session_id).await;
+                            if terminate.unwrap_or(true)
+                                && let Err(e) =
+                                    aws::exec::terminate_session(&clients.ssm, &session_id).await
+                            {
+                                tracing::warn!("port forward {id}: {e}");
+                            }
                             "stopped".to_string()
                         }
                     };
@@ -828,7 +834,7 @@ impl EffectRunner {
         let proc = self.forwards.lock().ok().and_then(|mut m| m.remove(&id));
         if let Some(p) = proc {
             tracing::info!("stopping port forward {id} ({})", p.session_id);
-            let _ = p.kill.send(());
+            let _ = p.kill.send(true);
         }
     }
 
@@ -843,7 +849,9 @@ impl EffectRunner {
         }
         let clients = self.clients();
         for p in all {
-            let _ = p.kill.send(());
+            // The watcher kills the plugin; the session is terminated here, awaited, since
+            // the runtime ends right after.
+            let _ = p.kill.send(false);
             if let Some(c) = &clients {
                 let done = tokio::time::timeout(
                     Duration::from_secs(3),

@@ -31,11 +31,35 @@ exit "${BERTH_TEST_PLUGIN_EXIT:-0}"
 
 /// Write the double as `<dir>/bin/session-manager-plugin`; returns the bin directory.
 pub fn install(dir: &Path) -> PathBuf {
+    install_with(dir, None, false)
+}
+
+/// The double with its output file, exit code and waiting baked in (for plugins started by
+/// this process, whose environment a test cannot set).
+pub fn install_with(dir: &Path, exit: Option<i32>, wait: bool) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap_or_else(|e| panic!("{e}"));
     let path = bin.join("session-manager-plugin");
-    std::fs::write(&path, SCRIPT).unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.join("plugin.txt");
+    let script = SCRIPT
+        .replace(
+            "${BERTH_TEST_PLUGIN_OUT:-/dev/null}",
+            &format!("${{BERTH_TEST_PLUGIN_OUT:-{}}}", out.display()),
+        )
+        .replace(
+            "${BERTH_TEST_PLUGIN_EXIT:-0}",
+            &format!("${{BERTH_TEST_PLUGIN_EXIT:-{}}}", exit.unwrap_or(0)),
+        )
+        .replace(
+            "${BERTH_TEST_PLUGIN_WAIT:-0}",
+            if wait {
+                "${BERTH_TEST_PLUGIN_WAIT:-1}"
+            } else {
+                "${BERTH_TEST_PLUGIN_WAIT:-0}"
+            },
+        );
+    std::fs::write(&path, script).unwrap_or_else(|e| panic!("{e}"));
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
         .unwrap_or_else(|e| panic!("{e}"));
     bin
