@@ -1,0 +1,73 @@
+//! ECS Exec end to end in a pseudo-terminal: the real binary on the demo sandbox, keys only,
+//! at 80x24, with the recording plugin double. The plugin must get the terminal in its
+//! original (cooked) mode, not berth's raw mode; afterwards the console must come back
+//! intact with "session ended (exit N)".
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use common::plugin;
+use common::pty::Pty;
+
+fn ok(r: Result<(), String>) {
+    if let Err(e) = r {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn a_shell_session_gets_the_original_terminal_and_the_console_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = plugin::install(dir.path());
+    let out = dir.path().join("plugin.txt");
+    let plugin_path = bin.join("session-manager-plugin");
+    let mut p = Pty::spawn(
+        &["--demo", "--cluster", "prod", "--service", "checkout-api"],
+        &[
+            (
+                "BERTH_SESSION_MANAGER_PLUGIN",
+                plugin_path.to_str().unwrap(),
+            ),
+            ("BERTH_TEST_PLUGIN_OUT", out.to_str().unwrap()),
+            ("BERTH_TEST_PLUGIN_EXIT", "5"),
+        ],
+        80,
+        24,
+    );
+    ok(p.wait_for_text("checkout-api"));
+    p.send_key("t");
+    ok(p.wait_for_text("RUNNING"));
+    p.send_key("X");
+    ok(p.wait_for_text("ECS Exec · task"));
+    ok(p.wait_for_text("enter: start"));
+    let screen = p.screen_text();
+    assert!(screen.contains("✓ task RUNNING"), "{screen}");
+    p.send_key("enter");
+    ok(p.wait_for_text("session ended (exit 5)"));
+    // The console is back: the tasks table redrawn in full, the dialog gone.
+    ok(p.wait_for_text("tasks of checkout-api"));
+    let screen = p.screen_text();
+    assert!(!screen.contains("ECS Exec · task"), "{screen}");
+    assert!(screen.contains("ID"), "{screen}");
+
+    let rec = plugin::read(&out).expect("the plugin ran");
+    assert_eq!(rec.argc, 6, "{rec:?}");
+    assert!(rec.args[4].contains("\"Target\":\"ecs:prod_"), "{rec:?}");
+    assert!(!rec.env.is_empty(), "no session in the environment");
+    // Cooked mode, as the shell had it: berth's raw mode was undone before the plugin ran.
+    let words: Vec<&str> = rec.stty.split_whitespace().collect();
+    assert!(words.contains(&"icanon"), "{}", rec.stty);
+    assert!(words.contains(&"echo"), "{}", rec.stty);
+    assert!(words.contains(&"isig"), "{}", rec.stty);
+
+    // Keys work again, and quitting restores the terminal.
+    p.send_key("?");
+    ok(p.wait_for_text("ECS Exec"));
+    p.send_key("esc");
+    ok(p.wait_for_text_gone("keys · default keymap"));
+    p.send_key("q");
+    let status = p.wait_exit().unwrap();
+    assert!(status.success(), "{status:?}");
+    ok(p.check_terminal_restored());
+}
