@@ -365,6 +365,41 @@ impl EffectRunner {
                 });
             }
             Effect::StartSession(request) => self.start_session(*request),
+            Effect::WriteFile {
+                path,
+                contents,
+                message,
+            } => {
+                tokio::task::spawn_blocking(move || {
+                    let shown = path.display().to_string();
+                    let result = write_private(&path, &contents)
+                        .map(|()| message)
+                        .map_err(|e| format!("cannot write {shown}: {e}"));
+                    let _ = tx.send(Action::Saved(result));
+                });
+            }
+            Effect::LoadTimeline {
+                request,
+                cluster,
+                service,
+                from_ms,
+                to_ms,
+            } => {
+                let (Some(clients), Some(target)) = (self.clients(), self.target.clone()) else {
+                    return;
+                };
+                let permits = self.permits.clone();
+                self.spawn_keyed("timeline", async move {
+                    let data = load_timeline(
+                        &clients, &target, &permits, &cluster, &service, from_ms, to_ms,
+                    )
+                    .await;
+                    let _ = tx.send(Action::TimelineLoaded {
+                        request,
+                        result: data.map(Box::new),
+                    });
+                });
+            }
             Effect::StopForward { id } => self.stop_forward(id, "stopped"),
             Effect::LoadAudit => {
                 let path = self.audit_path.clone();
@@ -1089,4 +1124,139 @@ where
             tracing::debug!("port forward {id}: {}", crate::text::sanitize(&line));
         }
     });
+}
+
+/// Most error lines a timeline reads (a storm is still a storm at this count).
+const TIMELINE_MAX_ERROR_LINES: usize = 20_000;
+
+/// A CloudWatch filter pattern that keeps every line that could be error-level (a superset;
+/// the level is checked on the parsed line).
+const ERROR_PATTERN: &str =
+    "?ERROR ?Error ?error ?FATAL ?Fatal ?fatal ?CRITICAL ?critical ?panic ?Exception";
+
+/// The timeline's data: the service (deployments, events), its stopped tasks, and its error
+/// lines counted per minute, read concurrently. A part that fails becomes a note; only the
+/// service failing fails the whole.
+async fn load_timeline(
+    clients: &Clients,
+    target: &aws::AwsTarget,
+    permits: &Arc<Semaphore>,
+    cluster: &str,
+    service: &str,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<crate::app::timeline::TimelineData, String> {
+    use crate::app::timeline::TimelineData;
+    let described = async {
+        let _permit = permits.acquire().await;
+        aws::services::describe_services(&clients.ecs, cluster, &[service.to_string()]).await
+    };
+    let stopped = async {
+        let arns = {
+            let _permit = permits.acquire().await;
+            aws::tasks::list_task_arns(
+                &clients.ecs,
+                cluster,
+                Some(service),
+                aws::tasks::TaskListing::Stopped,
+            )
+            .await?
+        };
+        let mut tasks = Vec::new();
+        for batch in arns.chunks(aws::tasks::DESCRIBE_TASKS_BATCH) {
+            let _permit = permits.acquire().await;
+            tasks.extend(aws::tasks::describe_tasks(&clients.ecs, cluster, batch).await?);
+        }
+        Ok::<_, aws::AwsError>(tasks)
+    };
+    let errors = async {
+        let lines: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
+        let failure: Arc<Mutex<Option<String>>> = Arc::default();
+        let spec = crate::logs::session::SessionSpec {
+            scope: crate::logs::source::Scope {
+                cluster: cluster.to_string(),
+                service: Some(service.to_string()),
+                task: None,
+                container: None,
+            },
+            since_ms: from_ms,
+            follow: false,
+            filter_pattern: Some(ERROR_PATTERN.to_string()),
+            mode: crate::logs::tail::TailMode::Poll,
+            rescan: LOGS_RESCAN,
+        };
+        let (_control, control_rx) = tokio::sync::mpsc::channel(1);
+        let sink = lines.clone();
+        let failed = failure.clone();
+        let send = move |event: crate::logs::session::SessionEvent| {
+            use crate::logs::session::SessionEvent;
+            use crate::logs::tail::TailMessage;
+            match event {
+                SessionEvent::Tail(TailMessage::Events(events)) => {
+                    let Ok(mut sink) = sink.lock() else {
+                        return false;
+                    };
+                    for e in events {
+                        if e.timestamp_ms <= to_ms
+                            && e.parsed.level >= Some(crate::logs::Level::Error)
+                        {
+                            sink.push((e.timestamp_ms, e.parsed.message(&e.raw).to_string()));
+                        }
+                    }
+                    sink.len() < TIMELINE_MAX_ERROR_LINES
+                }
+                SessionEvent::Failed { message, .. } => {
+                    if let Ok(mut f) = failed.lock() {
+                        *f = Some(message);
+                    }
+                    false
+                }
+                SessionEvent::Tail(TailMessage::End(Some(e))) => {
+                    if let Ok(mut f) = failed.lock() {
+                        *f = Some(e.to_string());
+                    }
+                    false
+                }
+                _ => true,
+            }
+        };
+        crate::logs::session::run(clients.clone(), target.clone(), spec, send, control_rx).await;
+        let lines = lines.lock().map(|l| l.clone()).unwrap_or_default();
+        let failure = failure.lock().ok().and_then(|f| f.clone());
+        (lines, failure)
+    };
+    let (described, stopped, (lines, log_failure)) = tokio::join!(described, stopped, errors);
+    let service = match described {
+        Ok((mut found, _)) => found.pop(),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut notes = Vec::new();
+    let stopped = match stopped {
+        Ok(t) => t,
+        Err(e) => {
+            notes.push(format!("stopped tasks not read: {e}"));
+            Vec::new()
+        }
+    };
+    if to_ms - from_ms > 3_600_000 {
+        notes.push(
+            "ECS keeps stopped tasks about an hour: older stops come from service events only"
+                .into(),
+        );
+    }
+    if let Some(f) = log_failure {
+        notes.push(format!("error logs not read: {f}"));
+    }
+    if lines.len() >= TIMELINE_MAX_ERROR_LINES {
+        notes.push(format!("error lines capped at {TIMELINE_MAX_ERROR_LINES}"));
+    }
+    let errors =
+        crate::domain::timeline::error_minutes(lines.iter().map(|(t, m)| (*t, m.as_str())));
+    Ok(TimelineData {
+        service,
+        stopped,
+        errors,
+        error_lines: lines.len(),
+        notes,
+    })
 }

@@ -51,6 +51,11 @@ pub enum Action {
     ForwardStarted(Result<super::exec::Forward, String>),
     /// A port forward's plugin exited or was stopped.
     ForwardEnded { id: u64, how: String },
+    /// A timeline load answered.
+    TimelineLoaded {
+        request: RequestId,
+        result: Result<Box<super::timeline::TimelineData>, String>,
+    },
     /// A save finished: the message to show, or why it failed.
     Saved(Result<String, String>),
     /// Progress of a load started by an effect.

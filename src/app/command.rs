@@ -56,6 +56,9 @@ pub enum Command {
     Exec,
     PortForward,
     StopForward,
+    ShowTimeline,
+    CycleWindow,
+    Export,
 }
 
 impl Command {
@@ -108,6 +111,9 @@ impl Command {
         Command::Exec,
         Command::PortForward,
         Command::StopForward,
+        Command::ShowTimeline,
+        Command::CycleWindow,
+        Command::Export,
     ];
 
     /// The snake_case name keymaps use.
@@ -160,6 +166,9 @@ impl Command {
             Command::Exec => "exec",
             Command::PortForward => "port_forward",
             Command::StopForward => "stop_forward",
+            Command::ShowTimeline => "show_timeline",
+            Command::CycleWindow => "cycle_window",
+            Command::Export => "export",
         }
     }
 
@@ -199,6 +208,7 @@ pub enum Context {
     Stopped,
     Audit,
     Forwards,
+    Timeline,
     Help,
 }
 
@@ -216,6 +226,7 @@ impl Context {
         Context::Stopped,
         Context::Audit,
         Context::Forwards,
+        Context::Timeline,
         Context::Help,
     ];
 
@@ -234,6 +245,7 @@ impl Context {
             Context::Stopped => "stopped",
             Context::Audit => "audit",
             Context::Forwards => "forwards",
+            Context::Timeline => "timeline",
             Context::Help => "help",
         }
     }

@@ -84,6 +84,22 @@ pub enum Effect {
     StopForward {
         id: u64,
     },
+    /// Read a service's timeline over `[from_ms, to_ms]`: DescribeServices, its stopped
+    /// tasks, and its error log lines; answers `Action::TimelineLoaded`.
+    LoadTimeline {
+        request: RequestId,
+        cluster: String,
+        service: String,
+        from_ms: i64,
+        to_ms: i64,
+    },
+    /// Create a new file (0600, never overwriting) with `contents`; answers `Action::Saved`
+    /// with `message`.
+    WriteFile {
+        path: std::path::PathBuf,
+        contents: Vec<u8>,
+        message: String,
+    },
     /// Read the newest audit lines; answers `Action::AuditLoaded`.
     LoadAudit,
     /// Put text on the clipboard with OSC 52 (works over SSH).

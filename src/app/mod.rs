@@ -7,11 +7,13 @@ pub mod command;
 mod data;
 mod effect;
 pub mod exec;
+pub mod export;
 pub mod logs;
 pub mod nav;
 pub mod rows;
 mod state;
 pub mod table;
+pub mod timeline;
 mod update;
 pub mod views;
 

@@ -88,6 +88,12 @@ pub fn select(state: &mut State) -> Vec<Effect> {
                 }
                 view
             }),
+        View::Timeline(v) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.entries.get(i))
+            .and_then(|e| e.task_arn.as_deref())
+            .map(|task| task_detail_view(&v.cluster, task)),
         View::Events(_)
         | View::TaskDetail(_)
         | View::Logs(_)
@@ -207,6 +213,7 @@ pub fn show_logs(state: &mut State) -> Result<Vec<Effect>, String> {
             scope(&v.cluster, Some(&row.service.name), None)
         }
         View::Deployments(v) | View::Events(v) => scope(&v.cluster, Some(&v.service), None),
+        View::Timeline(v) => scope(&v.cluster, Some(&v.service), None),
         View::Tasks(v) => {
             let task = v
                 .table
@@ -279,6 +286,24 @@ pub fn show_stop_causes(state: &mut State) -> Result<Vec<Effect>, String> {
     Ok(push(state, view))
 }
 
+/// The incident timeline of the current service (`T`, `:timeline`).
+pub fn show_timeline(state: &mut State) -> Result<Vec<Effect>, String> {
+    match service_context(state) {
+        Some((cluster, Some(service))) => {
+            if let View::Timeline(_) = state.view() {
+                return Ok(Vec::new());
+            }
+            Ok(push(
+                state,
+                View::Timeline(Box::new(super::timeline::TimelineView::new(
+                    &cluster, &service,
+                ))),
+            ))
+        }
+        _ => Err("open or select a service first for its timeline".into()),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Show {
     Deployments,
@@ -336,6 +361,7 @@ pub const COMMANDS: &[&str] = &[
     "why",
     "audit",
     "forwards",
+    "timeline",
     "region",
     "profile",
     "help",
@@ -389,6 +415,7 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
         "logs" => show_logs(state),
         "why" => show_stop_causes(state),
         "audit" => Ok(push(state, View::Audit(Default::default()))),
+        "timeline" => show_timeline(state),
         "forwards" => {
             let effects = push(state, View::Forwards(Default::default()));
             super::exec::sync_forwards(state);

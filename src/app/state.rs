@@ -249,6 +249,7 @@ impl State {
             View::Stopped(v) => v.data.shows_loading(),
             View::Audit(v) => !v.loaded,
             View::Forwards(_) => false,
+            View::Timeline(v) => v.loading,
             View::Logs(v) => matches!(
                 v.state,
                 super::logs::TailState::Resolving | super::logs::TailState::Reading

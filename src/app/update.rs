@@ -143,6 +143,10 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             super::exec::sync_forwards(state);
             Vec::new()
         }
+        Action::TimelineLoaded { request, result } => {
+            super::timeline::on_loaded(state, request, result);
+            Vec::new()
+        }
         Action::Saved(result) => {
             match result {
                 Ok(msg) => set_status(state, msg, false),
@@ -298,6 +302,21 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::ForceDeploy | Command::Scale | Command::RollBack | Command::StopTask => Vec::new(),
         // Handled by exec::command; StopForward outside :forwards does nothing.
         Command::Exec | Command::PortForward | Command::StopForward => Vec::new(),
+        Command::ShowTimeline => match nav::show_timeline(state) {
+            Ok(effects) => effects,
+            Err(msg) => {
+                set_status(state, msg, true);
+                Vec::new()
+            }
+        },
+        Command::CycleWindow => {
+            if super::timeline::cycle_window(state) {
+                refresh(state, true)
+            } else {
+                Vec::new()
+            }
+        }
+        Command::Export => super::export::export(state),
     }
 }
 
@@ -497,6 +516,7 @@ fn columns_of(view: &View) -> &'static [&'static str] {
         View::Stopped(_) => <super::views::CauseGroup as Tabular>::columns(),
         View::Audit(_) => <crate::audit::Entry as Tabular>::columns(),
         View::Forwards(_) => <super::exec::Forward as Tabular>::columns(),
+        View::Timeline(_) => <crate::domain::timeline::Entry as Tabular>::columns(),
     }
 }
 
@@ -538,6 +558,9 @@ pub fn recompute_visible(state: &mut State) {
         Some(View::Forwards(v)) => v
             .table
             .recompute(&v.rows, None, |_, _| std::cmp::Ordering::Equal),
+        Some(View::Timeline(v)) => v
+            .table
+            .recompute(&v.entries, None, |_, _| std::cmp::Ordering::Equal),
         Some(View::Stopped(v)) => v
             .table
             .recompute(&v.groups, None, super::views::cause_order),
@@ -611,6 +634,11 @@ fn copy(state: &mut State, cmd: Command) -> Vec<Effect> {
             .selected_row()
             .and_then(|i| v.rows.get(i))
             .map(|f| ("local address", format!("localhost:{}", f.local_port))),
+        (View::Timeline(v), _) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.entries.get(i))
+            .map(|e| ("entry", e.text.clone())),
     };
     match picked {
         Some((what, text)) if !text.is_empty() => {

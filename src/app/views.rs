@@ -29,6 +29,8 @@ pub enum View {
     Audit(AuditView),
     /// Port forwards started in this session.
     Forwards(ForwardsView),
+    /// The incident timeline of a service.
+    Timeline(Box<super::timeline::TimelineView>),
 }
 
 impl View {
@@ -45,6 +47,7 @@ impl View {
             View::Stopped(_) => Context::Stopped,
             View::Audit(_) => Context::Audit,
             View::Forwards(_) => Context::Forwards,
+            View::Timeline(_) => Context::Timeline,
         }
     }
 
@@ -59,6 +62,7 @@ impl View {
             View::Logs(v) => Some(&v.scope.cluster),
             View::Stopped(v) => Some(&v.cluster),
             View::Audit(_) | View::Forwards(_) => None,
+            View::Timeline(v) => Some(&v.cluster),
         }
     }
 
@@ -70,6 +74,7 @@ impl View {
             View::TaskDetail(v) => v.data.rows.first().and_then(|t| t.service_name()),
             View::Logs(v) => v.scope.service.as_deref(),
             View::Stopped(v) => v.service.as_deref(),
+            View::Timeline(v) => Some(&v.service),
             _ => None,
         }
     }
@@ -99,6 +104,11 @@ impl View {
             View::Stopped(_) => "why tasks stopped".into(),
             View::Audit(_) => "audit log".into(),
             View::Forwards(_) => "port forwards".into(),
+            View::Timeline(v) => format!(
+                "{} › timeline {}",
+                v.service,
+                super::timeline::window_label(v.window_secs)
+            ),
         }
     }
 
@@ -111,6 +121,7 @@ impl View {
             View::Stopped(v) => Some(&v.table),
             View::Audit(v) => Some(&v.table),
             View::Forwards(v) => Some(&v.table),
+            View::Timeline(v) => Some(&v.table),
         }
     }
 
@@ -123,6 +134,7 @@ impl View {
             View::Stopped(v) => Some(&mut v.table),
             View::Audit(v) => Some(&mut v.table),
             View::Forwards(v) => Some(&mut v.table),
+            View::Timeline(v) => Some(&mut v.table),
         }
     }
 }

@@ -8,6 +8,7 @@ mod service;
 pub mod stop_cause;
 mod task;
 mod task_definition;
+pub mod timeline;
 
 pub use cluster::Cluster;
 pub use identity::Identity;

@@ -18,6 +18,7 @@ mod stopped;
 pub mod table;
 mod task_detail;
 mod tasks;
+mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -66,6 +67,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Stopped(v) => stopped::render(frame, body_area, state, v, theme),
         View::Audit(v) => audit::render(frame, body_area, state, v, theme),
         View::Forwards(v) => forwards::render(frame, body_area, state, v, theme),
+        View::Timeline(v) => timeline::render(frame, body_area, state, v, theme),
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(scroll) = state.help {

@@ -118,6 +118,7 @@ pub fn loaded(state: &State) -> bool {
         View::Stopped(v) => v.data.loaded_once,
         View::Audit(v) => v.loaded,
         View::Forwards(_) => true,
+        View::Timeline(v) => v.data.is_some(),
     }
 }
 

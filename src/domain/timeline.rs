@@ -1,0 +1,381 @@
+//! The incident timeline of a service: deployments (created, completed, failed, rolled back),
+//! service events, task stops with their cause, and bursts of error-level log lines, merged
+//! on one time axis, newest first. Pure: built from what the loaders read.
+
+use super::stop_cause::{self, StopCause};
+use super::{Service, Task};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Deployment,
+    Event,
+    Stop,
+    Errors,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Deployment => "deploy",
+            Kind::Event => "event",
+            Kind::Stop => "stop",
+            Kind::Errors => "errors",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Good,
+    Info,
+    Warn,
+    Bad,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Unix seconds.
+    pub at: i64,
+    pub kind: Kind,
+    pub severity: Severity,
+    pub text: String,
+    /// A task this entry is about (stops), to open it.
+    pub task_arn: Option<String>,
+}
+
+/// Error-level log lines counted per minute (`minute` is the minute's first unix second).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorMinute {
+    pub minute: i64,
+    pub count: usize,
+    /// One message of that minute (the first seen), for the entry's text.
+    pub example: String,
+}
+
+/// A minute with at least this many error lines is part of a burst.
+pub const BURST_MIN_PER_MINUTE: usize = 5;
+
+/// Stops of the same cause within this many seconds are one entry.
+const STOP_GROUP_SECS: i64 = 60;
+
+fn event_severity(message: &str) -> Severity {
+    let m = message.to_ascii_lowercase();
+    if m.contains("steady state") || m.contains("deployment completed") {
+        Severity::Good
+    } else if m.contains("rolling back")
+        || m.contains("rolled back")
+        || m.contains("failed")
+        || m.contains("unable")
+        || m.contains("unhealthy")
+        || m.contains("error")
+    {
+        Severity::Bad
+    } else if m.contains("deregistered") || m.contains("stopped") || m.contains("draining") {
+        Severity::Warn
+    } else {
+        Severity::Info
+    }
+}
+
+fn short_deployment(id: &str) -> &str {
+    id.strip_prefix("ecs-svc/").unwrap_or(id)
+}
+
+/// Build the timeline for `[from, to]` (unix seconds), newest first.
+pub fn build(
+    service: Option<&Service>,
+    stopped: &[Task],
+    errors: &[ErrorMinute],
+    from: i64,
+    to: i64,
+) -> Vec<Entry> {
+    let inside = |t: Option<i64>| t.filter(|t| (from..=to).contains(t));
+    let mut out = Vec::new();
+    if let Some(s) = service {
+        for d in &s.deployments {
+            let id = short_deployment(&d.id);
+            if let Some(at) = inside(d.created_at) {
+                out.push(Entry {
+                    at,
+                    kind: Kind::Deployment,
+                    severity: Severity::Info,
+                    text: format!(
+                        "deployment {id} started: {} ({} desired)",
+                        d.task_definition, d.desired
+                    ),
+                    task_arn: None,
+                });
+            }
+            let ended = match d.rollout_state.as_deref() {
+                Some("COMPLETED") => Some((
+                    Severity::Good,
+                    format!("deployment {id} completed: {}", d.task_definition),
+                )),
+                Some("FAILED") => Some((
+                    Severity::Bad,
+                    format!(
+                        "deployment {id} failed: {}{}",
+                        d.task_definition,
+                        d.rollout_state_reason
+                            .as_deref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
+                    ),
+                )),
+                _ => None,
+            };
+            if let (Some((severity, text)), Some(at)) = (ended, inside(d.updated_at))
+                && d.updated_at != d.created_at
+            {
+                out.push(Entry {
+                    at,
+                    kind: Kind::Deployment,
+                    severity,
+                    text,
+                    task_arn: None,
+                });
+            }
+        }
+        for e in &s.events {
+            if let Some(at) = inside(e.created_at) {
+                out.push(Entry {
+                    at,
+                    kind: Kind::Event,
+                    severity: event_severity(&e.message),
+                    text: e.message.clone(),
+                    task_arn: None,
+                });
+            }
+        }
+    }
+
+    // Stops: grouped by cause within a minute.
+    let mut stops: Vec<(i64, StopCause, &Task)> = stopped
+        .iter()
+        .filter_map(|t| {
+            let at = inside(t.stopped_at.or(t.stopping_at))?;
+            Some((at, stop_cause::classify(t), t))
+        })
+        .collect();
+    stops.sort_by_key(|(at, cause, _)| (*cause, *at));
+    let mut i = 0;
+    while i < stops.len() {
+        let (start, cause, first) = stops[i];
+        let mut j = i + 1;
+        while j < stops.len() && stops[j].1 == cause && stops[j].0 - start <= STOP_GROUP_SECS {
+            j += 1;
+        }
+        let n = j - i;
+        let last = stops[j - 1].0;
+        let exit = first
+            .containers
+            .iter()
+            .find_map(|c| c.exit_code.filter(|code| *code != 0))
+            .map(|c| format!(", exit {c}"))
+            .unwrap_or_default();
+        let text = if n == 1 {
+            format!(
+                "task {} stopped: {}{exit} — {}",
+                first.short_id(),
+                cause.title(),
+                first.stopped_reason.as_deref().unwrap_or("")
+            )
+        } else {
+            format!(
+                "{n} tasks stopped: {} — e.g. {}",
+                cause.title(),
+                first.stopped_reason.as_deref().unwrap_or("")
+            )
+        };
+        out.push(Entry {
+            at: last,
+            kind: Kind::Stop,
+            severity: if cause.is_routine() {
+                Severity::Info
+            } else {
+                Severity::Bad
+            },
+            text: text.trim_end_matches([' ', '—']).to_string(),
+            task_arn: (n == 1).then(|| first.arn.clone()),
+        });
+        i = j;
+    }
+
+    // Error bursts: consecutive minutes over the threshold.
+    let mut minutes: Vec<&ErrorMinute> = errors
+        .iter()
+        .filter(|m| m.count >= BURST_MIN_PER_MINUTE && inside(Some(m.minute)).is_some())
+        .collect();
+    minutes.sort_by_key(|m| m.minute);
+    let mut k = 0;
+    while k < minutes.len() {
+        let mut end = k + 1;
+        while end < minutes.len() && minutes[end].minute - minutes[end - 1].minute <= 60 {
+            end += 1;
+        }
+        let run = &minutes[k..end];
+        let total: usize = run.iter().map(|m| m.count).sum();
+        let span = run.len();
+        out.push(Entry {
+            at: run[0].minute,
+            kind: Kind::Errors,
+            severity: Severity::Bad,
+            text: format!(
+                "{total} error lines in {span} min — e.g. {}",
+                run[0].example
+            ),
+            task_arn: None,
+        });
+        k = end;
+    }
+
+    out.sort_by(|a, b| b.at.cmp(&a.at).then(a.kind.cmp(&b.kind)));
+    out
+}
+
+/// Count error lines per minute (`(timestamp_ms, message)` of error-level lines).
+pub fn error_minutes<'a>(lines: impl IntoIterator<Item = (i64, &'a str)>) -> Vec<ErrorMinute> {
+    let mut by: std::collections::BTreeMap<i64, ErrorMinute> = Default::default();
+    for (ms, message) in lines {
+        let minute = ms.div_euclid(60_000) * 60;
+        by.entry(minute)
+            .or_insert_with(|| ErrorMinute {
+                minute,
+                count: 0,
+                example: message.chars().take(200).collect(),
+            })
+            .count += 1;
+    }
+    by.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Container, Deployment, ServiceEvent};
+
+    const T: i64 = 1_700_000_000;
+
+    fn service() -> Service {
+        Service {
+            name: "api".into(),
+            deployments: vec![
+                Deployment {
+                    id: "ecs-svc/222".into(),
+                    status: "PRIMARY".into(),
+                    rollout_state: Some("FAILED".into()),
+                    rollout_state_reason: Some("circuit breaker".into()),
+                    task_definition: "api:8".into(),
+                    desired: 3,
+                    created_at: Some(T - 600),
+                    updated_at: Some(T - 300),
+                    ..Deployment::default()
+                },
+                Deployment {
+                    id: "ecs-svc/111".into(),
+                    status: "ACTIVE".into(),
+                    rollout_state: Some("COMPLETED".into()),
+                    task_definition: "api:7".into(),
+                    created_at: Some(T - 90_000),
+                    updated_at: Some(T - 89_000),
+                    ..Deployment::default()
+                },
+            ],
+            events: vec![
+                ServiceEvent {
+                    id: "e2".into(),
+                    created_at: Some(T - 290),
+                    message: "(service api) rolling back to deployment ecs-svc/111.".into(),
+                },
+                ServiceEvent {
+                    id: "e1".into(),
+                    created_at: Some(T - 100),
+                    message: "(service api) has reached a steady state.".into(),
+                },
+            ],
+            ..Service::default()
+        }
+    }
+
+    fn oom(id: &str, at: i64) -> Task {
+        Task {
+            arn: format!("arn:aws:ecs:r:1:task/c/{id}"),
+            id: id.into(),
+            last_status: "STOPPED".into(),
+            stop_code: Some("EssentialContainerExited".into()),
+            stopped_reason: Some("Essential container in task exited".into()),
+            stopped_at: Some(at),
+            containers: vec![Container {
+                name: "app".into(),
+                exit_code: Some(137),
+                reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
+                ..Container::default()
+            }],
+            ..Task::default()
+        }
+    }
+
+    #[test]
+    fn entries_merge_newest_first_within_the_window() {
+        let stops = vec![oom("aaaaaaaa1111", T - 400), oom("bbbbbbbb2222", T - 380)];
+        let errors = error_minutes((0..12).map(|i| ((T - 420) * 1000 + i * 1000, "db timeout")));
+        let entries = build(Some(&service()), &stops, &errors, T - 3600, T);
+        let kinds: Vec<(i64, Kind)> = entries.iter().map(|e| (T - e.at, e.kind)).collect();
+        assert!(
+            entries.windows(2).all(|w| w[0].at >= w[1].at),
+            "newest first: {kinds:?}"
+        );
+        // the old deployment is outside the hour
+        assert!(
+            !entries
+                .iter()
+                .any(|e| e.text.contains("ecs-svc/111") && e.kind == Kind::Deployment)
+        );
+        let texts: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            texts.contains(&"deployment 222 started: api:8 (3 desired)"),
+            "{texts:?}"
+        );
+        assert!(
+            texts.contains(&"deployment 222 failed: api:8 (circuit breaker)"),
+            "{texts:?}"
+        );
+        let stop = entries.iter().find(|e| e.kind == Kind::Stop).unwrap();
+        assert!(stop.text.starts_with("2 tasks stopped: "), "{}", stop.text);
+        assert_eq!(stop.severity, Severity::Bad);
+        let burst = entries.iter().find(|e| e.kind == Kind::Errors).unwrap();
+        assert_eq!(burst.text, "12 error lines in 1 min — e.g. db timeout");
+        let rollback = entries
+            .iter()
+            .find(|e| e.text.contains("rolling back"))
+            .unwrap();
+        assert_eq!(rollback.severity, Severity::Bad);
+        let steady = entries.iter().find(|e| e.text.contains("steady")).unwrap();
+        assert_eq!(steady.severity, Severity::Good);
+    }
+
+    #[test]
+    fn quiet_minutes_are_not_bursts_and_adjacent_ones_merge() {
+        let mut lines: Vec<(i64, &str)> = (0..3).map(|i| (T * 1000 + i, "x")).collect();
+        lines.extend((0..6).map(|i| ((T + 600) * 1000 + i, "boom")));
+        lines.extend((0..7).map(|i| ((T + 660) * 1000 + i, "boom again")));
+        let minutes = error_minutes(lines.iter().map(|(t, m)| (*t, *m)));
+        assert_eq!(minutes.len(), 3);
+        let entries = build(None, &[], &minutes, T - 60, T + 3600);
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(entries[0].text, "13 error lines in 2 min — e.g. boom");
+    }
+
+    #[test]
+    fn one_stop_names_its_task_and_exit_code() {
+        let entries = build(None, &[oom("cccccccc3333", T)], &[], T - 60, T);
+        assert_eq!(entries.len(), 1);
+        assert!(
+            entries[0].text.starts_with("task cccccccc stopped: "),
+            "{}",
+            entries[0].text
+        );
+        assert!(entries[0].text.contains("exit 137"), "{}", entries[0].text);
+        assert!(entries[0].task_arn.is_some());
+    }
+}
