@@ -100,7 +100,7 @@ async fn a_failed_deploy_reads_as_one_timeline() {
     let md = String::from_utf8(contents.clone()).unwrap();
     assert!(
         path.to_string_lossy()
-            .starts_with("berth-checkout-api-timeline-1h-"),
+            .starts_with("berth-prod-checkout-api-timeline-1h-"),
         "{path:?}"
     );
     assert!(path.to_string_lossy().ends_with(".md"));

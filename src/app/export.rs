@@ -65,7 +65,7 @@ fn task_md(t: &Task) -> String {
 /// Markdown of the visible view: (file-name part, contents, rows), or why not.
 pub fn markdown(state: &State) -> Result<(String, String, usize), String> {
     let view = state.view();
-    let title = view.crumb();
+    let title = state.breadcrumbs().join(" › ");
     let (body, rows) = match view {
         View::Timeline(v) => (super::timeline::markdown(v), v.entries.len()),
         View::Clusters => table(&state.clusters.data.rows, &state.clusters.table),

@@ -104,11 +104,9 @@ impl View {
             View::Stopped(_) => "why tasks stopped".into(),
             View::Audit(_) => "audit log".into(),
             View::Forwards(_) => "port forwards".into(),
-            View::Timeline(v) => format!(
-                "{} › timeline {}",
-                v.service,
-                super::timeline::window_label(v.window_secs)
-            ),
+            View::Timeline(v) => {
+                format!("timeline {}", super::timeline::window_label(v.window_secs))
+            }
         }
     }
 
