@@ -18,7 +18,12 @@ Examples:
 
 Files:
   keymaps and themes   $XDG_CONFIG_HOME/berth/{keymap,theme}.toml (override the shipped ones per key)
-  log                  $XDG_STATE_HOME/berth/berth.log (level from BERTH_LOG, e.g. BERTH_LOG=debug)";
+  safety rules         $XDG_CONFIG_HOME/berth/config.toml (protected and read-only profiles/accounts)
+  log                  $XDG_STATE_HOME/berth/berth.log (level from BERTH_LOG, e.g. BERTH_LOG=debug)
+  audit log            $XDG_STATE_HOME/berth/audit.jsonl (actions and exec sessions, 0600)
+
+ECS Exec needs session-manager-plugin (newer than 1.2.497.0) on PATH, or its path in
+BERTH_SESSION_MANAGER_PLUGIN.";
 
 #[derive(Debug, Clone, Parser)]
 #[command(

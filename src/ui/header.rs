@@ -26,6 +26,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         who.push(Span::styled(" PRODUCTION ", theme.style(Slot::Danger)));
         who.push(Span::raw(" "));
     }
+    // Open port forwards: a reminder that something still listens locally.
+    let forwards = crate::app::exec::active_forwards(state);
+    if forwards > 0 {
+        who.push(Span::styled(
+            format!("⇄ {forwards} fwd"),
+            theme.style(Slot::Warning),
+        ));
+        who.push(Span::raw(" "));
+    }
 
     let profile = session.target.profile.as_deref().unwrap_or("default");
     if session.demo {
