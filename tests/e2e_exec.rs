@@ -71,3 +71,43 @@ fn a_shell_session_gets_the_original_terminal_and_the_console_comes_back() {
     assert!(status.success(), "{status:?}");
     ok(p.check_terminal_restored());
 }
+
+/// Ctrl-C during a session belongs to the remote shell: the terminal sends SIGINT to the whole
+/// foreground group, the plugin (here a script that would wait forever) gets it, and berth
+/// must neither die nor stop: it reports how the session ended and keeps working.
+#[test]
+fn ctrl_c_during_a_session_does_not_kill_berth() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = plugin::install(dir.path());
+    let out = dir.path().join("plugin.txt");
+    let plugin_path = bin.join("session-manager-plugin");
+    let mut p = Pty::spawn(
+        &["--demo", "--cluster", "prod", "--service", "checkout-api"],
+        &[
+            (
+                "BERTH_SESSION_MANAGER_PLUGIN",
+                plugin_path.to_str().unwrap(),
+            ),
+            ("BERTH_TEST_PLUGIN_OUT", out.to_str().unwrap()),
+            ("BERTH_TEST_PLUGIN_WAIT", "1"),
+        ],
+        80,
+        24,
+    );
+    ok(p.wait_for_text("checkout-api"));
+    p.send_key("t");
+    ok(p.wait_for_text("RUNNING"));
+    p.send_key("X");
+    ok(p.wait_for_text("enter: start"));
+    p.send_key("enter");
+    // The double prints this once it runs (and has recorded how it was started).
+    ok(p.wait_for_text("Waiting for connections"));
+    assert!(plugin::read(&out).is_some());
+    p.send(b"\x03");
+    ok(p.wait_for_text("session ended (signal 2)"));
+    ok(p.wait_for_text("tasks of checkout-api"));
+    p.send_key("q");
+    let status = p.wait_exit().unwrap();
+    assert!(status.success(), "{status:?}");
+    ok(p.check_terminal_restored());
+}
