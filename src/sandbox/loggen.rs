@@ -26,7 +26,16 @@ pub(crate) struct StreamInfo {
     pub leak: bool,
     /// (from, error share) of an incident affecting this service, if any.
     pub incident: Option<(Ms, f64)>,
+    /// The hostile drill: add lines made to attack the terminal.
+    pub hostile: bool,
 }
+
+/// Text made to attack a terminal (the hostile drill): OSC 52 clipboard write, title change,
+/// hyperlink, screen clear and cursor home, colours; C0 and C1 controls, NUL, bidi override.
+pub(crate) const HOSTILE: &[&str] = &[
+    "pwn \u{1b}]52;c;ZWNobyBwd25lZA==\u{7}clipboard \u{1b}]0;PWNED-TITLE\u{7}title \u{1b}]8;;https://evil.example/\u{1b}\\link\u{1b}]8;;\u{1b}\\ \u{1b}[2J\u{1b}[Hcleared \u{1b}[31mred\u{1b}[0m",
+    "controls \u{0}\u{1}\u{8}\u{7f} c1 \u{9b}31m\u{9d}0;x\u{9c} bidi \u{202e}lave\u{202c} end",
+];
 
 #[derive(Debug, Clone)]
 pub(crate) struct LogEvent {
@@ -55,6 +64,9 @@ pub(crate) fn slot_events(seed: u64, s: &StreamInfo, slot: i64, out: &mut Vec<Lo
     } else {
         u64::from(h % 10 < 2)
     };
+    if s.hostile && s.app && slot % 2 == 0 {
+        hostile_lines(s, lo, slot, out);
+    }
     let crash_tail = matches!(s.cause, Some(EndCause::Crash | EndCause::Oom));
     for j in 0..n {
         let hj = mix(&[h, j]);
@@ -365,4 +377,21 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
     }
+}
+
+/// The hostile drill's lines, one per even slot, rotating: the escape-laden texts, a JSON
+/// line whose message decodes to escapes, JSON nested 2,000 deep, and a 1 MiB line.
+fn hostile_lines(s: &StreamInfo, lo: Ms, slot: i64, out: &mut Vec<LogEvent>) {
+    let ts = lo + 500;
+    if ts < s.start + 2_000 || ts >= s.end {
+        return;
+    }
+    let which = (slot / 2).rem_euclid(5);
+    let message = match which {
+        0 | 1 => HOSTILE[which as usize].to_string(),
+        2 => r#"{"level":"error","msg":"json \u001b]52;c;aGk=\u0007 \u001b[2J escaped","request_id":"r-1"}"#.to_string(),
+        3 => format!("{}1{}", "{\"a\":".repeat(2_000), "}".repeat(2_000)),
+        _ => format!("BIG {}", "x".repeat(1 << 20)),
+    };
+    push(out, ts, 900 + which as u32, slot as u64, message);
 }

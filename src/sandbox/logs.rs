@@ -108,6 +108,9 @@ pub(crate) fn streams(sim: &Sim, s: usize) -> Vec<StreamInfo> {
                 version: td.version.clone(),
                 leak: td.fault == Fault::MemoryLeak,
                 incident,
+                hostile: sim.scenario == super::Scenario::Hostile
+                    && cluster == "prod"
+                    && svc.name == "checkout-api",
             });
         }
     }

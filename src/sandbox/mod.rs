@@ -86,6 +86,12 @@ pub enum Scenario {
     /// ExecuteCommandAgent is STOPPED: ExecuteCommand on those fails with
     /// InvalidParameterException ("... execute command agent isn't running ...").
     ExecBroken,
+    /// Untrusted text everywhere on `prod/checkout-api`: a service event, a stopped task's
+    /// reason and log lines carrying terminal escape sequences (screen clears, cursor moves,
+    /// OSC 52 clipboard writes, title changes, hyperlinks), C0 and C1 controls, bidi
+    /// overrides and NUL, JSON nested 2,000 deep and a 1 MiB line. The console must show
+    /// them as visible text; the terminal must obey none of them.
+    Hostile,
 }
 
 /// Sandbox options on the command line (flattened into `berth --demo` and `berth sandbox`).

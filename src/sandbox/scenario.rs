@@ -28,7 +28,11 @@ impl Scenario {
             Scenario::ImagePull => Some(("prod", "orders-api")),
             Scenario::Secrets => Some(("prod", "notifications-worker")),
             Scenario::ElbHealth => Some(("prod", "search-api")),
-            Scenario::Steady | Scenario::Spot | Scenario::Throttle | Scenario::ExecBroken => None,
+            Scenario::Steady
+            | Scenario::Spot
+            | Scenario::Throttle
+            | Scenario::ExecBroken
+            | Scenario::Hostile => None,
         }
     }
 
@@ -81,6 +85,9 @@ impl Sim {
                 if let Some(s) = self.find_service("batch", "report-generator") {
                     self.update_service(s, None, None, true);
                 }
+                if self.scenario == Scenario::Hostile {
+                    self.hostile_history();
+                }
             }
             STEP_INCIDENT => {
                 let Some(((cluster, name), (fault, version))) =
@@ -110,6 +117,27 @@ impl Sim {
                 self.schedule(next, Ev::Drill(STEP_SPOT));
             }
             _ => {}
+        }
+    }
+
+    /// The hostile drill's event and stopped task on prod/checkout-api.
+    fn hostile_history(&mut self) {
+        let Some(s) = self.find_service("prod", "checkout-api") else {
+            return;
+        };
+        self.event(s, super::loggen::HOSTILE[0].to_string());
+        self.event(s, super::loggen::HOSTILE[1].to_string());
+        let slot = self
+            .services
+            .get(s)
+            .and_then(|svc| svc.tasks_live.values().next().copied());
+        if let Some(slot) = slot {
+            self.stop_task(
+                slot,
+                "UserInitiated",
+                super::loggen::HOSTILE[0].to_string(),
+                EndCause::User,
+            );
         }
     }
 
