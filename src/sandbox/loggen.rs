@@ -368,17 +368,6 @@ fn end_lines(s: &StreamInfo, cause: EndCause) -> Vec<String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_rfc3339() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
-    }
-}
-
 /// The hostile drill's lines, one per even slot, rotating: the escape-laden texts, a JSON
 /// line whose message decodes to escapes, JSON nested 2,000 deep, and a 1 MiB line.
 fn hostile_lines(s: &StreamInfo, lo: Ms, slot: i64, out: &mut Vec<LogEvent>) {
@@ -394,4 +383,15 @@ fn hostile_lines(s: &StreamInfo, lo: Ms, slot: i64, out: &mut Vec<LogEvent>) {
         _ => format!("BIG {}", "x".repeat(1 << 20)),
     };
     push(out, ts, 900 + which as u32, slot as u64, message);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
 }
