@@ -448,3 +448,66 @@ async fn live_tail_refused_falls_back_to_polling() {
     assert!(reason.contains("live tail"), "{reason}");
     sb.shutdown().await;
 }
+
+/// Fault injection on the tail: while FilterLogEvents answers HTTP 500 to a tenth of the
+/// requests and drops another tenth of the connections mid-response, the tail keeps going
+/// (the SDK retries, the engine backs off); once the faults clear, every event of the window
+/// has arrived exactly once, in order, compared with a full read afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_loses_and_repeats_nothing_through_500s_and_resets() {
+    let sb = start(SandboxOptions {
+        speed: 50.0,
+        ..SandboxOptions::default()
+    })
+    .await;
+    let url = sb.endpoint_url();
+    let clients = connect(&url).await;
+    let since = sb.virtual_now_ms() - 5 * 60_000;
+    let targets = prod_targets(&clients, &url, since, 120).await;
+    let mut spec = TailSpec::new(targets.clone(), since);
+    spec.follow = true;
+    spec.mode = TailMode::Poll;
+    spec.page_limit = Some(50);
+    spec.overlap_ms = 60_000;
+    spec.reorder_ms = 50_000;
+    spec.poll_min = Duration::from_millis(100);
+    spec.poll_max = Duration::from_millis(400);
+    spec.backoff_max = Duration::from_secs(2);
+    sb.set_faults(sandbox::Faults {
+        error_rate: 0.1,
+        reset_rate: 0.1,
+        operations: vec!["logs:FilterLogEvents".into()],
+        ..sandbox::Faults::default()
+    });
+    let (handle, mut rx) = tail::spawn(spec);
+    let mut got = collect(&mut rx, 1_000).await;
+    let faults_seen = sb.stats().faults;
+    sb.set_faults(sandbox::Faults::default());
+    let after = collect(&mut rx, 1_500).await;
+    drop(handle);
+    got.events.extend(after.events);
+    assert!(faults_seen > 0, "the faults were exercised");
+    assert_ordered_and_unique(&got.events);
+
+    let newest = got
+        .events
+        .iter()
+        .map(|e| e.timestamp_ms)
+        .max()
+        .unwrap_or(since);
+    let mut want = Vec::new();
+    for t in &targets {
+        want.extend(full_read(t, since, newest).await);
+    }
+    let got_ids: HashSet<&str> = got.events.iter().map(|e| e.event_id.as_str()).collect();
+    let missing: Vec<_> = want
+        .iter()
+        .filter(|w| !got_ids.contains(w.0.as_str()))
+        .take(5)
+        .collect();
+    assert!(missing.is_empty(), "missing events, e.g. {missing:?}");
+    let want_ids: HashSet<&str> = want.iter().map(|w| w.0.as_str()).collect();
+    let extra: Vec<_> = got_ids.difference(&want_ids).take(5).collect();
+    assert!(extra.is_empty(), "unexpected events {extra:?}");
+    sb.shutdown().await;
+}
