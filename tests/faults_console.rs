@@ -17,7 +17,9 @@ use common::console::{Console, key, on_service, type_text};
 use ratatui::crossterm::event::KeyCode;
 
 async fn start_at(addr: std::net::SocketAddr) -> SandboxHandle {
-    sandbox::start(addr, SandboxOptions::default()).await.unwrap()
+    sandbox::start(addr, SandboxOptions::default())
+        .await
+        .unwrap()
 }
 
 fn services(s: &State) -> Option<&berth::app::views::ServicesView> {
@@ -91,7 +93,11 @@ async fn errors_show_in_place_the_rows_stay_and_the_view_recovers() {
     let v = services(&console.state).unwrap();
     assert_eq!(v.data.rows.len(), rows_before, "the rows on screen stay");
     // What was typed is intact, and keys still work.
-    let input = console.state.input.as_ref().expect("the filter input is still open");
+    let input = console
+        .state
+        .input
+        .as_ref()
+        .expect("the filter input is still open");
     assert_eq!(input.text, "checkout api");
     console.apply(key(KeyCode::Backspace));
     console.apply(key(KeyCode::Backspace));
@@ -144,9 +150,41 @@ async fn the_endpoint_going_away_and_coming_back() {
     refresh_until(&mut console, "connection failures shown", view_failed).await;
     let screen = console.screen();
     assert!(screen.contains("refresh failed"), "{screen}");
-    assert!(screen.contains("checkout-api"), "the last rows stay:\n{screen}");
+    assert!(
+        screen.contains("checkout-api"),
+        "the last rows stay:\n{screen}"
+    );
     // The same address answers again (a restarted endpoint, a VPN back up).
     let back = start_at(addr).await;
     refresh_until(&mut console, "recovered", view_fresh).await;
     back.shutdown().await;
+}
+
+/// An endpoint that accepts requests but answers too late: each attempt is abandoned at the
+/// attempt timeout (1 s here, 30 s by default) and retried, the failure shows in place, and
+/// the view recovers once answers are quick again. (Process-wide setting: this test binary's
+/// other tests use the same short timeout, which the sandbox's quick answers never reach.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_answers_time_out_and_the_view_recovers() {
+    berth::aws::set_attempt_timeout(Duration::from_secs(1));
+    let sb = start_at(([127, 0, 0, 1], 0).into()).await;
+    let mut console = Console::new(&sb);
+    on_service(&mut console, "prod", "checkout").await;
+    sb.set_faults(Faults {
+        extra_latency_ms: 3_000,
+        operations: vec!["ecs:ListServices".into()],
+        ..Faults::default()
+    });
+    refresh_until(&mut console, "timeouts shown", view_failed).await;
+    let err = services(&console.state)
+        .and_then(|v| v.data.error.clone())
+        .unwrap();
+    assert!(
+        err.to_string().to_lowercase().contains("timeout")
+            || err.to_string().to_lowercase().contains("timed out"),
+        "{err}"
+    );
+    sb.set_faults(Faults::default());
+    refresh_until(&mut console, "recovered", view_fresh).await;
+    sb.shutdown().await;
 }

@@ -162,7 +162,18 @@ impl LogsClient {
         if !req.stream_names.is_empty() {
             call = call.set_log_stream_names(Some(req.stream_names.clone()));
         }
+        // A live tail stays open for as long as it is followed: no attempt timeout on it.
         let out = call
+            .customize()
+            .config_override(
+                aws_sdk_cloudwatchlogs::config::Builder::default().timeout_config(
+                    aws_smithy_types::timeout::TimeoutConfig::builder()
+                        .connect_timeout(super::CONNECT_TIMEOUT)
+                        .disable_operation_attempt_timeout()
+                        .disable_operation_timeout()
+                        .build(),
+                ),
+            )
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("logs:FilterLogEvents", &e))?;

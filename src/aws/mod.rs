@@ -42,6 +42,31 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
 }
 
+/// Longest a single request attempt may take before it is abandoned and retried (a hung
+/// endpoint, a half-open connection). The SDK has none by default.
+static ATTEMPT_TIMEOUT_MS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(DEFAULT_ATTEMPT_TIMEOUT.as_millis() as u64);
+
+pub const DEFAULT_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Change the attempt timeout for clients built afterwards (tests use short ones).
+pub fn set_attempt_timeout(d: std::time::Duration) {
+    ATTEMPT_TIMEOUT_MS.store(
+        d.as_millis().min(u128::from(u64::MAX)) as u64,
+        std::sync::atomic::Ordering::SeqCst,
+    );
+}
+
+/// Connect and per-attempt timeouts for every client.
+pub fn timeouts() -> aws_smithy_types::timeout::TimeoutConfig {
+    let attempt = ATTEMPT_TIMEOUT_MS.load(std::sync::atomic::Ordering::SeqCst);
+    aws_smithy_types::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(std::time::Duration::from_millis(attempt))
+        .build()
+}
+
 /// Resolve configuration for `target`. Credentials are resolved lazily by the SDK on the first
 /// call; only the region is required here.
 pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
@@ -54,6 +79,7 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
     }
     // Polling reads absorb throttling bursts with more attempts than the SDK default.
     loader = loader.retry_config(services::read_retry_config());
+    loader = loader.timeout_config(timeouts());
     if let Some(url) = &target.endpoint_url {
         loader = loader.endpoint_url(url);
     }
