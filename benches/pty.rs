@@ -160,7 +160,7 @@ fn main() {
         &[
             "--demo",
             "--speed",
-            "20",
+            "80",
             "--cluster",
             "prod",
             "--service",
@@ -181,7 +181,7 @@ fn main() {
     let after = lines_in_title(&p.screen_text()).unwrap_or(0);
     let rate = after.saturating_sub(before) as f64 / secs as f64;
     println!(
-        "tailing logs (web-frontend at 20x, {rate:.0} lines/s arriving, {secs} s): {bytes:.0} bytes/s, {cells:.0} changed cells/s ({:.1} bytes per changed cell)",
+        "tailing logs (web-frontend at 80x, {rate:.0} lines/s arriving, {secs} s): {bytes:.0} bytes/s, {cells:.0} changed cells/s ({:.1} bytes per changed cell)",
         bytes / cells.max(1.0)
     );
 }
