@@ -29,7 +29,8 @@ fn http(port: u16, method: &str, path: &str) -> String {
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );
-    s.write_all(req.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    s.write_all(req.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     out.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
@@ -44,7 +45,10 @@ fn sandbox(port: u16) -> Child {
         .unwrap_or_else(|e| panic!("{e}"));
     let t0 = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(30), "sandbox did not start");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "sandbox did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child
@@ -56,13 +60,21 @@ fn main() {
     let url = format!("http://127.0.0.1:{port}");
     let env = [
         ("AWS_ACCESS_KEY_ID", berth::sandbox::DEMO_ACCESS_KEY_ID),
-        ("AWS_SECRET_ACCESS_KEY", berth::sandbox::DEMO_SECRET_ACCESS_KEY),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            berth::sandbox::DEMO_SECRET_ACCESS_KEY,
+        ),
     ];
     println!("| view | requests/min | by operation |");
     println!("|---|---:|---|");
     for (name, args, ready, keys) in [
         ("clusters", vec![], "prod", vec![]),
-        ("services of a cluster (6 services)", vec!["--cluster", "prod"], "checkout-api", vec![]),
+        (
+            "services of a cluster (6 services)",
+            vec!["--cluster", "prod"],
+            "checkout-api",
+            vec![],
+        ),
         (
             "deployments and events of a service",
             vec!["--cluster", "prod", "--service", "checkout-api"],
@@ -91,7 +103,11 @@ fn main() {
         }
         let t0 = Instant::now();
         while !p.screen_text().contains(ready) {
-            assert!(t0.elapsed() < Duration::from_secs(30), "{name}: {}", p.screen_text());
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "{name}: {}",
+                p.screen_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         std::thread::sleep(Duration::from_secs(3));

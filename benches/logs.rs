@@ -87,8 +87,10 @@ fn bench(c: &mut Criterion) {
     let lines = lines();
     let origins = origins();
 
-    // memory for 100,000 buffered lines, printed once
+    // memory for 100,000 buffered lines, printed once: the buffer's own accounting, and the
+    // process's resident set before and after (Linux /proc)
     {
+        let rss_before = rss_kib();
         let mut buf = LogBuffer::new(LINES);
         buf.set_filter(Query::parse("level>=warn").unwrap_or_else(|e| panic!("{e}")));
         buf.extend(events(&lines, &origins));
@@ -101,6 +103,15 @@ fn bench(c: &mut Criterion) {
             buf.approx_bytes() as f64 / buf.len() as f64,
             buf.view_len()
         );
+        if let (Some(before), Some(after)) = (rss_before, rss_kib()) {
+            println!(
+                "resident set: {:.1} MiB before, {:.1} MiB with the buffer (+{:.1} MiB)",
+                before as f64 / 1024.0,
+                after as f64 / 1024.0,
+                after.saturating_sub(before) as f64 / 1024.0
+            );
+        }
+        drop(buf);
     }
 
     let mut g = c.benchmark_group("ingest");
@@ -178,6 +189,8 @@ fn render(c: &mut Criterion, lines: &[String], origins: &[Origin]) {
     for (name, wrap, follow, cols, rows) in [
         ("frame_100k_lines_filter_80x24", false, true, 80, 24),
         ("frame_100k_lines_filter_200x50", false, true, 200, 50),
+        ("frame_100k_lines_filter_200x60", false, true, 200, 60),
+        ("frame_100k_lines_no_filter_200x60", false, true, 200, 60),
         (
             "frame_100k_lines_filter_wrapped_paused_200x50",
             true,
@@ -198,9 +211,11 @@ fn render(c: &mut Criterion, lines: &[String], origins: &[Origin]) {
             LINES,
         );
         let mut buf = LogBuffer::new(LINES);
-        buf.set_filter(
-            Query::parse("level>=warn or status>=500").unwrap_or_else(|e| panic!("{e}")),
-        );
+        if !name.contains("no_filter") {
+            buf.set_filter(
+                Query::parse("level>=warn or status>=500").unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
         buf.extend(events(lines, origins));
         view.selected = if follow {
             buf.view_len() - 1
@@ -229,3 +244,15 @@ fn render(c: &mut Criterion, lines: &[String], origins: &[Origin]) {
 
 criterion_group!(benches, bench);
 criterion_main!(benches);
+
+/// VmRSS of this process in KiB (Linux).
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
