@@ -63,7 +63,7 @@ pub struct Cli {
     #[arg(long, value_name = "NAME|PATH")]
     pub theme: Option<String>,
 
-    /// Keymap: default, vim, or a path to a TOML file
+    /// Keymap: default, vim, k9s, or a path to a TOML file
     #[arg(long, value_name = "NAME|PATH")]
     pub keymap: Option<String>,
 
@@ -105,6 +105,27 @@ pub enum Commands {
     /// Open an ECS Exec shell in a container without the console (preflight, then the
     /// session-manager-plugin; exits with the session's exit code)
     Exec(crate::exec::cli::ExecArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout
+    /// (`berth completions bash > /etc/bash_completion.d/berth`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout (`berth man > /usr/local/share/man/man1/berth.1`)
+    Man,
+}
+
+/// Write the completion script for `shell`, generated from this command line's definition.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    clap_complete::generate(shell, &mut cmd, "berth", out);
+}
+
+/// Write the man page, generated from this command line's definition.
+pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    clap_mangen::Man::new(Cli::command()).render(out)
 }
 
 /// Where the command-line programs send requests: the embedded sandbox with `--demo`
@@ -155,6 +176,37 @@ mod tests {
         assert!(err.is_err());
         let ok = Cli::try_parse_from(["berth", "--cluster", "prod", "--service", "api"]);
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn completions_come_from_the_definition() {
+        for (shell, marker) in [
+            (clap_complete::Shell::Bash, "_berth()"),
+            (clap_complete::Shell::Zsh, "#compdef berth"),
+            (clap_complete::Shell::Fish, "complete -c berth"),
+        ] {
+            let mut out = Vec::new();
+            completions(shell, &mut out);
+            let text = String::from_utf8_lossy(&out);
+            assert!(text.contains(marker), "{shell}: {marker} missing");
+            for word in ["exec-check", "read-only", "profile", "completions"] {
+                assert!(text.contains(word), "{shell}: {word} missing");
+            }
+        }
+    }
+
+    #[test]
+    fn the_man_page_lists_options_and_subcommands() {
+        let mut out = Vec::new();
+        man_page(&mut out).unwrap();
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.starts_with(".ie") || text.contains(".TH berth"),
+            "{text}"
+        );
+        for word in ["read\\-only", "exec\\-check", "session", "logs"] {
+            assert!(text.contains(word), "{word} missing from the man page");
+        }
     }
 
     #[test]

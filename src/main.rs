@@ -88,6 +88,20 @@ fn main() -> ExitCode {
             runtime.shutdown_background();
             return code;
         }
+        Some(Commands::Completions { shell }) => {
+            berth::cli::completions(shell, &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Some(Commands::Man) => {
+            return match berth::cli::man_page(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("berth: cannot write the man page: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Some(Commands::ExecCheck(args)) => {
             let code = runtime.block_on(berth::exec::cli::check(args, &cli));
             runtime.shutdown_background();

@@ -246,6 +246,40 @@ fn vim_keymap_has_vim_keys() {
 }
 
 #[test]
+fn k9s_keymap_has_k9s_keys() {
+    let km = shipped_keymap("k9s");
+    assert_eq!(km.lookup(Context::Tasks, &ch('s')), Some(Command::Exec));
+    assert_eq!(
+        km.lookup(Context::Tasks, &ch('F')),
+        Some(Command::PortForward)
+    );
+    assert_eq!(
+        km.lookup(Context::Tasks, &ctrl('k')),
+        Some(Command::StopTask)
+    );
+    assert_eq!(km.lookup(Context::Tasks, &ch('d')), Some(Command::Select));
+    assert_eq!(km.lookup(Context::Services, &ch('s')), Some(Command::Scale));
+    assert_eq!(
+        km.lookup(Context::Services, &ch('r')),
+        Some(Command::ForceDeploy)
+    );
+    assert_eq!(
+        km.lookup(Context::Services, &ctrl('l')),
+        Some(Command::RollBack)
+    );
+    assert_eq!(
+        km.lookup(Context::TaskDetail, &ch('y')),
+        Some(Command::ToggleRaw)
+    );
+    assert_eq!(km.lookup(Context::Global, &ctrl('c')), Some(Command::Quit));
+    assert_eq!(
+        km.lookup(Context::Global, &ch('q')),
+        None,
+        "k9s quits with :q or ctrl-c"
+    );
+}
+
+#[test]
 fn shipped_keys_round_trip_through_display() {
     for (name, _) in SHIPPED_KEYMAPS {
         let keymap = shipped_keymap(name);

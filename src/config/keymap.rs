@@ -22,6 +22,7 @@ use crate::app::command::{Command, Context};
 pub const SHIPPED_KEYMAPS: &[(&str, &str)] = &[
     ("default", include_str!("../../keymaps/default.toml")),
     ("vim", include_str!("../../keymaps/vim.toml")),
+    ("k9s", include_str!("../../keymaps/k9s.toml")),
 ];
 
 /// The user's override file inside the berth config directory.
