@@ -116,10 +116,18 @@ pub enum Commands {
 }
 
 /// Write the completion script for `shell`, generated from this command line's definition.
-pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+/// (Generated into memory first: the generator panics when its writer fails, e.g. a closed
+/// pipe.)
+pub fn completions(
+    shell: clap_complete::Shell,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     use clap::CommandFactory;
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "berth", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "berth", &mut script);
+    out.write_all(&script)?;
+    out.flush()
 }
 
 /// Write the man page, generated from this command line's definition.
@@ -186,7 +194,7 @@ mod tests {
             (clap_complete::Shell::Fish, "complete -c berth"),
         ] {
             let mut out = Vec::new();
-            completions(shell, &mut out);
+            completions(shell, &mut out).unwrap();
             let text = String::from_utf8_lossy(&out);
             assert!(text.contains(marker), "{shell}: {marker} missing");
             for word in ["exec-check", "read-only", "profile", "completions"] {

@@ -89,8 +89,14 @@ fn main() -> ExitCode {
             return code;
         }
         Some(Commands::Completions { shell }) => {
-            berth::cli::completions(shell, &mut std::io::stdout());
-            return ExitCode::SUCCESS;
+            return match berth::cli::completions(shell, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("berth: cannot write the completions: {e}");
+                    ExitCode::FAILURE
+                }
+            };
         }
         Some(Commands::Man) => {
             return match berth::cli::man_page(&mut std::io::stdout()) {
