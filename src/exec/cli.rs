@@ -145,19 +145,22 @@ async fn exec_connected(
             session,
         )
     };
-    if let Some(reason) = audit::refusal(cli.read_only, safety, &actor, audit_path.as_deref()) {
+    let log = |outcome: &str, parameters: serde_json::Value, error: Option<String>| {
         audit::record(
             audit_path.as_deref(),
             &Entry::session(
                 now_ms(),
                 &actor,
                 "exec",
-                audit_target,
-                params(None),
-                "refused",
-                Some(reason.clone()),
+                audit_target.clone(),
+                parameters,
+                outcome,
+                error,
             ),
         );
+    };
+    if let Some(reason) = audit::refusal(cli.read_only, safety, &actor, audit_path.as_deref()) {
+        log("refused", params(None), Some(reason.clone()));
         return fail(reason);
     }
     let rule = safety.rule(actor.profile.as_deref(), actor.account.as_deref());
@@ -178,18 +181,7 @@ async fn exec_connected(
         .await;
         let ok = matches!(&typed, Ok(Ok(line)) if line.trim() == expected);
         if !ok {
-            audit::record(
-                audit_path.as_deref(),
-                &Entry::session(
-                    now_ms(),
-                    &actor,
-                    "exec",
-                    audit_target,
-                    params(None),
-                    "refused",
-                    Some("not confirmed".into()),
-                ),
-            );
+            log("refused", params(None), Some("not confirmed".into()));
             return fail("not confirmed; nothing was started");
         }
     }
@@ -205,34 +197,12 @@ async fn exec_connected(
     {
         Ok(g) => g,
         Err(e) => {
-            audit::record(
-                audit_path.as_deref(),
-                &Entry::session(
-                    now_ms(),
-                    &actor,
-                    "exec",
-                    audit_target,
-                    params(None),
-                    "error",
-                    Some(e.to_string()),
-                ),
-            );
+            log("error", params(None), Some(e.to_string()));
             return fail(e);
         }
     };
     let session_id = grant.session_id.clone();
-    audit::record(
-        audit_path.as_deref(),
-        &Entry::session(
-            now_ms(),
-            &actor,
-            "exec",
-            audit_target.clone(),
-            params(Some(&session_id)),
-            "ok",
-            None,
-        ),
-    );
+    log("ok", params(Some(&session_id)), None);
     let inv = plugin::invocation(
         path.clone(),
         grant,
@@ -259,18 +229,7 @@ async fn exec_connected(
     };
     let mut p = params(Some(&session_id));
     p["ended"] = serde_json::json!(ended);
-    audit::record(
-        audit_path.as_deref(),
-        &Entry::session(
-            now_ms(),
-            &actor,
-            "exec",
-            audit_target,
-            p,
-            if status.is_ok() { "ended" } else { "error" },
-            None,
-        ),
-    );
+    log(if status.is_ok() { "ended" } else { "error" }, p, None);
     eprintln!("berth: session ended ({ended})");
     ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1))
 }
