@@ -6,6 +6,10 @@ use clap::{Parser, Subcommand};
 
 use crate::sandbox::SandboxArgs;
 
+/// Seconds between refreshes of the visible view when neither `--refresh` nor config.toml
+/// says otherwise.
+pub const DEFAULT_REFRESH: u64 = 5;
+
 const AFTER_HELP: &str = "\
 Credentials come from the standard AWS chain: environment variables, ~/.aws profiles (including
 SSO: run `aws sso login --profile NAME` first), web identity, and container or instance roles
@@ -67,9 +71,10 @@ pub struct Cli {
     #[arg(long, value_name = "NAME|PATH")]
     pub keymap: Option<String>,
 
-    /// Seconds between refreshes of the visible view
-    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub refresh: u64,
+    /// Seconds between refreshes of the visible view [default: 5, or [console] refresh in
+    /// config.toml]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub refresh: Option<u64>,
 
     /// Write the log here instead of $XDG_STATE_HOME/berth/berth.log
     #[arg(long, value_name = "PATH")]
@@ -221,6 +226,6 @@ mod tests {
     fn refresh_must_be_positive() {
         assert!(Cli::try_parse_from(["berth", "--refresh", "0"]).is_err());
         let cli = Cli::try_parse_from(["berth", "--refresh", "10"]).unwrap();
-        assert_eq!(cli.refresh, 10);
+        assert_eq!(cli.refresh, Some(10));
     }
 }

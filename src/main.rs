@@ -16,7 +16,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     // Before anything changes them: re-applied exactly after an ECS Exec session.
     tui::save_original_terminal();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     if let Err(e) = tui::install_hooks() {
         eprintln!("berth: cannot install error hooks: {e}");
     }
@@ -32,33 +32,67 @@ fn main() -> ExitCode {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut warnings = Vec::new();
     let mut fatal = Vec::new();
-    let keymap = match Keymap::load(cli.keymap.as_deref(), user_dir.as_deref()) {
+    // config.toml first: its [console] table supplies defaults for the flags below.
+    let user_config = match config::settings::UserConfig::load(user_dir.as_deref()) {
+        Ok(c) => Some(c),
+        Err(errors) => {
+            fatal.extend(errors.iter().map(|d| d.to_string()));
+            None
+        }
+    };
+    let console_defaults = user_config
+        .as_ref()
+        .map(|c| c.console.clone())
+        .unwrap_or_default();
+    cli.read_only |= console_defaults.read_only;
+    cli.refresh = cli.refresh.or(console_defaults.refresh);
+    // --keymap wins over [console] keymap; errors about a name from the file point there.
+    let keymap_from_file = match (&cli.keymap, &console_defaults.keymap) {
+        (None, Some((name, place))) => Some((name.clone(), place.clone())),
+        _ => None,
+    };
+    let keymap_selector = cli
+        .keymap
+        .clone()
+        .or_else(|| keymap_from_file.as_ref().map(|(n, _)| n.clone()));
+    let keymap = match Keymap::load(keymap_selector.as_deref(), user_dir.as_deref()) {
         Ok((k, w)) => {
             warnings.extend(w.iter().map(|d| d.to_string()));
             Some(k)
         }
         Err(errors) => {
+            let errors = match &keymap_from_file {
+                Some((_, place)) => place.relocate("keymap", errors),
+                None => errors,
+            };
             fatal.extend(errors.iter().map(|d| d.to_string()));
             None
         }
     };
-    let theme = match Theme::load(cli.theme.as_deref(), no_color, user_dir.as_deref()) {
+    // --theme, then NO_COLOR (mono), then [console] theme, then the default.
+    let theme_from_file = match (&cli.theme, no_color, &console_defaults.theme) {
+        (None, false, Some((name, place))) => Some((name.clone(), place.clone())),
+        _ => None,
+    };
+    let theme_selector = cli
+        .theme
+        .clone()
+        .or_else(|| theme_from_file.as_ref().map(|(n, _)| n.clone()));
+    let theme = match Theme::load(theme_selector.as_deref(), no_color, user_dir.as_deref()) {
         Ok((t, w)) => {
             warnings.extend(w.iter().map(|d| d.to_string()));
             Some(t)
         }
         Err(errors) => {
+            let errors = match &theme_from_file {
+                Some((_, place)) => place.relocate("theme", errors),
+                None => errors,
+            };
             fatal.extend(errors.iter().map(|d| d.to_string()));
             None
         }
     };
-    let safety = match berth::config::safety::Safety::load(user_dir.as_deref()) {
-        Ok(s) => Some(s),
-        Err(errors) => {
-            fatal.extend(errors.iter().map(|d| d.to_string()));
-            None
-        }
-    };
+    let safety = user_config.map(|c| c.safety);
     let (Some(keymap), Some(theme), Some(safety)) = (keymap, theme, safety) else {
         for line in &fatal {
             eprintln!("{line}");
@@ -164,7 +198,12 @@ async fn console(
         protected: false,
         demo: demo.is_some(),
     };
-    let mut state = State::new(session, keymap, cli.refresh, runtime::now_unix());
+    let mut state = State::new(
+        session,
+        keymap,
+        cli.refresh.unwrap_or(berth::cli::DEFAULT_REFRESH),
+        runtime::now_unix(),
+    );
     state.cli_read_only = cli.read_only;
     state.safety = safety.clone();
     state.apply_safety();

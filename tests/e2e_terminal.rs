@@ -180,3 +180,92 @@ fn a_broken_safety_config_stops_before_the_terminal_is_touched() {
     );
     assert!(text.contains("read_onyl"), "{text}");
 }
+
+fn write_user_config(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let berth_dir = dir.path().join("berth");
+    std::fs::create_dir_all(&berth_dir).expect("mkdir");
+    let config = berth_dir.join("config.toml");
+    std::fs::write(&config, text).expect("write config");
+    (dir, config)
+}
+
+#[test]
+fn a_theme_named_in_config_that_does_not_exist_is_reported_at_its_line() {
+    let (dir, config) = write_user_config("[console]\nrefresh = 10\ntheme = \"neon\"\n");
+    let xdg = dir.path().to_string_lossy().into_owned();
+    let mut p = Pty::spawn(&["--demo"], &[("XDG_CONFIG_HOME", &xdg)], 80, 24);
+    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.exit_code(), 2, "{status:?}");
+    let raw = p.raw_output();
+    assert!(!pty::contains(&raw, pty::ENTER_ALTERNATE_SCREEN));
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        text.contains(&format!(
+            "{}:3:9: error: [console] theme: unknown theme \"neon\"",
+            config.display()
+        )),
+        "the error is about the file's line 3, not a command-line flag: {text}"
+    );
+    // A flag wins over the file: the same file with --theme mono starts.
+    let mut p = Pty::spawn(
+        &["--demo", "--theme", "mono"],
+        &[("XDG_CONFIG_HOME", &xdg)],
+        80,
+        24,
+    );
+    p.wait_for_text("prod").unwrap_or_else(|e| panic!("{e}"));
+    p.send_key("q");
+    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.exit_code(), 0, "{status:?}");
+}
+
+#[test]
+fn console_defaults_in_config_apply_read_only_and_the_theme() {
+    let (dir, _config) = write_user_config("[console]\nread_only = true\ntheme = \"mono\"\n");
+    let xdg = dir.path().to_string_lossy().into_owned();
+    let mut p = Pty::spawn(&["--demo"], &[("XDG_CONFIG_HOME", &xdg)], 80, 24);
+    p.wait_for_text("READ-ONLY")
+        .unwrap_or_else(|e| panic!("{e}"));
+    p.wait_for_text("prod").unwrap_or_else(|e| panic!("{e}"));
+    let coloured = p.with_screen(|s| {
+        let (rows, cols) = s.size();
+        let mut n = 0;
+        for r in 0..rows {
+            for c in 0..cols {
+                if let Some(cell) = s.cell(r, c)
+                    && (cell.fgcolor() != vt100::Color::Default
+                        || cell.bgcolor() != vt100::Color::Default)
+                {
+                    n += 1;
+                }
+            }
+        }
+        n
+    });
+    assert_eq!(
+        coloured, 0,
+        "the mono theme from config.toml draws no colour"
+    );
+    p.send_key("q");
+    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.exit_code(), 0, "{status:?}");
+
+    // Without the file: colour, and no READ-ONLY.
+    let mut p = Pty::spawn(&["--demo"], &[], 80, 24);
+    p.wait_for_text("prod").unwrap_or_else(|e| panic!("{e}"));
+    assert!(!p.screen_text().contains("READ-ONLY"));
+    let coloured = p.with_screen(|s| {
+        let (rows, cols) = s.size();
+        (0..rows)
+            .flat_map(|r| (0..cols).map(move |c| (r, c)))
+            .filter(|&(r, c)| {
+                s.cell(r, c)
+                    .is_some_and(|cell| cell.fgcolor() != vt100::Color::Default)
+            })
+            .count()
+    });
+    assert!(coloured > 0, "the default theme draws colour");
+    p.send_key("q");
+    let _ = p.wait_exit();
+}

@@ -10,6 +10,7 @@ pub mod key;
 pub mod keymap;
 pub mod reference;
 pub mod safety;
+pub mod settings;
 pub mod theme;
 
 use std::ffi::OsString;

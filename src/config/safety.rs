@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::diag::{Diagnostic, Severity};
+use super::diag::Diagnostic;
 
 pub const USER_CONFIG_FILE: &str = "config.toml";
 
@@ -38,43 +38,17 @@ impl Rule {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Safety {
-    #[serde(default)]
     pub profiles: BTreeMap<String, Rule>,
-    #[serde(default)]
     pub accounts: BTreeMap<String, Rule>,
 }
 
 impl Safety {
-    /// Parse a config file; errors name the line and what is wrong.
+    /// Parse a config file (the whole of it, `[console]` included) and keep its rules;
+    /// errors name the line and what is wrong.
     pub fn from_toml_str(src: &str, origin: &str) -> Result<Safety, Diagnostic> {
-        let safety: Safety = toml::from_str(src).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
-            Diagnostic::at(origin, src, span, Severity::Error, e.message().to_string())
-        })?;
-        for id in safety.accounts.keys() {
-            if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-                let at = src.find(id.as_str()).unwrap_or(0);
-                return Err(Diagnostic::at(
-                    origin,
-                    src,
-                    at..at + id.len(),
-                    Severity::Error,
-                    format!("account {id:?} is not a 12-digit AWS account id"),
-                ));
-            }
-        }
-        Ok(safety)
-    }
-
-    /// Load the user's file (absent: no rules).
-    pub fn load(user_dir: Option<&std::path::Path>) -> Result<Safety, Vec<Diagnostic>> {
-        match super::read_user_file(user_dir, USER_CONFIG_FILE)? {
-            None => Ok(Safety::default()),
-            Some(source) => Safety::from_toml_str(&source.src, &source.origin).map_err(|d| vec![d]),
-        }
+        super::settings::UserConfig::from_toml_str(src, origin, None).map(|c| c.safety)
     }
 
     /// The rule for a profile (exact name, or a `prefix*` pattern) and an account.
