@@ -233,3 +233,87 @@ async fn bad_filter_exits_2_with_the_position_and_unknown_service_exits_1() {
     assert!(!out.stdout.iter().any(|&b| b < 0x20 && b != b'\n'));
     sb.shutdown().await;
 }
+
+/// `--task` takes the 8-character id berth shows (as the README's examples do): the same
+/// lines as the whole id, and a prefix that matches nothing exits 1 saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_task_id_reads_the_same_lines_as_the_whole_one() {
+    let sb = sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = sb.endpoint_url();
+    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let target = AwsTarget {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(url.clone()),
+        static_credentials: Some((
+            sandbox::DEMO_ACCESS_KEY_ID.into(),
+            sandbox::DEMO_SECRET_ACCESS_KEY.into(),
+        )),
+    };
+    let clients = berth::aws::connect(&target)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let arns = berth::aws::tasks::list_task_arns(
+        &clients.ecs,
+        "prod",
+        Some("web-frontend"),
+        berth::aws::tasks::TaskListing::Running,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let full = arns
+        .first()
+        .and_then(|a| a.rsplit('/').next())
+        .unwrap_or_else(|| panic!("no running web-frontend task"))
+        .to_string();
+    let short = &full[..8];
+    let read = |task: String| {
+        let mut cmd = berth(
+            &url,
+            home.path(),
+            &[
+                "--cluster",
+                "prod",
+                "--task",
+                &task,
+                "--since",
+                "5m",
+                "--output",
+                "jsonl",
+            ],
+        );
+        async move { cmd.output().await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+    let by_short = read(short.to_string()).await;
+    assert!(
+        by_short.status.success(),
+        "{}",
+        String::from_utf8_lossy(&by_short.stderr)
+    );
+    let by_full = read(full.clone()).await;
+    assert!(by_full.status.success());
+    let ids = |out: &std::process::Output| -> Vec<String> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["event_id"].as_str().map(String::from))
+            .collect()
+    };
+    let (a, b) = (ids(&by_short), ids(&by_full));
+    assert!(!a.is_empty(), "the short id read lines");
+    // the two reads end at slightly different times: the shorter is a prefix of the longer
+    let n = a.len().min(b.len());
+    assert_eq!(a[..n], b[..n]);
+    assert!(
+        String::from_utf8_lossy(&by_short.stdout).contains(&full),
+        "the lines are that task's"
+    );
+
+    let none = read("ffffffff".to_string()).await;
+    assert_eq!(none.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(err.contains("starting with ffffffff"), "{err}");
+    sb.shutdown().await;
+}

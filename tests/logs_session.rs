@@ -176,3 +176,125 @@ async fn following_a_service_picks_up_new_tasks_polling() {
 async fn following_a_service_picks_up_new_tasks_live() {
     run_until_new_tasks(TailMode::Auto).await;
 }
+
+/// A stopped task's last lines (its crash) come with the history, before the live tail
+/// starts: nothing can interleave with them, so they are not held for the re-order window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_tasks_last_lines_come_with_the_history() {
+    let handle = sandbox::start(
+        ([127, 0, 0, 1], 0).into(),
+        SandboxOptions {
+            scenario: Scenario::BadDeploy,
+            speed: 30.0,
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let url = handle.endpoint_url();
+    let clients = berth::aws::connect(&target(&url)).await.unwrap();
+
+    // Wait (bounded by polls, not time) for a task of the bad revision to crash.
+    let mut crashed = None;
+    for _ in 0..300 {
+        let arns = berth::aws::tasks::list_task_arns(
+            &clients.ecs,
+            "prod",
+            Some("checkout-api"),
+            berth::aws::tasks::TaskListing::Stopped,
+        )
+        .await
+        .unwrap();
+        let tasks = berth::aws::tasks::describe_tasks(&clients.ecs, "prod", &arns)
+            .await
+            .unwrap();
+        crashed = tasks.into_iter().find(|t| {
+            t.started_at.is_some() && t.containers.iter().any(|c| c.exit_code == Some(1))
+        });
+        if crashed.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let task = crashed.expect("a checkout-api task crashed");
+    let stopped_ms = task.stopped_at.unwrap() * 1000;
+
+    let spec = SessionSpec {
+        scope: Scope {
+            cluster: "prod".into(),
+            service: None,
+            task: Some(task.arn.clone()),
+            container: None,
+        },
+        since_ms: stopped_ms - 10 * 60_000,
+        follow: true,
+        filter_pattern: None,
+        mode: TailMode::Auto,
+        rescan: Duration::from_secs(30),
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (_control, control_rx) = mpsc::channel(4);
+    let session_task = tokio::spawn(session::run(
+        clients.clone(),
+        target(&url),
+        spec,
+        move |e| tx.send(e).is_ok(),
+        control_rx,
+    ));
+    let mut before_live: Vec<LogEvent> = Vec::new();
+    let mut history_loaded = false;
+    let outcome = tokio::time::timeout(Duration::from_secs(120), async {
+        while let Some(event) = rx.recv().await {
+            match event {
+                SessionEvent::Tail(TailMessage::Events(evs)) => before_live.extend(evs),
+                SessionEvent::Tail(TailMessage::HistoryLoaded { .. }) => history_loaded = true,
+                SessionEvent::Tail(TailMessage::Status(_)) if history_loaded => return true,
+                SessionEvent::Tail(TailMessage::End(e)) => panic!("tail ended: {e:?}"),
+                SessionEvent::Failed { message, .. } => panic!("session failed: {message}"),
+                _ => {}
+            }
+        }
+        false
+    })
+    .await;
+    session_task.abort();
+    assert_eq!(outcome, Ok(true), "the live tail never started");
+
+    // The reference: the whole stream, read directly.
+    let group = before_live
+        .first()
+        .map(|e| e.group.to_string())
+        .expect("history delivered lines before the live tail started");
+    let stream = before_live[0].stream.to_string();
+    let logs = LogsClient::new(clients.logs.clone(), "us-east-1".to_string());
+    let page = logs
+        .filter_page(&FilterRequest {
+            group,
+            stream_names: vec![stream],
+            stream_prefix: None,
+            start_ms: stopped_ms - 10 * 60_000,
+            end_ms: None,
+            filter_pattern: None,
+            next_token: None,
+            limit: None,
+        })
+        .await
+        .unwrap();
+    assert!(page.next_token.is_none());
+    let all: Vec<&str> = page.events.iter().map(|e| e.message.as_str()).collect();
+    let got: Vec<&str> = before_live.iter().map(|e| e.raw.as_str()).collect();
+    assert!(
+        all.iter()
+            .any(|m| m.contains("missing required configuration")),
+        "the crash is in the stream: {all:?}"
+    );
+    let missing: Vec<&&str> = all.iter().filter(|m| !got.contains(m)).collect();
+    assert!(
+        missing.is_empty() && got.len() == all.len(),
+        "{} of {} lines came before the live tail; missing: {missing:?}",
+        got.len(),
+        all.len()
+    );
+    assert_eq!(got, all, "in order");
+    handle.shutdown().await;
+}

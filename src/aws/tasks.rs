@@ -5,8 +5,8 @@
 use aws_sdk_ecs::types::{self as sdk, DesiredStatus, ManagedAgentName};
 use aws_smithy_types::DateTime;
 
-use super::AwsError;
 use super::raw::{CaptureBody, tasks_by_arn};
+use super::{AwsError, ErrorKind};
 use crate::domain::{Container, Eni, Task, family_revision};
 
 /// DescribeTasks accepts at most this many tasks per call.
@@ -54,6 +54,70 @@ pub async fn list_task_arns(
         arns.extend(page.task_arns().iter().cloned());
     }
     Ok(arns)
+}
+
+/// Whether `task` names a task completely (an ARN, or a whole id: 32 hex digits, or the
+/// older 36-character UUID form) rather than the first characters of an id.
+pub fn is_full_task_ref(task: &str) -> bool {
+    task.starts_with("arn:") || task.len() >= 32
+}
+
+/// A task named by its ARN, its id, or the first characters of its id (berth shows 8). A
+/// prefix is looked up among the cluster's running and recently stopped tasks (two
+/// listings); none or more than one match is an error that says so.
+pub async fn expand_task_ref(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    task: &str,
+) -> Result<String, AwsError> {
+    if is_full_task_ref(task) {
+        return Ok(task.to_string());
+    }
+    let mut arns = list_task_arns(ecs, cluster, None, TaskListing::Running).await?;
+    arns.extend(list_task_arns(ecs, cluster, None, TaskListing::Stopped).await?);
+    arns.sort();
+    arns.dedup();
+    match_task_prefix(&arns, cluster, task)
+}
+
+/// The one ARN in `arns` whose id starts with `prefix` (any case).
+pub fn match_task_prefix(arns: &[String], cluster: &str, prefix: &str) -> Result<String, AwsError> {
+    let want = prefix.to_ascii_lowercase();
+    let hits: Vec<&String> = arns
+        .iter()
+        .filter(|arn| {
+            arn.rsplit('/')
+                .next()
+                .is_some_and(|id| !want.is_empty() && id.to_ascii_lowercase().starts_with(&want))
+        })
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(AwsError::new(
+            ErrorKind::NotFound,
+            "ecs:ListTasks",
+            format!(
+                "no running or recently stopped task in cluster {cluster} has an id starting with {prefix}"
+            ),
+        )),
+        many => {
+            let ids: Vec<&str> = many
+                .iter()
+                .take(5)
+                .filter_map(|arn| arn.rsplit('/').next())
+                .collect();
+            Err(AwsError::new(
+                ErrorKind::InvalidRequest,
+                "ecs:ListTasks",
+                format!(
+                    "{} tasks in cluster {cluster} have ids starting with {prefix} ({}{}); type more of the id",
+                    many.len(),
+                    ids.join(", "),
+                    if many.len() > 5 { ", ..." } else { "" }
+                ),
+            ))
+        }
+    }
 }
 
 /// Describe `arns` (ARNs or ids) of `cluster`, [`DESCRIBE_TASKS_BATCH`] per call, in the order
@@ -161,5 +225,51 @@ fn eni_from_sdk(a: &sdk::Attachment) -> Eni {
         private_dns: detail("privateDnsName"),
         subnet_id: detail("subnetId"),
         mac: detail("macAddress"),
+    }
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::*;
+
+    fn arns() -> Vec<String> {
+        [
+            "arn:aws:ecs:us-east-1:123456789012:task/prod/8579e95df349af17fa2d7b34bef16e0d",
+            "arn:aws:ecs:us-east-1:123456789012:task/prod/8579aaaaf349af17fa2d7b34bef16e0d",
+            "arn:aws:ecs:us-east-1:123456789012:task/prod/d5e218f2aaaaaaaaaaaaaaaaaaaaaaaa",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    #[test]
+    fn a_unique_prefix_names_one_task_in_any_case() {
+        let hit = match_task_prefix(&arns(), "prod", "D5E218").unwrap_or_else(|e| panic!("{e}"));
+        assert!(hit.ends_with("/d5e218f2aaaaaaaaaaaaaaaaaaaaaaaa"));
+        let hit = match_task_prefix(&arns(), "prod", "8579e9").unwrap_or_else(|e| panic!("{e}"));
+        assert!(hit.ends_with("/8579e95df349af17fa2d7b34bef16e0d"));
+    }
+
+    #[test]
+    fn ambiguous_and_unknown_prefixes_say_so() {
+        let e = match_task_prefix(&arns(), "prod", "8579")
+            .err()
+            .unwrap_or_else(|| panic!("accepted an ambiguous prefix"));
+        assert_eq!(e.kind, ErrorKind::InvalidRequest);
+        assert!(e.message.contains("2 tasks"), "{}", e.message);
+        assert!(e.message.contains("8579e95df349"), "{}", e.message);
+        let e = match_task_prefix(&arns(), "prod", "ffff")
+            .err()
+            .unwrap_or_else(|| panic!("accepted an unknown prefix"));
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        assert!(match_task_prefix(&arns(), "prod", "").is_err());
+    }
+
+    #[test]
+    fn whole_ids_and_arns_are_used_as_they_are() {
+        assert!(is_full_task_ref("8579e95df349af17fa2d7b34bef16e0d"));
+        assert!(is_full_task_ref("arn:aws:ecs:us-east-1:1:task/prod/x"));
+        assert!(is_full_task_ref("0f5a3c4e-1d2b-4c3a-9e8f-7a6b5c4d3e2f"));
+        assert!(!is_full_task_ref("8579e95d"));
     }
 }

@@ -63,6 +63,7 @@ pub async fn gather(
     task: &str,
     plugin_at: Option<std::path::PathBuf>,
 ) -> Result<Inputs, AwsError> {
+    let task = &aws::tasks::expand_task_ref(&clients.ecs, cluster, task).await?;
     let tasks = aws::tasks::describe_tasks(&clients.ecs, cluster, &[task.to_string()]).await?;
     let Some(t) = tasks.into_iter().next() else {
         return Err(AwsError::new(

@@ -211,6 +211,11 @@ async fn start(
     tail_spec.follow = spec.follow;
     tail_spec.mode = spec.mode;
     tail_spec.filter_pattern = spec.filter_pattern.clone();
+    if resolved.all_stopped {
+        // Nothing will interleave with a stopped task's lines: show its last ones (the crash)
+        // with the history instead of holding them for the re-order window.
+        tail_spec.reorder_ms = 0;
+    }
     Ok(tail::spawn(tail_spec))
 }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::tail::{LogTarget, StreamSelector};
 use crate::aws::logs::LogsClient;
 use crate::aws::tasks::TaskListing;
-use crate::aws::{AwsError, AwsTarget, Clients};
+use crate::aws::{AwsError, AwsTarget, Clients, ErrorKind};
 use crate::domain::{ContainerDefinition, Task, TaskDefinition};
 
 /// Where one container's logs go.
@@ -124,6 +124,9 @@ pub struct StreamLocation {
 pub struct Resolved {
     pub streams: Vec<StreamLocation>,
     pub notes: Vec<String>,
+    /// Every task read has stopped: its streams are complete (only late ingestion can add
+    /// to them), so there is nothing live to wait for.
+    pub all_stopped: bool,
 }
 
 /// Streams of `task` per its task definition (all containers, or only `container`).
@@ -193,8 +196,15 @@ pub async fn resolve(
     let ecs = &clients.ecs;
     let tasks: Vec<Task> = match (&scope.task, &scope.service) {
         (Some(task), _) => {
+            let task = match crate::aws::tasks::expand_task_ref(ecs, &scope.cluster, task).await {
+                Ok(t) => t,
+                Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::InvalidRequest) => {
+                    return Err(ResolveError::NotFound(e.message));
+                }
+                Err(e) => return Err(e.into()),
+            };
             let found =
-                crate::aws::tasks::describe_tasks(ecs, &scope.cluster, std::slice::from_ref(task))
+                crate::aws::tasks::describe_tasks(ecs, &scope.cluster, std::slice::from_ref(&task))
                     .await?;
             if found.is_empty() {
                 return Err(ResolveError::NotFound(format!(
@@ -280,6 +290,7 @@ pub async fn resolve(
     out.streams
         .sort_by(|a, b| (&a.region, &a.group, &a.stream).cmp(&(&b.region, &b.group, &b.stream)));
     out.streams.dedup();
+    out.all_stopped = !tasks.is_empty() && tasks.iter().all(|t| t.last_status == "STOPPED");
     Ok(out)
 }
 

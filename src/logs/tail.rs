@@ -223,6 +223,8 @@ struct Engine {
     content_keys: bool,
     interval: Duration,
     rng: u64,
+    /// When the last new event was accepted (see [`Engine::release_idle`]).
+    last_accepted: Option<Instant>,
 }
 
 impl Engine {
@@ -271,6 +273,7 @@ impl Engine {
             covered: None,
             content_keys,
             rng: super::time::now_ms() as u64 | 1,
+            last_accepted: None,
         }
     }
 
@@ -420,6 +423,7 @@ impl Engine {
                 cmd = self.commands.recv() => self.command(cmd).await?,
                 _ = tick.tick() => {
                     self.release().await?;
+                    self.release_idle().await?;
                     let cutoff = self.window_start() - self.spec.overlap_ms;
                     self.dedupe.prune(cutoff);
                 }
@@ -467,6 +471,7 @@ impl Engine {
             let fresh = self.poll_cycle(start).await?;
             self.dedupe.prune(start);
             self.release().await?;
+            self.release_idle().await?;
             let before = self.interval;
             self.interval = if fresh > 0 {
                 (self.interval / 2).max(self.spec.poll_min)
@@ -686,6 +691,7 @@ impl Engine {
         };
         let ev = LogEvent::new(&origin, id, e.timestamp_ms, e.ingestion_ms, e.message);
         self.reorder.push(ev);
+        self.last_accepted = Some(Instant::now());
         true
     }
 
@@ -696,6 +702,20 @@ impl Engine {
         };
         let ready = self.reorder.release(covered - self.spec.reorder_ms);
         self.send_events(ready).await
+    }
+
+    /// Nothing new for a whole re-order window: nothing is left to sort in front of what
+    /// waits, so let it out. Without this the last lines of a quiet stream (a stopped task's
+    /// crash, most of all) would wait for the clock estimate, anchored at the newest
+    /// ingestion time seen, to move past them. A straggler after this is marked late.
+    async fn release_idle(&mut self) -> Result<(), Stop> {
+        let idle = self.last_accepted.is_some_and(|t| {
+            t.elapsed() >= Duration::from_millis(self.spec.reorder_ms.max(0) as u64)
+        });
+        if idle && !self.reorder.pending.is_empty() {
+            self.flush_all().await?;
+        }
+        Ok(())
     }
 
     async fn flush_all(&mut self) -> Result<(), Stop> {
