@@ -93,6 +93,24 @@ fn fonts() -> Fonts {
     }
 }
 
+/// Which arms (left, right, up, down) a light box-drawing character has.
+fn box_arms(c: char) -> Option<[bool; 4]> {
+    Some(match c {
+        '─' => [true, true, false, false],
+        '│' => [false, false, true, true],
+        '┌' | '╭' => [false, true, false, true],
+        '┐' | '╮' => [true, false, false, true],
+        '└' | '╰' => [false, true, true, false],
+        '┘' | '╯' => [true, false, true, false],
+        '├' => [false, true, true, true],
+        '┤' => [true, false, true, true],
+        '┬' => [true, true, false, true],
+        '┴' => [true, true, true, false],
+        '┼' => [true, true, true, true],
+        _ => return None,
+    })
+}
+
 /// Paint the buffer into an RGB image: one cell per character, colours and bold/reverse.
 fn paint(buf: &Buffer, fonts: &Fonts, out: &Path) {
     let metrics = fonts.regular.metrics('M', PX);
@@ -104,13 +122,14 @@ fn paint(buf: &Buffer, fonts: &Fonts, out: &Path) {
         .unwrap_or((PX, PX * 1.2));
     let ch = lines.1.ceil() as usize;
     let ascent = lines.0;
-    let (w, h) = (usize::from(COLS) * cw, usize::from(ROWS) * ch);
+    let (cols, rows) = (buf.area.width, buf.area.height);
+    let (w, h) = (usize::from(cols) * cw, usize::from(rows) * ch);
     let mut img = vec![0u8; w * h * 3];
     for px in img.chunks_mut(3) {
         px.copy_from_slice(&BG);
     }
-    for y in 0..ROWS {
-        for x in 0..COLS {
+    for y in 0..rows {
+        for x in 0..cols {
             let cell = &buf[(x, y)];
             let mut fg = ansi(cell.fg).unwrap_or(FG);
             let mut bg = ansi(cell.bg).unwrap_or(BG);
@@ -135,6 +154,36 @@ fn paint(buf: &Buffer, fonts: &Fonts, out: &Path) {
                 continue;
             };
             if c == ' ' {
+                continue;
+            }
+            // Box-drawing lines are drawn, not rasterised: glyphs leave gaps between cells.
+            if let Some(arms) = box_arms(c) {
+                let (cx, cy) = (x0 + cw / 2, y0 + ch / 2);
+                let mut put = |xx: usize, yy: usize| {
+                    if xx < w && yy < h {
+                        let i = (yy * w + xx) * 3;
+                        img[i..i + 3].copy_from_slice(&fg);
+                    }
+                };
+                let [left, right, up, down] = arms;
+                let (from_x, to_x) = (
+                    if left { x0 } else { cx },
+                    if right { x0 + cw } else { cx + 1 },
+                );
+                if left || right {
+                    for xx in from_x..to_x {
+                        put(xx, cy);
+                    }
+                }
+                let (from_y, to_y) = (
+                    if up { y0 } else { cy },
+                    if down { y0 + ch } else { cy + 1 },
+                );
+                if up || down {
+                    for yy in from_y..to_y {
+                        put(cx, yy);
+                    }
+                }
                 continue;
             }
             let mut font = if cell.modifier.contains(Modifier::BOLD) {
@@ -187,16 +236,10 @@ fn paint(buf: &Buffer, fonts: &Fonts, out: &Path) {
     println!("wrote {}", out.display());
 }
 
-fn render(state: &mut State, theme: &Theme) -> Buffer {
-    update(
-        state,
-        Action::Resize {
-            cols: COLS,
-            rows: ROWS,
-        },
-    );
+fn render(state: &mut State, theme: &Theme, (cols, rows): (u16, u16)) -> Buffer {
+    update(state, Action::Resize { cols, rows });
     let mut terminal =
-        Terminal::new(TestBackend::new(COLS, ROWS)).unwrap_or_else(|e| panic!("{e}"));
+        Terminal::new(TestBackend::new(cols, rows)).unwrap_or_else(|e| panic!("{e}"));
     terminal
         .draw(|f| berth::ui::render(f, state, theme))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -242,10 +285,21 @@ fn shot(
     fonts: &Fonts,
     name: &str,
 ) {
+    shot_at(console, sb, theme, fonts, name, (COLS, ROWS));
+}
+
+fn shot_at(
+    console: &mut Console,
+    sb: &sandbox::SandboxHandle,
+    theme: &Theme,
+    fonts: &Fonts,
+    name: &str,
+    size: (u16, u16),
+) {
     // ages follow the sandbox's virtual clock, as in `berth --demo`
     let now = sb.virtual_now_ms() / 1000;
     update(&mut console.state, Action::Tick { now_unix: now });
-    let buf = render(&mut console.state, theme);
+    let buf = render(&mut console.state, theme, size);
     paint(
         &buf,
         fonts,
@@ -265,8 +319,9 @@ async fn main() {
     let _ = std::fs::create_dir_all("screenshots");
 
     // The bad-deploy drill: clusters, services with the problem, the failed rollout, the
-    // timeline, tasks and network.
-    let sb = sandbox(Scenario::BadDeploy, 60.0).await;
+    // timeline, tasks and network. At 10x the rollback takes a few seconds, long enough to
+    // catch the FAILED deployment still listed beside the one replacing it.
+    let sb = sandbox(Scenario::BadDeploy, 10.0).await;
     let mut c = Console::new(&sb);
     c.until("connected", |s| s.session.connected).await;
     c.until("clusters", loaded).await;
@@ -290,6 +345,15 @@ async fn main() {
     c.apply(key(KeyCode::Enter));
     c.apply(Action::Command(Command::Select));
     c.until("deployments", loaded).await;
+    wait(&mut c, "a FAILED deployment listed", |s| match s.view() {
+        View::Deployments(v) => v.service().is_some_and(|svc| {
+            svc.deployments
+                .iter()
+                .any(|d| d.rollout_state.as_deref() == Some("FAILED"))
+        }),
+        _ => false,
+    })
+    .await;
     shot(&mut c, &sb, &theme, &fonts, "deployments-failed");
     c.apply(Action::Command(Command::ShowTimeline));
     c.until("timeline", loaded).await;
@@ -304,6 +368,63 @@ async fn main() {
     c.apply(Action::Command(Command::Help));
     shot(&mut c, &sb, &theme, &fonts, "help");
     c.apply(key(KeyCode::Esc));
+    sb.shutdown().await;
+
+    // The README's tour at 80x24, key for key: `j` `enter` `w` `enter` `l`.
+    let small = (80, 24);
+    let sb = sandbox(Scenario::BadDeploy, 10.0).await;
+    let mut c = Console::new(&sb);
+    c.until("connected", |s| s.session.connected).await;
+    c.until("clusters", loaded).await;
+    let crashed = |s: &State| match s.view() {
+        View::Services(v) => v.data.rows.first().is_some_and(|r| {
+            r.service.name == "checkout-api"
+                && r.problems
+                    .first()
+                    .is_some_and(|p| p.summary == "rollout FAILED" || p.summary == "rolled back")
+        }),
+        _ => false,
+    };
+    c.apply(key(KeyCode::Char('j')));
+    c.apply(key(KeyCode::Enter));
+    c.until("services", loaded).await;
+    wait(&mut c, "checkout-api first, with its problem", crashed).await;
+    shot_at(&mut c, &sb, &theme, &fonts, "tour-1-services", small);
+    // `w` once the crashed tasks are listed as stopped (else `esc` and `w` again: the
+    // selection stays on the group it was on when a new one sorts above it).
+    for attempt in 0..60 {
+        c.apply(key(KeyCode::Char('w')));
+        c.until("why stopped", loaded).await;
+        let crash_first = |s: &State| match s.view() {
+            View::Stopped(v) => {
+                v.groups
+                    .first()
+                    .is_some_and(|g| g.cause == berth::domain::stop_cause::StopCause::CrashOnStart)
+                    && v.table.selected_row() == Some(0)
+            }
+            _ => false,
+        };
+        if crash_first(&c.state) {
+            break;
+        }
+        assert!(attempt < 59, "crashed on start never came first");
+        c.apply(key(KeyCode::Esc));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        while let Ok(a) = c.rx.try_recv() {
+            c.apply(a);
+        }
+    }
+    shot_at(&mut c, &sb, &theme, &fonts, "tour-2-why", small);
+    c.apply(key(KeyCode::Enter));
+    c.until("the crashed tasks", loaded).await;
+    shot_at(&mut c, &sb, &theme, &fonts, "tour-3-tasks", small);
+    c.apply(key(KeyCode::Char('l')));
+    wait(&mut c, "the crash in the logs", |s| match s.view() {
+        View::Logs(v) => v.history_loaded && v.buffer.len() >= 7,
+        _ => false,
+    })
+    .await;
+    shot_at(&mut c, &sb, &theme, &fonts, "tour-4-logs", small);
     sb.shutdown().await;
 
     // Logs of a busy service, warnings and up.

@@ -27,6 +27,21 @@ pub const BELOW_DESIRED_GRACE_SECS: i64 = 3 * 60;
 /// An IN_PROGRESS rollout older than this is stuck.
 pub const STUCK_ROLLOUT_SECS: i64 = 30 * 60;
 
+/// An event's text without its `(service NAME) ` opening: the row already names the service,
+/// and at 80 columns those characters are the ones the reason needs.
+pub fn without_service_prefix<'a>(message: &'a str, service: &str) -> &'a str {
+    let Some(rest) = message.strip_prefix("(service ") else {
+        return message;
+    };
+    let Some(rest) = rest.strip_prefix(service) else {
+        return message;
+    };
+    match rest.find(") ") {
+        Some(end) if rest.starts_with(')') || rest.starts_with(',') => rest[end + 2..].trim_start(),
+        _ => message,
+    }
+}
+
 /// Problems, most severe first.
 pub fn service_problems(s: &Service, now: i64) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -37,7 +52,12 @@ pub fn service_problems(s: &Service, now: i64) -> Vec<Problem> {
             out.push(Problem {
                 severity: Severity::Critical,
                 summary: "rollout FAILED".into(),
-                detail: d.rollout_state_reason.clone(),
+                // "ECS deployment circuit breaker: tasks failed to start." loses its first
+                // words: at 80 columns the rest is what fits.
+                detail: d
+                    .rollout_state_reason
+                    .as_deref()
+                    .map(|r| r.strip_prefix("ECS deployment ").unwrap_or(r).to_string()),
             });
             break;
         }
@@ -52,7 +72,7 @@ pub fn service_problems(s: &Service, now: i64) -> Vec<Problem> {
         out.push(Problem {
             severity: Severity::Critical,
             summary: "rolled back".into(),
-            detail: Some(e.message.clone()),
+            detail: Some(without_service_prefix(&e.message, &s.name).to_string()),
         });
     }
 
@@ -125,6 +145,28 @@ pub fn service_problems(s: &Service, now: i64) -> Vec<Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_service_prefix_of_an_event_is_dropped_only_for_that_service() {
+        let m = "(service checkout-api) rolling back to deployment ecs-svc/1.";
+        assert_eq!(
+            without_service_prefix(m, "checkout-api"),
+            "rolling back to deployment ecs-svc/1."
+        );
+        let m = "(service checkout-api, taskSet ecs-svc/2) has begun draining connections.";
+        assert_eq!(
+            without_service_prefix(m, "checkout-api"),
+            "has begun draining connections."
+        );
+        // another service's name, a longer name with the same start, or no prefix: unchanged
+        for (m, s) in [
+            ("(service orders) rolling back", "checkout-api"),
+            ("(service checkout-api-v2) rolling back", "checkout-api"),
+            ("deployment failed", "checkout-api"),
+        ] {
+            assert_eq!(without_service_prefix(m, s), m);
+        }
+    }
     use crate::domain::{Deployment, DeploymentConfig, ServiceEvent};
 
     const NOW: i64 = 1_700_000_000;
