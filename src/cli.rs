@@ -116,8 +116,13 @@ pub enum Commands {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) to stdout (`berth man > /usr/local/share/man/man1/berth.1`)
-    Man,
+    /// Print the man page (roff) to stdout (`berth man > ~/.local/share/man/man1/berth.1`),
+    /// or with --dir write it and one page per subcommand (berth-logs.1, ...) into DIR
+    Man {
+        /// Write berth.1 and berth-<subcommand>.1 into this directory
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Write the completion script for `shell`, generated from this command line's definition.
@@ -138,7 +143,28 @@ pub fn completions(
 /// Write the man page, generated from this command line's definition.
 pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
     use clap::CommandFactory;
-    clap_mangen::Man::new(Cli::command()).render(out)
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    out.write_all(&page)?;
+    out.flush()
+}
+
+/// Write every man page (berth.1 and one per subcommand, which berth.1 refers to) into `dir`.
+/// They are documentation for `man`, so they are created readable as the umask allows.
+pub fn man_pages_to(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
+    use clap::CommandFactory;
+    std::fs::create_dir_all(dir)?;
+    clap_mangen::generate_to(Cli::command(), dir)?;
+    let mut written: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("berth") && n.ends_with(".1"))
+        })
+        .collect();
+    written.sort();
+    Ok(written)
 }
 
 /// Where the command-line programs send requests: the embedded sandbox with `--demo`

@@ -132,7 +132,24 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Some(Commands::Man) => {
+        Some(Commands::Man { dir: Some(dir) }) => {
+            return match berth::cli::man_pages_to(&dir) {
+                Ok(pages) => {
+                    for p in pages {
+                        println!("{}", p.display());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!(
+                        "berth: cannot write the man pages to {}: {e}",
+                        dir.display()
+                    );
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Commands::Man { dir: None }) => {
             return match berth::cli::man_page(&mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

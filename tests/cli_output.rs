@@ -43,3 +43,49 @@ fn completions_and_man_page_are_written_and_a_closed_pipe_is_not_a_crash() {
         );
     }
 }
+
+#[test]
+fn man_dir_writes_a_page_per_subcommand_that_berth_1_refers_to() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "{:?}", out);
+    let main =
+        std::fs::read_to_string(dir.path().join("berth.1")).unwrap_or_else(|e| panic!("{e}"));
+    for sub in [
+        "sandbox",
+        "logs",
+        "exec-check",
+        "exec",
+        "completions",
+        "man",
+    ] {
+        let page = dir.path().join(format!("berth-{sub}.1"));
+        let text =
+            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        assert!(
+            text.starts_with(".ie") || text.contains(".TH"),
+            "{sub}: not roff"
+        );
+        let roff_name = format!("berth\\-{}(1)", sub.replace('-', "\\-"));
+        assert!(main.contains(&roff_name), "berth.1 refers to {roff_name}");
+    }
+    // the paths written are listed, one per line
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(listed.lines().count(), 7, "{listed}");
+
+    // the completion scripts know the subcommands and the flags
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_berth"))
+            .args(["completions", shell])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&out.stdout);
+        for word in ["exec-check", "refresh", "read-only", "scenario"] {
+            assert!(text.contains(word), "{shell} completions lack {word}");
+        }
+    }
+}

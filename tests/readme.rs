@@ -1,4 +1,5 @@
-//! The README stays true: its key reference is generated from `keymaps/default.toml`, and its
+//! The README stays true: its key reference is generated from `keymaps/default.toml`, its
+//! pictures are the ones `examples/screenshots.rs` writes, and its
 //! quick start names exactly the two commands that CI runs.
 //!
 //! To regenerate the key reference after changing the default keymap:
@@ -70,4 +71,51 @@ fn readme_quick_start_is_the_demo_and_the_ci_test_command() {
         ".ci/run must run the README's test command {:?}",
         commands[1]
     );
+}
+
+/// Every picture the README shows exists and is written by `examples/screenshots.rs`, and
+/// no PNG in `screenshots/` is left unused (a renamed scene would leave a stale one).
+#[test]
+fn readme_pictures_exist_and_are_the_ones_the_example_writes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(readme_path()).expect("README.md");
+    let example =
+        std::fs::read_to_string(root.join("examples/screenshots.rs")).expect("the example");
+    let mut shown = std::collections::BTreeSet::new();
+    for part in readme.split("](screenshots/").skip(1) {
+        let name = part.split(')').next().unwrap_or("");
+        assert!(name.ends_with(".png"), "not a PNG: {name}");
+        shown.insert(name.to_string());
+    }
+    assert!(
+        shown.len() >= 14,
+        "the README shows {} pictures",
+        shown.len()
+    );
+    for name in &shown {
+        let path = root.join("screenshots").join(name);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{name} is not a PNG file"
+        );
+        let stem = name.trim_end_matches(".png");
+        assert!(
+            example.contains(&format!("\"{stem}\"")),
+            "{name} is not written by examples/screenshots.rs"
+        );
+    }
+    for entry in std::fs::read_dir(root.join("screenshots")).expect("screenshots/") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name.ends_with(".png") {
+            assert!(
+                shown.contains(&name),
+                "screenshots/{name} is not in the README"
+            );
+        }
+    }
 }
