@@ -9,12 +9,13 @@ use berth::app::actions::FieldKind;
 use berth::app::{Action, Command, DataEvent, Effect, IdentityState, Session, State, update};
 use berth::aws::AwsTarget;
 use berth::config::keymap::Keymap;
-use berth::config::theme::Theme;
 use berth::domain::mutation::Mutation;
 use berth::domain::{Deployment, Identity, Service};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[path = "common/reducer.rs"]
+mod reducer;
+use reducer::{key, status, typed};
 
 const NOW: i64 = 1_700_000_000;
 
@@ -69,34 +70,7 @@ fn rolling() -> Service {
 
 /// On the services of prod with checkout-api loaded and selected.
 fn state(read_only: bool, protected: bool, svc: Service) -> State {
-    let session = Session {
-        target: AwsTarget {
-            profile: Some("prod-admin".into()),
-            ..AwsTarget::default()
-        },
-        region: None,
-        connected: false,
-        identity: IdentityState::Pending,
-        read_only,
-        protected,
-        demo: false,
-    };
-    let keymap = Keymap::load(None, None).unwrap().0;
-    let mut s = State::new(session, keymap, 5, NOW);
-    update(
-        &mut s,
-        Action::AwsConnected {
-            region: "eu-west-1".into(),
-        },
-    );
-    update(
-        &mut s,
-        Action::IdentityResolved(Ok(Identity {
-            account: "210987654321".into(),
-            arn: "arn:aws:sts::210987654321:assumed-role/OnCall/alice".into(),
-            user_id: "x".into(),
-        })),
-    );
+    let mut s = reducer::signed_in(NOW, Some("prod-admin"), read_only, protected);
     // As a config rule would have it (rules are re-applied when the identity arrives).
     s.session.protected = protected;
     s.views.push(berth::app::nav::services_view("prod"));
@@ -112,41 +86,6 @@ fn state(read_only: bool, protected: bool, svc: Service) -> State {
         update(&mut s, Action::Data { request, event });
     }
     s
-}
-
-fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
-    update(s, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
-
-fn typed(s: &mut State, text: &str) {
-    for c in text.chars() {
-        key(s, KeyCode::Char(c));
-    }
-}
-
-fn render(s: &mut State) -> String {
-    update(s, Action::Resize { cols: 80, rows: 24 });
-    let theme = Theme::load(Some("default"), false, None).unwrap().0;
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    terminal.draw(|f| berth::ui::render(f, s, &theme)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    (0..24)
-        .map(|y| {
-            (0..80)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn status(s: &State) -> String {
-    s.status
-        .as_ref()
-        .map(|x| x.text.clone())
-        .unwrap_or_default()
 }
 
 #[test]
@@ -432,4 +371,8 @@ fn config_rules_protect_by_account_and_make_profiles_read_only() {
     assert!(s.session.read_only, "audit-* is read-only");
     assert!(!s.session.protected, "the account is not known again yet");
     assert!(render(&mut s).contains("READ-ONLY"));
+}
+
+fn render(s: &mut State) -> String {
+    reducer::screen(s, "default", 80, 24)
 }

@@ -6,16 +6,18 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
 use berth::app::exec::{Forward, SessionRequestKind};
-use berth::app::{Action, Command, DataEvent, Effect, IdentityState, Session, State, View, update};
-use berth::aws::AwsTarget;
-use berth::config::keymap::Keymap;
+use berth::app::{Action, Command, DataEvent, Effect, State, View, update};
 use berth::config::theme::Theme;
-use berth::domain::{Container, ContainerDefinition, Identity, Task, TaskDefinition};
+use berth::domain::{Container, ContainerDefinition, Task, TaskDefinition};
 use berth::exec::Inputs;
 use berth::exec::preflight::{ExecLogging, Plugin};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
+
+#[path = "common/reducer.rs"]
+mod reducer;
+use reducer::{key, status, typed};
 
 const NOW: i64 = 1_700_000_000;
 const TASK: &str = "arn:aws:ecs:eu-west-1:210987654321:task/prod/0123456789abcdef0123456789abcdef";
@@ -88,34 +90,7 @@ fn plugin() -> Plugin {
 
 /// On the tasks of prod/checkout-api with one task loaded and selected.
 fn state(read_only: bool, protected: bool) -> State {
-    let session = Session {
-        target: AwsTarget {
-            profile: Some("prod-admin".into()),
-            ..AwsTarget::default()
-        },
-        region: None,
-        connected: false,
-        identity: IdentityState::Pending,
-        read_only,
-        protected,
-        demo: false,
-    };
-    let keymap = Keymap::load(None, None).unwrap().0;
-    let mut s = State::new(session, keymap, 5, NOW);
-    update(
-        &mut s,
-        Action::AwsConnected {
-            region: "eu-west-1".into(),
-        },
-    );
-    update(
-        &mut s,
-        Action::IdentityResolved(Ok(Identity {
-            account: "210987654321".into(),
-            arn: "arn:aws:sts::210987654321:assumed-role/OnCall/alice".into(),
-            user_id: "x".into(),
-        })),
-    );
+    let mut s = reducer::signed_in(NOW, Some("prod-admin"), read_only, protected);
     s.session.protected = protected;
     let view = berth::app::nav::tasks_view(&s, "prod", Some("checkout-api"), false);
     s.views.push(view);
@@ -131,41 +106,6 @@ fn state(read_only: bool, protected: bool) -> State {
         update(&mut s, Action::Data { request, event });
     }
     s
-}
-
-fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
-    update(s, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
-
-fn typed(s: &mut State, text: &str) {
-    for c in text.chars() {
-        key(s, KeyCode::Char(c));
-    }
-}
-
-fn render(s: &mut State) -> String {
-    update(s, Action::Resize { cols: 80, rows: 24 });
-    let theme = Theme::load(Some("default"), false, None).unwrap().0;
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    terminal.draw(|f| berth::ui::render(f, s, &theme)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    (0..24)
-        .map(|y| {
-            (0..80)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn status(s: &State) -> String {
-    s.status
-        .as_ref()
-        .map(|x| x.text.clone())
-        .unwrap_or_default()
 }
 
 /// Press `cmd`, check the preflight request, answer it.
@@ -462,4 +402,8 @@ fn a_port_forward_defaults_to_the_container_port_and_lists_in_forwards() {
     let screen = render(&mut s);
     assert!(screen.contains("ended (stopped)"), "{screen}");
     assert!(key(&mut s, KeyCode::Char('K')).is_empty(), "already ended");
+}
+
+fn render(s: &mut State) -> String {
+    reducer::screen(s, "default", 80, 24)
 }

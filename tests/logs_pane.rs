@@ -5,9 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
 use berth::app::logs::{LogsView, TailState};
-use berth::app::{Action, Command, DataEvent, Effect, IdentityState, Session, State, View, update};
-use berth::aws::AwsTarget;
-use berth::config::keymap::Keymap;
+use berth::app::{Action, Command, DataEvent, Effect, State, View, update};
 use berth::config::theme::{Slot, Theme};
 use berth::logs::session::SessionEvent;
 use berth::logs::source::Scope;
@@ -16,6 +14,9 @@ use berth::logs::{LogEvent, Origin};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
+
+#[path = "common/reducer.rs"]
+mod reducer;
 
 const NOW: i64 = 1_700_000_000;
 const T0: i64 = NOW * 1000 - 300_000;
@@ -27,32 +28,7 @@ fn theme(name: &str) -> Theme {
 }
 
 fn state() -> State {
-    let session = Session {
-        target: AwsTarget::default(),
-        region: Some("eu-west-1".into()),
-        connected: false,
-        identity: IdentityState::Pending,
-        read_only: false,
-        protected: false,
-        demo: false,
-    };
-    let keymap = Keymap::load(None, None).unwrap().0;
-    let mut s = State::new(session, keymap, 5, NOW);
-    update(
-        &mut s,
-        Action::AwsConnected {
-            region: "eu-west-1".into(),
-        },
-    );
-    update(
-        &mut s,
-        Action::IdentityResolved(Ok(berth::domain::Identity {
-            account: "210987654321".into(),
-            arn: "arn:aws:sts::210987654321:assumed-role/OnCall/alice".into(),
-            user_id: "x".into(),
-        })),
-    );
-    s
+    reducer::signed_in(NOW, None, false, false)
 }
 
 fn service_scope() -> Scope {

@@ -4,14 +4,12 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use berth::app::{Action, Command, DataEvent, Effect, IdentityState, Session, State, View, update};
-use berth::aws::AwsTarget;
-use berth::config::keymap::Keymap;
-use berth::config::theme::Theme;
+use berth::app::{Action, Command, DataEvent, Effect, State, View, update};
 use berth::domain::stop_cause::StopCause;
 use berth::domain::{Container, Task};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+
+#[path = "common/reducer.rs"]
+mod reducer;
 
 const NOW: i64 = 1_700_000_000;
 
@@ -108,31 +106,7 @@ fn tasks() -> Vec<Task> {
 }
 
 fn state() -> (State, u64) {
-    let session = Session {
-        target: AwsTarget::default(),
-        region: Some("eu-west-1".into()),
-        connected: false,
-        identity: IdentityState::Pending,
-        read_only: false,
-        protected: false,
-        demo: false,
-    };
-    let keymap = Keymap::load(None, None).unwrap().0;
-    let mut s = State::new(session, keymap, 5, NOW);
-    update(
-        &mut s,
-        Action::AwsConnected {
-            region: "eu-west-1".into(),
-        },
-    );
-    update(
-        &mut s,
-        Action::IdentityResolved(Ok(berth::domain::Identity {
-            account: "210987654321".into(),
-            arn: "arn:aws:sts::210987654321:assumed-role/OnCall/alice".into(),
-            user_id: "x".into(),
-        })),
-    );
+    let mut s = reducer::signed_in(NOW, None, false, false);
     s.views.push(berth::app::nav::services_view("prod"));
     s.views
         .push(View::Deployments(berth::app::nav::service_view(
@@ -153,24 +127,6 @@ fn state() -> (State, u64) {
         })
         .unwrap_or_else(|| panic!("{effects:?}"));
     (s, request)
-}
-
-fn render(s: &mut State) -> String {
-    update(s, Action::Resize { cols: 80, rows: 24 });
-    let theme = Theme::load(Some("default"), false, None).unwrap().0;
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    terminal.draw(|f| berth::ui::render(f, s, &theme)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    (0..24)
-        .map(|y| {
-            (0..80)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]
@@ -254,4 +210,8 @@ fn groups_by_cause_problems_first_with_the_fix() {
         })
         .unwrap_or_else(|| panic!("{effects:?}"));
     assert_eq!(since, (NOW - 60) * 1000 - 600_000);
+}
+
+fn render(s: &mut State) -> String {
+    reducer::screen(s, "default", 80, 24)
 }

@@ -5,14 +5,12 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use berth::app::timeline::TimelineData;
-use berth::app::{Action, Command, Effect, IdentityState, Session, State, View, update};
-use berth::aws::AwsTarget;
-use berth::config::keymap::Keymap;
-use berth::config::theme::Theme;
+use berth::app::{Action, Command, Effect, State, View, update};
 use berth::domain::timeline::ErrorMinute;
 use berth::domain::{Container, Deployment, Service, ServiceEvent, Task};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+
+#[path = "common/reducer.rs"]
+mod reducer;
 
 const NOW: i64 = 1_700_000_000;
 
@@ -65,47 +63,13 @@ fn crashed(id: &str, at: i64) -> Task {
 }
 
 fn state() -> State {
-    let session = Session {
-        target: AwsTarget::default(),
-        region: None,
-        connected: false,
-        identity: IdentityState::Pending,
-        read_only: false,
-        protected: false,
-        demo: false,
-    };
-    let keymap = Keymap::load(None, None).unwrap().0;
-    let mut s = State::new(session, keymap, 5, NOW);
-    update(
-        &mut s,
-        Action::AwsConnected {
-            region: "eu-west-1".into(),
-        },
-    );
+    let mut s = reducer::connected(NOW, None, false, false);
     s.views
         .push(View::Deployments(berth::app::nav::service_view(
             "prod",
             "checkout-api",
         )));
     s
-}
-
-fn render(s: &mut State) -> String {
-    update(s, Action::Resize { cols: 80, rows: 24 });
-    let theme = Theme::load(Some("mono"), true, None).unwrap().0;
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    terminal.draw(|f| berth::ui::render(f, s, &theme)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    (0..24)
-        .map(|y| {
-            (0..80)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn load(s: &mut State, data: TimelineData) {
@@ -223,4 +187,8 @@ fn exported_markdown_is_safe_to_paste() {
         "{md}"
     );
     assert!(md.contains("| ID | STATUS | ROLLOUT |"), "{md}");
+}
+
+fn render(s: &mut State) -> String {
+    reducer::screen(s, "mono", 80, 24)
 }
