@@ -104,6 +104,7 @@ fn the_readme_tour_finds_the_cause_in_five_keystrokes() {
     ok(p.wait_for_text("› logs"));
     ok(p.wait_for_text("ERROR missing required configuration PAYMENTS_BASE_URL"));
     ok(p.wait_for_text("FATAL process exiting with code 1"));
+    ok(p.wait_for_text("■ stopped · no new lines"));
 
     p.send_key("q");
     let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));

@@ -70,6 +70,7 @@ fn open(s: &mut State) -> u64 {
             streams: 4,
             containers: vec!["app".into(), "envoy".into()],
             notes: vec![],
+            all_stopped: false,
         },
     );
     session(
@@ -647,6 +648,7 @@ fn container_cycling_restarts_with_one_container_then_all() {
             streams: 2,
             containers: vec!["app".into(), "envoy".into()],
             notes: vec![],
+            all_stopped: false,
         },
     );
     assert_eq!(
@@ -669,6 +671,7 @@ fn failures_and_notes_are_shown_in_the_pane() {
             notes: vec![
                 "container router uses FireLens (awsfirelens): its logs go to datadog".into(),
             ],
+            all_stopped: false,
         },
     );
     session(
@@ -754,4 +757,27 @@ fn opens_from_services_tasks_and_task_detail_with_one_key() {
     );
     assert_eq!(scope.container, None);
     assert!(s.breadcrumbs().join(" › ").ends_with("abc123 › logs"));
+}
+
+#[test]
+fn a_stopped_tasks_logs_do_not_claim_to_be_live() {
+    let mut s = state();
+    let tail = open(&mut s);
+    assert!(
+        render(&mut s).contains("● live"),
+        "a running service's tail is live"
+    );
+    session(
+        &mut s,
+        tail,
+        SessionEvent::Resolved {
+            streams: 1,
+            containers: vec!["app".into()],
+            notes: vec![],
+            all_stopped: true,
+        },
+    );
+    let screen = render(&mut s);
+    assert!(screen.contains("■ stopped · no new lines"), "{screen}");
+    assert!(!screen.contains("● live"), "{screen}");
 }

@@ -81,6 +81,8 @@ pub struct LogsView {
     pub containers: Vec<String>,
     /// Containers whose logs are not in CloudWatch, and where they go instead.
     pub notes: Vec<String>,
+    /// Every task read has stopped: the title says so instead of "live".
+    pub all_stopped: bool,
     pub buffer: Arc<LogBuffer>,
     pub capacity: usize,
     /// Cursor, an index into the filtered view.
@@ -111,6 +113,7 @@ impl LogsView {
             streams: 0,
             containers: Vec::new(),
             notes: Vec::new(),
+            all_stopped: false,
             buffer: Arc::new(LogBuffer::new(capacity)),
             capacity,
             selected: 0,
@@ -236,10 +239,12 @@ pub fn on_session(state: &mut State, tail: TailId, event: SessionEvent) {
             streams,
             containers,
             notes,
+            all_stopped,
         } => {
             v.streams = streams;
             v.containers = containers;
             v.notes = notes;
+            v.all_stopped = all_stopped;
             if v.state == TailState::Resolving {
                 v.state = TailState::Reading;
             }

@@ -26,6 +26,8 @@ pub enum SessionEvent {
         streams: usize,
         containers: Vec<String>,
         notes: Vec<String>,
+        /// Every task read has stopped: no new lines are coming (only late ones).
+        all_stopped: bool,
     },
     Tail(TailMessage),
     /// The scope could not be resolved (not found, no streams, an AWS error).
@@ -171,6 +173,7 @@ fn resolved_event(r: &Resolved) -> SessionEvent {
         streams: r.streams.len(),
         containers,
         notes: r.notes.clone(),
+        all_stopped: r.all_stopped,
     }
 }
 

@@ -79,6 +79,10 @@ fn title_line(state: &State, view: &LogsView, theme: &Theme, width: u16) -> Line
             format!("{} reading history", super::spinner(state)),
             Slot::Muted,
         ),
+        // A stopped task's streams are complete: "live" would promise lines that never come.
+        TailState::Live { .. } | TailState::Polling { .. } if view.all_stopped => {
+            ("■ stopped · no new lines".to_string(), Slot::Muted)
+        }
         TailState::Live { sampled: false } => ("● live".to_string(), Slot::Success),
         TailState::Live { sampled: true } => ("● live (sampled by AWS)".to_string(), Slot::Warning),
         TailState::Polling { .. } => ("● polling".to_string(), Slot::Success),
