@@ -13,7 +13,8 @@ pub const DEFAULT_REFRESH: u64 = 5;
 const AFTER_HELP: &str = "\
 Credentials come from the standard AWS chain: environment variables, ~/.aws profiles (including
 SSO: run `aws sso login --profile NAME` first), web identity, and container or instance roles
-(bastion hosts). The region comes from --region, AWS_REGION, or the profile.
+(bastion hosts). The region comes from --region, AWS_REGION, the profile, or (on EC2) the
+instance's region.
 
 Examples:
   berth --profile prod --region eu-west-1
@@ -22,7 +23,8 @@ Examples:
 
 Files:
   keymaps and themes   $XDG_CONFIG_HOME/berth/{keymap,theme}.toml (override the shipped ones per key)
-  safety rules         $XDG_CONFIG_HOME/berth/config.toml (protected and read-only profiles/accounts)
+  config               $XDG_CONFIG_HOME/berth/config.toml ([console] refresh, theme, keymap,
+                       read_only; protected and read-only [profiles.NAME] / [accounts.ID])
   log                  $XDG_STATE_HOME/berth/berth.log (level from BERTH_LOG, e.g. BERTH_LOG=debug)
   audit log            $XDG_STATE_HOME/berth/audit.jsonl (actions and exec sessions, 0600)
 
@@ -42,7 +44,7 @@ pub struct Cli {
     #[arg(long, env = "AWS_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// AWS region (default: AWS_REGION, then the profile's region)
+    /// AWS region (default: AWS_REGION, then the profile's, then the EC2 instance's)
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
 

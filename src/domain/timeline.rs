@@ -118,7 +118,10 @@ pub fn build(
                         d.task_definition,
                         d.rollout_state_reason
                             .as_deref()
-                            .map(|r| format!(" ({r})"))
+                            .map(|r| format!(
+                                " ({})",
+                                r.strip_prefix("ECS deployment ").unwrap_or(r)
+                            ))
                             .unwrap_or_default()
                     ),
                 )),
@@ -142,7 +145,8 @@ pub fn build(
                     at,
                     kind: Kind::Event,
                     severity: event_severity(&e.message),
-                    text: e.message.clone(),
+                    // the timeline is one service's: its name on every line is noise
+                    text: super::problems::without_service_prefix(&e.message, &s.name).to_string(),
                     task_arn: None,
                 });
             }
@@ -350,6 +354,10 @@ mod tests {
             .find(|e| e.text.contains("rolling back"))
             .unwrap();
         assert_eq!(rollback.severity, Severity::Bad);
+        assert_eq!(
+            rollback.text, "rolling back to deployment ecs-svc/111.",
+            "the service's own name is dropped from its timeline"
+        );
         let steady = entries.iter().find(|e| e.text.contains("steady")).unwrap();
         assert_eq!(steady.severity, Severity::Good);
     }
