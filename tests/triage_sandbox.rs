@@ -113,7 +113,15 @@ async fn panes_show_what_the_api_returns() {
     let screen = c.screen();
     let mut last = 0;
     for e in svc.events().iter().take(10) {
-        let msg: String = e.message().unwrap().chars().take(60).collect();
+        // shown without the "(service NAME) " every event of this service starts with
+        let full = e.message().unwrap();
+        let prefix = format!("(service {}) ", svc.service_name().unwrap());
+        let msg: String = full
+            .strip_prefix(prefix.as_str())
+            .unwrap_or(full)
+            .chars()
+            .take(60)
+            .collect();
         // Each next event appears after the previous one (messages can repeat).
         let at = screen[last..]
             .find(&msg)

@@ -169,7 +169,11 @@ fn render_events(frame: &mut Frame, area: Rect, s: &Service, now: i64, theme: &T
         .events
         .iter()
         .take(usize::from(area.height))
-        .map(|e| event_line(e.created_at, &e.message, now, theme))
+        .map(|e| {
+            // one service's events: its name at the start of each line only costs width
+            let message = crate::domain::problems::without_service_prefix(&e.message, &s.name);
+            event_line(e.created_at, message, now, theme)
+        })
         .collect();
     frame.render_widget(
         Paragraph::new(lines)

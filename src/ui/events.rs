@@ -22,12 +22,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(area);
     let now = state.now_unix;
+    let service = view.service.as_str();
     let cells = |e: &ServiceEvent| {
         let line = event_line(e.created_at, &e.message, now, theme);
         let style = line.spans.get(1).map(|s| s.style).unwrap_or_default();
         vec![
             cell(age(now, e.created_at), theme.style(Slot::Muted)),
-            cell(&e.message, style),
+            cell(
+                crate::domain::problems::without_service_prefix(&e.message, service),
+                style,
+            ),
         ]
     };
     super::table::render(
