@@ -158,27 +158,25 @@ fn a_broken_keymap_stops_before_the_terminal_is_touched() {
 
 #[test]
 fn a_broken_safety_config_stops_before_the_terminal_is_touched() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let berth_dir = dir.path().join("berth");
-    std::fs::create_dir_all(&berth_dir).expect("mkdir");
-    let config = berth_dir.join("config.toml");
-    std::fs::write(
-        &config,
-        "[profiles.prod]\nprotected = true\nread_onyl = true\n",
-    )
-    .expect("write config");
+    let (dir, config) = write_user_config("[profiles.prod]\nprotected = true\nread_onyl = true\n");
+    let text = refused_before_the_terminal(&dir);
+    assert!(
+        text.contains(&format!("{}:3:", config.display())),
+        "the error names the file and line 3: {text}"
+    );
+    assert!(text.contains("read_onyl"), "{text}");
+}
+
+/// Start `--demo` with this config directory: it must exit 2 without entering the alternate
+/// screen. Returns what it printed.
+fn refused_before_the_terminal(dir: &tempfile::TempDir) -> String {
     let xdg = dir.path().to_string_lossy().into_owned();
     let mut p = Pty::spawn(&["--demo"], &[("XDG_CONFIG_HOME", &xdg)], 80, 24);
     let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(status.exit_code(), 2, "{status:?}");
     let raw = p.raw_output();
     assert!(!pty::contains(&raw, pty::ENTER_ALTERNATE_SCREEN));
-    let text = String::from_utf8_lossy(&raw);
-    assert!(
-        text.contains(&format!("{}:3:", config.display())),
-        "the error names the file and line 3: {text}"
-    );
-    assert!(text.contains("read_onyl"), "{text}");
+    String::from_utf8_lossy(&raw).into_owned()
 }
 
 fn write_user_config(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -193,13 +191,7 @@ fn write_user_config(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
 #[test]
 fn a_theme_named_in_config_that_does_not_exist_is_reported_at_its_line() {
     let (dir, config) = write_user_config("[console]\nrefresh = 10\ntheme = \"neon\"\n");
-    let xdg = dir.path().to_string_lossy().into_owned();
-    let mut p = Pty::spawn(&["--demo"], &[("XDG_CONFIG_HOME", &xdg)], 80, 24);
-    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(status.exit_code(), 2, "{status:?}");
-    let raw = p.raw_output();
-    assert!(!pty::contains(&raw, pty::ENTER_ALTERNATE_SCREEN));
-    let text = String::from_utf8_lossy(&raw);
+    let text = refused_before_the_terminal(&dir);
     assert!(
         text.contains(&format!(
             "{}:3:9: error: [console] theme: unknown theme \"neon\"",
@@ -207,6 +199,7 @@ fn a_theme_named_in_config_that_does_not_exist_is_reported_at_its_line() {
         )),
         "the error is about the file's line 3, not a command-line flag: {text}"
     );
+    let xdg = dir.path().to_string_lossy().into_owned();
     // A flag wins over the file: the same file with --theme mono starts.
     let mut p = Pty::spawn(
         &["--demo", "--theme", "mono"],

@@ -30,8 +30,8 @@ fn target(url: &str) -> AwsTarget {
     }
 }
 
-async fn run_until_new_tasks(mode: TailMode) {
-    // bad-deploy: two virtual minutes in, checkout-api starts tasks of a new revision.
+/// The bad-deploy drill at 30x and SDK clients for it.
+async fn bad_deploy() -> (sandbox::SandboxHandle, String, berth::aws::Clients) {
     let handle = sandbox::start(
         ([127, 0, 0, 1], 0).into(),
         SandboxOptions {
@@ -44,6 +44,12 @@ async fn run_until_new_tasks(mode: TailMode) {
     .unwrap();
     let url = handle.endpoint_url();
     let clients = berth::aws::connect(&target(&url)).await.unwrap();
+    (handle, url, clients)
+}
+
+async fn run_until_new_tasks(mode: TailMode) {
+    // bad-deploy: two virtual minutes in, checkout-api starts tasks of a new revision.
+    let (handle, url, clients) = bad_deploy().await;
     let since = handle.virtual_now_ms() - 10 * 60_000;
     let scope = Scope {
         cluster: "prod".into(),
@@ -181,18 +187,7 @@ async fn following_a_service_picks_up_new_tasks_live() {
 /// starts: nothing can interleave with them, so they are not held for the re-order window.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_tasks_last_lines_come_with_the_history() {
-    let handle = sandbox::start(
-        ([127, 0, 0, 1], 0).into(),
-        SandboxOptions {
-            scenario: Scenario::BadDeploy,
-            speed: 30.0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    let url = handle.endpoint_url();
-    let clients = berth::aws::connect(&target(&url)).await.unwrap();
+    let (handle, url, clients) = bad_deploy().await;
 
     // Wait (bounded by polls, not time) for a task of the bad revision to crash.
     let mut crashed = None;
