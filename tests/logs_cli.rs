@@ -28,6 +28,23 @@ fn berth(url: &str, home: &std::path::Path, args: &[&str]) -> tokio::process::Co
     cmd
 }
 
+/// The SDK's view of the same sandbox, for reading what `berth logs` should print.
+async fn sandbox_clients(url: &str) -> (AwsTarget, berth::aws::Clients) {
+    let target = AwsTarget {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(url.to_string()),
+        static_credentials: Some((
+            sandbox::DEMO_ACCESS_KEY_ID.into(),
+            sandbox::DEMO_SECRET_ACCESS_KEY.into(),
+        )),
+    };
+    let clients = berth::aws::connect(&target)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (target, clients)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn berth_logs_jsonl_piped_matches_the_api() {
     let sb = sandbox::start(
@@ -93,18 +110,7 @@ async fn berth_logs_jsonl_piped_matches_the_api() {
     assert!(lines.len() > 50, "{} lines; stderr: {stderr}", lines.len());
 
     // the same window through the API
-    let target = AwsTarget {
-        profile: None,
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(url.clone()),
-        static_credentials: Some((
-            sandbox::DEMO_ACCESS_KEY_ID.into(),
-            sandbox::DEMO_SECRET_ACCESS_KEY.into(),
-        )),
-    };
-    let clients = berth::aws::connect(&target)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (target, clients) = sandbox_clients(&url).await;
     let scope = Scope {
         cluster: "prod".into(),
         service: Some("checkout-api".into()),
@@ -243,18 +249,7 @@ async fn a_short_task_id_reads_the_same_lines_as_the_whole_one() {
         .unwrap_or_else(|e| panic!("{e}"));
     let url = sb.endpoint_url();
     let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let target = AwsTarget {
-        profile: None,
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(url.clone()),
-        static_credentials: Some((
-            sandbox::DEMO_ACCESS_KEY_ID.into(),
-            sandbox::DEMO_SECRET_ACCESS_KEY.into(),
-        )),
-    };
-    let clients = berth::aws::connect(&target)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, clients) = sandbox_clients(&url).await;
     let arns = berth::aws::tasks::list_task_arns(
         &clients.ecs,
         "prod",
