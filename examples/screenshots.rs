@@ -20,10 +20,10 @@ use berth::app::{Action, Command, State, View, update};
 use berth::config::theme::Theme;
 use berth::sandbox::{self, SandboxOptions, Scenario};
 use console::{Console, key, loaded, on_service, type_text};
+use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use ratatui::crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
 
 const COLS: u16 = 120;

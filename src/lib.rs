@@ -17,6 +17,7 @@ pub mod app;
 pub mod audit;
 pub mod aws;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod exec;

@@ -172,7 +172,15 @@ fn main() -> ExitCode {
         Some(Commands::Sandbox { listen, args }) => {
             runtime.block_on(serve_sandbox(listen, SandboxOptions::from(&args)))
         }
-        None => runtime.block_on(console(cli, keymap, theme, safety, warnings)),
+        None => match runtime.block_on(console(cli, keymap, theme, safety, warnings)) {
+            // Nobody is watching: nothing to print, nothing to wait for.
+            Ok(app::Quit::TerminalLost) => {
+                runtime.shutdown_background();
+                return ExitCode::from(129);
+            }
+            Ok(app::Quit::Asked) => Ok(()),
+            Err(e) => Err(e),
+        },
     };
     // Dropping the runtime aborts any AWS call still in flight.
     runtime.shutdown_background();
@@ -203,7 +211,7 @@ async fn console(
     theme: Theme,
     safety: berth::config::safety::Safety,
     warnings: Vec<String>,
-) -> color_eyre::Result<()> {
+) -> color_eyre::Result<app::Quit> {
     // The demo sandbox lives as long as the console.
     let (target, demo) = berth::cli::resolve_target(&cli).await?;
     let session = Session {

@@ -11,14 +11,14 @@ use std::sync::mpsc as std_mpsc;
 use std::thread;
 use std::time::Duration;
 
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
-use ratatui::crossterm::terminal::{
+use crossterm::event::{self, Event, KeyEventKind};
+use crossterm::terminal::{
     self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen,
     LeaveAlternateScreen,
 };
-use ratatui::crossterm::{cursor, execute, queue};
+use crossterm::{cursor, execute, queue};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::app::Action;
@@ -132,21 +132,29 @@ enum InputControl {
 pub struct InputReader {
     control: std_mpsc::Sender<InputControl>,
     acks: std_mpsc::Receiver<()>,
+    /// Disconnected when the thread has ended (its sender is dropped on return).
+    done: std_mpsc::Receiver<()>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
 impl InputReader {
-    /// Start reading terminal events into `actions`.
+    /// Start reading terminal events into `actions`. When the terminal goes away (hang-up,
+    /// end of input, a read error) the thread sends [`Action::TerminalLost`] and ends.
     pub fn start(actions: UnboundedSender<Action>) -> InputReader {
         let (control, control_rx) = std_mpsc::channel();
         let (ack_tx, acks) = std_mpsc::channel();
+        let (done_tx, done) = std_mpsc::channel::<()>();
         let thread = thread::Builder::new()
             .name("berth-input".into())
-            .spawn(move || input_loop(actions, control_rx, ack_tx))
+            .spawn(move || {
+                let _done = done_tx;
+                input_loop(actions, control_rx, ack_tx)
+            })
             .ok();
         InputReader {
             control,
             acks,
+            done,
             thread,
         }
     }
@@ -165,11 +173,87 @@ impl InputReader {
 }
 
 impl Drop for InputReader {
+    /// Ask the thread to stop and wait for it briefly: it checks every [`INPUT_POLL`]. A thread
+    /// stuck in a read is left behind rather than holding the process open.
     fn drop(&mut self) {
         let _ = self.control.send(InputControl::Stop);
-        if let Some(t) = self.thread.take() {
+        let finished = matches!(
+            self.done.recv_timeout(INPUT_POLL * 4),
+            Err(std_mpsc::RecvTimeoutError::Disconnected)
+        );
+        if let Some(t) = self.thread.take()
+            && finished
+        {
             let _ = t.join();
         }
+    }
+}
+
+/// How long the input thread waits for input before looking at its control channel.
+const INPUT_POLL: Duration = Duration::from_millis(50);
+
+/// What the terminal device says when asked whether input is waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TtyState {
+    /// Bytes to read.
+    Input,
+    /// Nothing yet.
+    Idle,
+    /// Hung up, in error, or closed: nobody is at the other end any more.
+    Gone,
+}
+
+/// The terminal berth reads keys from: stdin when it is a terminal, else `/dev/tty` (the same
+/// choice crossterm makes).
+enum TtyInput {
+    Stdin(io::Stdin),
+    DevTty(std::fs::File),
+}
+
+impl TtyInput {
+    fn open() -> Option<TtyInput> {
+        let stdin = io::stdin();
+        if rustix::termios::isatty(&stdin) {
+            return Some(TtyInput::Stdin(stdin));
+        }
+        std::fs::File::open("/dev/tty").ok().map(TtyInput::DevTty)
+    }
+
+    /// Wait up to `timeout` for input or a hang-up.
+    fn wait(&self, timeout: Duration) -> TtyState {
+        use std::os::fd::AsFd;
+        let fd = match self {
+            TtyInput::Stdin(s) => s.as_fd(),
+            TtyInput::DevTty(f) => f.as_fd(),
+        };
+        tty_state(fd, timeout)
+    }
+}
+
+/// Poll `fd` for input, reporting a hang-up (POLLHUP), an error or a closed descriptor as
+/// [`TtyState::Gone`]. A terminal whose other side closed polls readable forever while every
+/// read returns nothing, so "readable" alone cannot tell a key from a dead line.
+pub fn tty_state(fd: std::os::fd::BorrowedFd<'_>, timeout: Duration) -> TtyState {
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    let mut fds = [PollFd::from_borrowed_fd(fd, PollFlags::IN)];
+    let timeout = Timespec {
+        tv_sec: timeout.as_secs() as i64,
+        tv_nsec: i64::from(timeout.subsec_nanos()),
+    };
+    match rustix::event::poll(&mut fds, Some(&timeout)) {
+        Ok(0) => TtyState::Idle,
+        Ok(_) => {
+            let got = fds[0].revents();
+            if got.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL) {
+                TtyState::Gone
+            } else if got.contains(PollFlags::IN) {
+                TtyState::Input
+            } else {
+                TtyState::Idle
+            }
+        }
+        Err(rustix::io::Errno::INTR) => TtyState::Idle,
+        Err(_) => TtyState::Gone,
     }
 }
 
@@ -178,6 +262,11 @@ fn input_loop(
     control: std_mpsc::Receiver<InputControl>,
     acks: std_mpsc::Sender<()>,
 ) {
+    let tty = TtyInput::open();
+    let lost = |why: String| {
+        tracing::warn!("terminal gone: {why}");
+        let _ = actions.send(Action::TerminalLost);
+    };
     loop {
         match control.try_recv() {
             Ok(InputControl::Pause) => {
@@ -196,22 +285,32 @@ fn input_loop(
             Ok(InputControl::Stop) | Err(std_mpsc::TryRecvError::Disconnected) => return,
             Ok(InputControl::Resume) | Err(std_mpsc::TryRecvError::Empty) => {}
         }
-        match event::poll(Duration::from_millis(50)) {
+        // Ask the device first: crossterm treats a read of nothing as "no key yet" and would
+        // spin on a terminal that hung up.
+        let waited = match &tty {
+            Some(t) => t.wait(INPUT_POLL),
+            None => TtyState::Input,
+        };
+        match waited {
+            TtyState::Gone => return lost("hang-up on the terminal".into()),
+            TtyState::Idle => continue,
+            TtyState::Input => {}
+        }
+        let timeout = if tty.is_some() {
+            Duration::ZERO
+        } else {
+            INPUT_POLL
+        };
+        match event::poll(timeout) {
             Ok(true) => {}
             Ok(false) => continue,
-            Err(e) => {
-                tracing::error!("terminal input failed: {e}");
-                return;
-            }
+            Err(e) => return lost(format!("input failed: {e}")),
         }
         let action = match event::read() {
             Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => Action::Key(key),
             Ok(Event::Resize(cols, rows)) => Action::Resize { cols, rows },
             Ok(_) => continue,
-            Err(e) => {
-                tracing::error!("terminal input failed: {e}");
-                return;
-            }
+            Err(e) => return lost(format!("input failed: {e}")),
         };
         if actions.send(action).is_err() {
             return;

@@ -11,7 +11,7 @@ use berth::aws::AwsTarget;
 use berth::config::keymap::Keymap;
 use berth::domain::mutation::Mutation;
 use berth::domain::{Deployment, Identity, Service};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 #[path = "common/reducer.rs"]
 mod reducer;
@@ -322,11 +322,18 @@ fn a_forced_deployment_is_followed_to_its_end() {
         &mut s,
         Action::Mutated {
             mutation: m,
-            result: Err("AccessDeniedException: not authorized".into()),
+            result: Err(berth::app::Failure::Aws(berth::aws::AwsError::new(
+                berth::aws::ErrorKind::ExpiredCredentials,
+                "ecs:UpdateService",
+                "The security token included in the request is expired",
+            ))),
         },
     );
     assert!(failed.is_empty());
     assert!(s.status.as_ref().unwrap().is_error);
+    // An expired token met by a mutation raises the credentials banner with its fix.
+    let banner = s.banner.clone().expect("the credentials banner");
+    assert_eq!(banner.title, "AWS credentials expired");
 }
 
 #[test]

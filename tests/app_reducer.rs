@@ -8,7 +8,7 @@ use berth::app::{
 use berth::aws::{AwsError, AwsTarget, ErrorKind};
 use berth::config::keymap::Keymap;
 use berth::domain::{Cluster, Identity};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn keymap() -> Keymap {
     Keymap::load(None, None)
@@ -275,11 +275,11 @@ fn selection_follows_the_cluster_across_refreshes() {
 #[test]
 fn q_quits_and_ctrl_c_too() {
     let mut s = state();
-    assert_eq!(update(&mut s, key('q')), vec![Effect::Quit]);
+    assert_eq!(update(&mut s, key('q')), vec![Effect::quit()]);
     assert!(s.quitting);
     let mut s = state();
     let ctrl_c = Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-    assert_eq!(update(&mut s, ctrl_c), vec![Effect::Quit]);
+    assert_eq!(update(&mut s, ctrl_c), vec![Effect::quit()]);
 }
 
 #[test]
@@ -454,5 +454,38 @@ fn region_and_profile_switches_reconnect_and_forget_the_old_account() {
     assert!(
         matches!(effects.as_slice(), [Effect::Connect(t)] if t.profile.as_deref() == Some("staging") && t.region.is_none()),
         "{effects:?}"
+    );
+}
+
+#[test]
+fn only_quit_quits_among_the_line_commands() {
+    use berth::app::nav::{LineCommand, run_command_line};
+    for &command in LineCommand::ALL {
+        let mut s = state();
+        s.views.push(berth::app::nav::services_view("prod"));
+        s.views
+            .push(View::Deployments(berth::app::nav::service_view(
+                "prod",
+                "checkout-api",
+            )));
+        // With its argument where it takes one; a missing argument is an error, never a quit.
+        for line in [
+            command.name().to_string(),
+            format!("{} eu-west-1", command.name()),
+        ] {
+            let effects = run_command_line(&mut s, &line).unwrap_or_default();
+            let quits = effects
+                .iter()
+                .any(|e| matches!(e, Effect::Terminal(berth::app::TerminalEffect::Quit(_))));
+            assert_eq!(quits, command == LineCommand::Quit, ":{line} quit={quits}");
+            assert_eq!(s.quitting, command == LineCommand::Quit, ":{line}");
+        }
+        // Every prefix only this command starts with reaches it.
+        assert_eq!(LineCommand::parse(command.name()), Ok(command));
+    }
+    assert!(LineCommand::parse("nope").is_err());
+    assert!(
+        LineCommand::parse("s").is_err(),
+        "services, stopped: ambiguous"
     );
 }

@@ -16,7 +16,7 @@ use berth::app::{Action, Command, Effect, State, View, update};
 use berth::sandbox::{self, SandboxHandle, SandboxOptions};
 use common::console::{Console, key, loaded, on_service, type_text};
 use common::plugin;
-use ratatui::crossterm::event::KeyCode;
+use crossterm::event::KeyCode;
 
 async fn start() -> SandboxHandle {
     sandbox::start(
@@ -247,7 +247,10 @@ async fn a_port_forward_runs_in_the_background_until_stopped() {
     })
     .await;
     assert_eq!(console.runner.forward_count(), 1);
-    console.runner.close_forwards().await;
+    console
+        .runner
+        .shutdown(std::time::Duration::from_secs(3))
+        .await;
     assert_eq!(sb.stats().count("ssm:TerminateSession"), 2);
     assert_eq!(console.runner.forward_count(), 0);
 
@@ -304,7 +307,11 @@ async fn read_only_sends_no_session_request() {
             _ => None,
         })
         .await;
-        assert!(err.contains("read-only"), "{err}");
+        // A refusal stays a refusal (not an AWS error) until it is shown.
+        assert!(
+            matches!(&err, berth::app::Failure::Refused(why) if why.contains("read-only")),
+            "{err:?}"
+        );
     }
     let stats = sb.stats();
     assert_eq!(stats.count("ecs:ExecuteCommand"), 0);

@@ -6,14 +6,15 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
 use berth::app::exec::{Forward, SessionRequestKind};
-use berth::app::{Action, Command, DataEvent, Effect, State, View, update};
+use berth::app::{Action, Command, DataEvent, Effect, Failure, State, View, update};
+use berth::aws::{AwsError, ErrorKind};
 use berth::config::theme::Theme;
 use berth::domain::{Container, ContainerDefinition, Task, TaskDefinition};
 use berth::exec::Inputs;
 use berth::exec::preflight::{ExecLogging, Plugin};
+use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::KeyCode;
 
 #[path = "common/reducer.rs"]
 mod reducer;
@@ -177,9 +178,13 @@ fn the_preflight_checklist_passes_and_a_shell_starts_in_the_chosen_container() {
     assert!(s.exec.as_ref().unwrap().starting);
     // keys are ignored while it starts; the failure comes back into the dialog
     assert!(key(&mut s, KeyCode::Enter).is_empty());
-    update(&mut s, Action::SessionReady(Err("AccessDenied: no".into())));
+    let denied = AwsError::new(ErrorKind::AccessDenied, "ecs:ExecuteCommand", "no");
+    update(&mut s, Action::SessionReady(Err(Failure::Aws(denied))));
     let screen = render(&mut s);
-    assert!(screen.contains("AccessDenied: no"), "{screen}");
+    assert!(
+        screen.contains("access denied to ecs:ExecuteCommand"),
+        "{screen}"
+    );
     // the plugin's exit is reported in the status line
     update(
         &mut s,
@@ -246,6 +251,35 @@ fn a_failed_preflight_shows_the_fixes_and_cannot_start() {
 }
 
 #[test]
+fn an_expired_token_during_a_preflight_raises_the_credentials_banner() {
+    let mut s = state(false, false);
+    assert!(s.banner.is_none());
+    update(&mut s, Action::Command(Command::Exec));
+    let expired = AwsError::new(
+        ErrorKind::ExpiredCredentials,
+        "ecs:DescribeTasks",
+        "The security token included in the request is expired",
+    );
+    update(
+        &mut s,
+        Action::ExecPreflight {
+            task: TASK.into(),
+            result: Err(Failure::Aws(expired)),
+        },
+    );
+    let banner = s.banner.clone().expect("the credentials banner");
+    assert_eq!(banner.title, "AWS credentials expired");
+    assert!(
+        banner
+            .fix
+            .as_deref()
+            .unwrap_or("")
+            .contains("aws sso login"),
+        "{banner:?}"
+    );
+}
+
+#[test]
 fn a_preflight_that_cannot_read_the_task_says_so() {
     let mut s = state(false, false);
     update(&mut s, Action::Command(Command::Exec));
@@ -253,12 +287,16 @@ fn a_preflight_that_cannot_read_the_task_says_so() {
         &mut s,
         Action::ExecPreflight {
             task: TASK.into(),
-            result: Err("ecs:DescribeTasks: AccessDeniedException".into()),
+            result: Err(Failure::Aws(AwsError::new(
+                ErrorKind::AccessDenied,
+                "ecs:DescribeTasks",
+                "User is not authorized",
+            ))),
         },
     );
     let screen = render(&mut s);
     assert!(
-        screen.contains("preflight failed: ecs:DescribeTasks: AccessDeniedException"),
+        screen.contains("preflight failed: access denied to ecs:DescribeTasks"),
         "{screen}"
     );
     // a late answer for another task is ignored

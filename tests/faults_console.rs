@@ -14,7 +14,7 @@ use std::time::Duration;
 use berth::app::{Action, Command, State, View};
 use berth::sandbox::{self, Faults, SandboxHandle, SandboxOptions};
 use common::console::{Console, key, on_service, type_text};
-use ratatui::crossterm::event::KeyCode;
+use crossterm::event::KeyCode;
 
 async fn start_at(addr: std::net::SocketAddr) -> SandboxHandle {
     sandbox::start(addr, SandboxOptions::default())
@@ -89,7 +89,12 @@ async fn errors_show_in_place_the_rows_stay_and_the_view_recovers() {
     type_text(&mut console, " api");
     refresh_until(&mut console, "the refresh fails", view_failed).await;
     let screen = console.screen();
-    assert!(screen.contains("refresh failed"), "{screen}");
+    // Dropped connections are said as such, with the age of what is shown.
+    assert!(
+        screen.contains("cannot reach http://127.0.0.1:"),
+        "{screen}"
+    );
+    assert!(screen.contains("— retrying; data from"), "{screen}");
     let v = services(&console.state).unwrap();
     assert_eq!(v.data.rows.len(), rows_before, "the rows on screen stay");
     // What was typed is intact, and keys still work.
@@ -109,7 +114,7 @@ async fn errors_show_in_place_the_rows_stay_and_the_view_recovers() {
     // Faults clear: the next refresh recovers without anything from the user.
     sb.set_faults(Faults::default());
     refresh_until(&mut console, "recovered", view_fresh).await;
-    assert!(!console.screen().contains("refresh failed"));
+    assert!(!console.screen().contains("data from"));
     assert!(sb.stats().faults > 0);
     sb.shutdown().await;
 }
@@ -149,7 +154,10 @@ async fn the_endpoint_going_away_and_coming_back() {
     sb.shutdown().await;
     refresh_until(&mut console, "connection failures shown", view_failed).await;
     let screen = console.screen();
-    assert!(screen.contains("refresh failed"), "{screen}");
+    // Said as a person would: which endpoint, what happened, that it is being retried.
+    let said = format!("cannot reach http://{addr}: connection refused — retrying; data from");
+    assert!(screen.contains(&said), "{said}\n{screen}");
+    assert!(!screen.contains("dispatch failure"), "{screen}");
     assert!(
         screen.contains("checkout-api"),
         "the last rows stay:\n{screen}"

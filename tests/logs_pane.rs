@@ -332,14 +332,14 @@ fn errors_only_warnings_up_and_a_query_filter() {
     assert!(matches!(s.view(), View::Logs(_)));
 }
 
-fn key(c: char) -> ratatui::crossterm::event::KeyEvent {
-    ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Char(c))
+fn key(c: char) -> crossterm::event::KeyEvent {
+    crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c))
 }
-fn enter() -> ratatui::crossterm::event::KeyEvent {
-    ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Enter)
+fn enter() -> crossterm::event::KeyEvent {
+    crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter)
 }
-fn backspace() -> ratatui::crossterm::event::KeyEvent {
-    ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Backspace)
+fn backspace() -> crossterm::event::KeyEvent {
+    crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Backspace)
 }
 
 #[test]

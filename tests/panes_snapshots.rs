@@ -550,7 +550,10 @@ fn every_pane_at_both_sizes_and_in_every_state() {
             ))],
         );
         let screen = render(&mut failed, 80, 24);
-        assert!(screen.contains("Rate exceeded"), "{name} error:\n{screen}");
+        assert!(
+            screen.contains("AWS is throttling ecs:DescribeServices"),
+            "{name} error:\n{screen}"
+        );
         insta::assert_snapshot!(format!("{name}_error"), screen);
     }
 }
@@ -614,8 +617,8 @@ fn filter_command_line_and_previous_view() {
     for c in "pay".chars() {
         update(
             &mut s,
-            Action::Key(ratatui::crossterm::event::KeyEvent::from(
-                ratatui::crossterm::event::KeyCode::Char(c),
+            Action::Key(crossterm::event::KeyEvent::from(
+                crossterm::event::KeyCode::Char(c),
             )),
         );
     }
@@ -628,24 +631,21 @@ fn filter_command_line_and_previous_view() {
         screen.contains("/pay"),
         "the input line shows the filter:\n{screen}"
     );
-    update(
-        &mut s,
-        Action::Key(ratatui::crossterm::event::KeyCode::Enter.into()),
-    );
+    update(&mut s, Action::Key(crossterm::event::KeyCode::Enter.into()));
     update(&mut s, Action::Command(Command::Filter));
     // Editing starts from the current filter; ctrl-u clears it.
     assert_eq!(s.input.as_ref().map(|i| i.text.as_str()), Some("pay"));
     update(
         &mut s,
-        Action::Key(ratatui::crossterm::event::KeyEvent::new(
-            ratatui::crossterm::event::KeyCode::Char('u'),
-            ratatui::crossterm::event::KeyModifiers::CONTROL,
+        Action::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('u'),
+            crossterm::event::KeyModifiers::CONTROL,
         )),
     );
     for c in "!pay".chars() {
         update(
             &mut s,
-            Action::Key(ratatui::crossterm::event::KeyCode::Char(c).into()),
+            Action::Key(crossterm::event::KeyCode::Char(c).into()),
         );
     }
     let screen = render(&mut s, 80, 24);
@@ -654,10 +654,7 @@ fn filter_command_line_and_previous_view() {
         "{screen}"
     );
     // Esc restores the filter as it was before editing.
-    update(
-        &mut s,
-        Action::Key(ratatui::crossterm::event::KeyCode::Esc.into()),
-    );
+    update(&mut s, Action::Key(crossterm::event::KeyCode::Esc.into()));
     let screen = render(&mut s, 80, 24);
     assert!(
         screen.contains("payments-worker") && !screen.contains("search-api"),
@@ -669,18 +666,12 @@ fn filter_command_line_and_previous_view() {
     for c in "ta".chars() {
         update(
             &mut s,
-            Action::Key(ratatui::crossterm::event::KeyCode::Char(c).into()),
+            Action::Key(crossterm::event::KeyCode::Char(c).into()),
         );
     }
-    update(
-        &mut s,
-        Action::Key(ratatui::crossterm::event::KeyCode::Tab.into()),
-    );
+    update(&mut s, Action::Key(crossterm::event::KeyCode::Tab.into()));
     assert_eq!(s.input.as_ref().map(|i| i.text.as_str()), Some("tasks "));
-    let effects = update(
-        &mut s,
-        Action::Key(ratatui::crossterm::event::KeyCode::Enter.into()),
-    );
+    let effects = update(&mut s, Action::Key(crossterm::event::KeyCode::Enter.into()));
     assert!(
         matches!(effects.as_slice(), [Effect::LoadTasks { service: Some(svc), .. }] if svc == "payments-worker"),
         "{effects:?}"
@@ -693,13 +684,10 @@ fn filter_command_line_and_previous_view() {
     for c in "bogus".chars() {
         update(
             &mut s,
-            Action::Key(ratatui::crossterm::event::KeyCode::Char(c).into()),
+            Action::Key(crossterm::event::KeyCode::Char(c).into()),
         );
     }
-    update(
-        &mut s,
-        Action::Key(ratatui::crossterm::event::KeyCode::Enter.into()),
-    );
+    update(&mut s, Action::Key(crossterm::event::KeyCode::Enter.into()));
     let error = s
         .input
         .as_ref()
@@ -718,14 +706,19 @@ fn copy_puts_the_selected_ip_on_the_clipboard() {
     );
     let effects = update(&mut s, Action::Command(Command::CopyIp));
     // Running tasks newest first: task 1 started last.
-    assert_eq!(effects, vec![Effect::Copy("10.0.1.21".into())]);
+    assert_eq!(
+        effects,
+        vec![Effect::Terminal(berth::app::TerminalEffect::Copy(
+            "10.0.1.21".into()
+        ))]
+    );
     assert!(s.status.as_ref().unwrap().text.contains("10.0.1.21"));
     let effects = update(&mut s, Action::Command(Command::CopyArn));
     assert_eq!(
         effects,
-        vec![Effect::Copy(
+        vec![Effect::Terminal(berth::app::TerminalEffect::Copy(
             "arn:aws:ecs:eu-west-1:210987654321:task/prod/aaaa1111bbbb2222cccc3333dddd4444".into()
-        )]
+        ))]
     );
 }
 

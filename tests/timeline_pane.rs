@@ -192,3 +192,81 @@ fn exported_markdown_is_safe_to_paste() {
 fn render(s: &mut State) -> String {
     reducer::screen(s, "mono", 80, 24)
 }
+
+/// The foreground colour of the first cell of `needle` on the 120x30 screen, default theme.
+fn colour_of(s: &mut State, needle: &str) -> ratatui::style::Color {
+    use ratatui::{Terminal, backend::TestBackend};
+    update(
+        s,
+        Action::Resize {
+            cols: 120,
+            rows: 30,
+        },
+    );
+    let theme = berth::config::theme::Theme::load(Some("default"), false, None)
+        .unwrap()
+        .0;
+    let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    terminal.draw(|f| berth::ui::render(f, s, &theme)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    for y in 0..30 {
+        let row: String = (0..120).map(|x| buffer[(x, y)].symbol()).collect();
+        if let Some(at) = row.find(needle) {
+            let x = row[..at].chars().count() as u16;
+            return buffer[(x, y)].fg;
+        }
+    }
+    panic!("{needle:?} not on screen")
+}
+
+#[test]
+fn an_event_has_one_colour_on_every_screen() {
+    let unhealthy =
+        "(port 8080) is unhealthy in target-group tg due to (reason Health checks failed)";
+    let mut svc = service();
+    svc.events = vec![
+        // The newest row is the selected one on the timeline: not the one compared.
+        ServiceEvent {
+            id: "10".into(),
+            created_at: Some(NOW - 10),
+            message: "(service checkout-api) has started 1 tasks: (task 1a2b).".into(),
+        },
+        ServiceEvent {
+            id: "9".into(),
+            created_at: Some(NOW - 30),
+            message: format!("(service checkout-api) {unhealthy}."),
+        },
+    ];
+    let mut s = state();
+    let effects = update(&mut s, Action::Command(Command::Refresh));
+    let request = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadService { request, .. } => Some(*request),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{effects:?}"));
+    for event in [
+        berth::app::DataEvent::Services(vec![svc.clone()]),
+        berth::app::DataEvent::Done,
+    ] {
+        update(&mut s, Action::Data { request, event });
+    }
+    let on_deployments = colour_of(&mut s, "is unhealthy");
+    update(&mut s, Action::Command(Command::ShowTimeline));
+    load(
+        &mut s,
+        TimelineData {
+            service: Some(svc),
+            ..TimelineData::default()
+        },
+    );
+    let on_timeline = colour_of(&mut s, "is unhealthy");
+    assert_eq!(on_deployments, on_timeline);
+    let error = berth::config::theme::Theme::load(Some("default"), false, None)
+        .unwrap()
+        .0
+        .style(berth::config::theme::Slot::Error)
+        .fg;
+    assert_eq!(Some(on_timeline), error, "an unhealthy target is an error");
+}

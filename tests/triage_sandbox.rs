@@ -46,13 +46,9 @@ async fn panes_show_what_the_api_returns() {
     // Jump to prod's services and open checkout-api's deployments.
     c.apply(Action::Command(Command::CommandMode));
     for ch in "services prod".chars() {
-        c.apply(Action::Key(
-            ratatui::crossterm::event::KeyCode::Char(ch).into(),
-        ));
+        c.apply(Action::Key(crossterm::event::KeyCode::Char(ch).into()));
     }
-    c.apply(Action::Key(
-        ratatui::crossterm::event::KeyCode::Enter.into(),
-    ));
+    c.apply(Action::Key(crossterm::event::KeyCode::Enter.into()));
     c.until("services", |s| {
         matches!(s.view(), View::Services(_)) && loaded(s)
     })
@@ -79,13 +75,9 @@ async fn panes_show_what_the_api_returns() {
     // Select checkout-api with a filter, then drill into its deployments and events.
     c.apply(Action::Command(Command::Filter));
     for ch in "checkout".chars() {
-        c.apply(Action::Key(
-            ratatui::crossterm::event::KeyCode::Char(ch).into(),
-        ));
+        c.apply(Action::Key(crossterm::event::KeyCode::Char(ch).into()));
     }
-    c.apply(Action::Key(
-        ratatui::crossterm::event::KeyCode::Enter.into(),
-    ));
+    c.apply(Action::Key(crossterm::event::KeyCode::Enter.into()));
     c.apply(Action::Command(Command::Select));
     c.until("deployments", |s| {
         matches!(s.view(), View::Deployments(_)) && loaded(s)
@@ -199,13 +191,9 @@ async fn load_services_via_runner(handle: &SandboxHandle, cluster: &str) -> (usi
     handle.reset_stats();
     c.apply(Action::Command(Command::CommandMode));
     for ch in format!("services {cluster}").chars() {
-        c.apply(Action::Key(
-            ratatui::crossterm::event::KeyCode::Char(ch).into(),
-        ));
+        c.apply(Action::Key(crossterm::event::KeyCode::Char(ch).into()));
     }
-    c.apply(Action::Key(
-        ratatui::crossterm::event::KeyCode::Enter.into(),
-    ));
+    c.apply(Action::Key(crossterm::event::KeyCode::Enter.into()));
     c.until("services loaded or failed", |s| match s.view() {
         View::Services(v) => v.data.loaded_once || v.data.error.is_some(),
         _ => false,

@@ -1,7 +1,7 @@
 //! Everything that can happen to the model arrives as an `Action` on one channel: keys from the
 //! input thread, timer ticks, and results of AWS calls from the effect runner.
 
-use ratatui::crossterm::event::KeyEvent;
+use crossterm::event::KeyEvent;
 
 use super::command::Command;
 use super::effect::RequestId;
@@ -18,6 +18,8 @@ pub enum Action {
     Resize { cols: u16, rows: u16 },
     /// One second passed (spinners, staleness, relative times).
     Tick { now_unix: i64 },
+    /// The terminal went away (hang-up, end of input, SIGHUP): nobody is watching.
+    TerminalLost,
     /// The focused view's refresh interval elapsed.
     RefreshDue,
     /// SDK configuration resolved for the session's profile and region.
@@ -34,27 +36,27 @@ pub enum Action {
     /// A mutation was answered (or refused): the message, or the error.
     Mutated {
         mutation: crate::domain::mutation::Mutation,
-        result: Result<String, String>,
+        result: Result<String, super::Failure>,
     },
     /// The audit log's newest lines (newest first), or why it could not be read.
     AuditLoaded(Result<Vec<crate::audit::Entry>, String>),
     /// The exec preflight of `task` was read (or could not be).
     ExecPreflight {
         task: String,
-        result: Result<Box<crate::exec::Inputs>, String>,
+        result: Result<Box<crate::exec::Inputs>, super::Failure>,
     },
     /// A shell session was opened (hand the terminal over), or why not.
-    SessionReady(Result<Box<super::exec::HandOver>, String>),
+    SessionReady(Result<Box<super::exec::HandOver>, super::Failure>),
     /// The plugin exited and the terminal is ours again.
     SessionEnded { message: String, ok: bool },
     /// A port forward started (or why not).
-    ForwardStarted(Result<super::exec::Forward, String>),
+    ForwardStarted(Result<super::exec::Forward, super::Failure>),
     /// A port forward's plugin exited or was stopped.
     ForwardEnded { id: u64, how: String },
     /// A timeline load answered.
     TimelineLoaded {
         request: RequestId,
-        result: Result<Box<super::timeline::TimelineData>, String>,
+        result: Result<Box<super::timeline::TimelineData>, super::Failure>,
     },
     /// A save finished: the message to show, or why it failed.
     Saved(Result<String, String>),

@@ -327,8 +327,8 @@ pub fn roll_back_target(s: &Service) -> Result<(String, String), String> {
 }
 
 /// Keys while a dialog is open. Returns the effects (a confirmed mutation).
-pub fn dialog_key(state: &mut State, key: ratatui::crossterm::event::KeyEvent) -> Vec<Effect> {
-    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+pub fn dialog_key(state: &mut State, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+    use crossterm::event::{KeyCode, KeyModifiers};
     state.dirty = true;
     let actor = actor(state);
     let Some(dialog) = state.dialog.as_mut() else {

@@ -272,7 +272,8 @@ fn apply_common<T: PartialEq + Clone>(
     }
 }
 
-fn credential_banner(state: &mut State, err: &AwsError) {
+/// Raise the credentials banner (with its fix) when `err` is about credentials or the region.
+pub fn credential_banner(state: &mut State, err: &AwsError) {
     if matches!(
         err.kind,
         ErrorKind::ExpiredCredentials | ErrorKind::NoCredentials | ErrorKind::NoRegion

@@ -77,9 +77,6 @@ pub enum Effect {
     /// Open a shell (answers `SessionReady`) or a port forward (answers `ForwardStarted`).
     /// Refused in read-only mode by the runner; audited.
     StartSession(Box<super::exec::SessionRequest>),
-    /// Give the terminal to the plugin until it exits (the loop does this, not the runner);
-    /// answers `SessionEnded`.
-    HandOver(Box<super::exec::HandOver>),
     /// Stop a port forward: the plugin and `ssm:TerminateSession`.
     StopForward {
         id: u64,
@@ -102,8 +99,32 @@ pub enum Effect {
     },
     /// Read the newest audit lines; answers `Action::AuditLoaded`.
     LoadAudit,
+    /// Something only the loop can do, because it owns the terminal.
+    Terminal(TerminalEffect),
+}
+
+/// Effects on the terminal itself, run by the loop (which owns it), never by the runner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TerminalEffect {
     /// Put text on the clipboard with OSC 52 (works over SSH).
     Copy(String),
-    /// Leave the program.
-    Quit,
+    /// Give the terminal to the plugin until it exits; answers `SessionEnded`.
+    HandOver(Box<super::exec::HandOver>),
+    /// Leave the program: stop every poller, tail, forward and session, then exit.
+    Quit(Quit),
+}
+
+/// Why berth is leaving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quit {
+    /// The user asked (a key, `:quit`, SIGTERM or SIGINT).
+    Asked,
+    /// The terminal went away (hang-up, end of input, a failed write): nobody is watching.
+    TerminalLost,
+}
+
+impl Effect {
+    pub fn quit() -> Effect {
+        Effect::Terminal(TerminalEffect::Quit(Quit::Asked))
+    }
 }

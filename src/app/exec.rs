@@ -8,7 +8,7 @@
 //!
 //! Both are refused in read-only mode here and again in the runner, and audited there.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::command::Command;
 use super::effect::Effect;
@@ -462,7 +462,7 @@ pub fn on_session_ready(state: &mut State, result: Result<Box<HandOver>, String>
     match result {
         Ok(h) => {
             state.exec = None;
-            vec![Effect::HandOver(h)]
+            vec![Effect::Terminal(crate::app::TerminalEffect::HandOver(h))]
         }
         Err(e) => {
             match state.exec.as_mut() {

@@ -655,7 +655,7 @@ fn copy_line(state: &mut State) -> Vec<Effect> {
     match picked {
         Some(text) if !text.is_empty() => {
             set_status(state, "copied the line (OSC 52)", false);
-            vec![Effect::Copy(text)]
+            vec![Effect::Terminal(crate::app::TerminalEffect::Copy(text))]
         }
         _ => {
             set_status(state, "nothing to copy here", true);

@@ -8,6 +8,7 @@ mod data;
 mod effect;
 pub mod exec;
 pub mod export;
+pub mod failure;
 pub mod logs;
 pub mod nav;
 pub mod rows;
@@ -19,7 +20,8 @@ pub mod views;
 
 pub use action::{Action, DataEvent};
 pub use command::{Command, Context};
-pub use effect::{Effect, RequestId};
+pub use effect::{Effect, Quit, RequestId, TerminalEffect};
+pub use failure::Failure;
 pub use state::{
     Banner, BannerLevel, IdentityState, Input, InputKind, Load, Session, State, StatusLine,
 };

@@ -348,25 +348,91 @@ pub fn show(state: &mut State, what: Show) -> Result<Vec<Effect>, String> {
     Ok(push(state, view))
 }
 
-/// Commands the `:` line knows, for help and completion.
-pub const COMMANDS: &[&str] = &[
-    "clusters",
-    "services",
-    "deployments",
-    "events",
-    "tasks",
-    "stopped",
-    "network",
-    "logs",
-    "why",
-    "audit",
-    "forwards",
-    "timeline",
-    "region",
-    "profile",
-    "help",
-    "quit",
-];
+/// What the `:` line can do. The dispatch below matches on every variant, so a command added
+/// here without its handling does not compile (instead of falling through to quit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineCommand {
+    Clusters,
+    Services,
+    Deployments,
+    Events,
+    Tasks,
+    Stopped,
+    Network,
+    Logs,
+    Why,
+    Audit,
+    Forwards,
+    Timeline,
+    Region,
+    Profile,
+    Help,
+    Quit,
+}
+
+impl LineCommand {
+    /// Every command, in the order completion offers them.
+    pub const ALL: &'static [LineCommand] = &[
+        LineCommand::Clusters,
+        LineCommand::Services,
+        LineCommand::Deployments,
+        LineCommand::Events,
+        LineCommand::Tasks,
+        LineCommand::Stopped,
+        LineCommand::Network,
+        LineCommand::Logs,
+        LineCommand::Why,
+        LineCommand::Audit,
+        LineCommand::Forwards,
+        LineCommand::Timeline,
+        LineCommand::Region,
+        LineCommand::Profile,
+        LineCommand::Help,
+        LineCommand::Quit,
+    ];
+
+    /// The word typed after `:`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LineCommand::Clusters => "clusters",
+            LineCommand::Services => "services",
+            LineCommand::Deployments => "deployments",
+            LineCommand::Events => "events",
+            LineCommand::Tasks => "tasks",
+            LineCommand::Stopped => "stopped",
+            LineCommand::Network => "network",
+            LineCommand::Logs => "logs",
+            LineCommand::Why => "why",
+            LineCommand::Audit => "audit",
+            LineCommand::Forwards => "forwards",
+            LineCommand::Timeline => "timeline",
+            LineCommand::Region => "region",
+            LineCommand::Profile => "profile",
+            LineCommand::Help => "help",
+            LineCommand::Quit => "quit",
+        }
+    }
+
+    /// The command `word` names: the whole name, or a prefix only one name starts with.
+    pub fn parse(word: &str) -> Result<LineCommand, String> {
+        if let Some(exact) = Self::ALL.iter().find(|c| c.name() == word) {
+            return Ok(*exact);
+        }
+        let matches: Vec<LineCommand> = Self::ALL
+            .iter()
+            .copied()
+            .filter(|c| c.name().starts_with(word))
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(format!("unknown command :{word} (try :help)")),
+            many => Err(format!(
+                ":{word} is ambiguous: {}",
+                many.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+}
 
 /// Run a `:` command line.
 pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, String> {
@@ -375,20 +441,10 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
         return Ok(Vec::new());
     };
     let arg = words.next();
-    let matches: Vec<&str> = COMMANDS
-        .iter()
-        .copied()
-        .filter(|c| c.starts_with(word))
-        .collect();
-    let command = match matches.as_slice() {
-        [one] => *one,
-        _ if COMMANDS.contains(&word) => word,
-        [] => return Err(format!("unknown command :{word} (try :help)")),
-        many => return Err(format!(":{word} is ambiguous: {}", many.join(", "))),
-    };
+    let command = LineCommand::parse(word)?;
     match command {
-        "clusters" => Ok(replace(state, vec![View::Clusters])),
-        "services" => {
+        LineCommand::Clusters => Ok(replace(state, vec![View::Clusters])),
+        LineCommand::Services => {
             let cluster = match arg {
                 Some(c) => c.to_string(),
                 None => match state.view().cluster() {
@@ -407,35 +463,35 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
                 vec![View::Clusters, services_view(&cluster)],
             ))
         }
-        "deployments" => show(state, Show::Deployments),
-        "events" => show(state, Show::Events),
-        "tasks" => show(state, Show::Tasks),
-        "stopped" => show(state, Show::Stopped),
-        "network" => show(state, Show::Network),
-        "logs" => show_logs(state),
-        "why" => show_stop_causes(state),
-        "audit" => Ok(push(state, View::Audit(Default::default()))),
-        "timeline" => show_timeline(state),
-        "forwards" => {
+        LineCommand::Deployments => show(state, Show::Deployments),
+        LineCommand::Events => show(state, Show::Events),
+        LineCommand::Tasks => show(state, Show::Tasks),
+        LineCommand::Stopped => show(state, Show::Stopped),
+        LineCommand::Network => show(state, Show::Network),
+        LineCommand::Logs => show_logs(state),
+        LineCommand::Why => show_stop_causes(state),
+        LineCommand::Audit => Ok(push(state, View::Audit(Default::default()))),
+        LineCommand::Timeline => show_timeline(state),
+        LineCommand::Forwards => {
             let effects = push(state, View::Forwards(Default::default()));
             super::exec::sync_forwards(state);
             Ok(effects)
         }
-        "region" => {
+        LineCommand::Region => {
             let region = arg.ok_or("which region? :region eu-west-1")?;
             Ok(switch_target(state, None, Some(region.to_string())))
         }
-        "profile" => {
+        LineCommand::Profile => {
             let profile = arg.ok_or("which profile? :profile NAME")?;
             Ok(switch_target(state, Some(profile.to_string()), None))
         }
-        "help" => {
+        LineCommand::Help => {
             state.help = Some(0);
             Ok(Vec::new())
         }
-        _ => {
+        LineCommand::Quit => {
             state.quitting = true;
-            Ok(vec![Effect::Quit])
+            Ok(vec![Effect::quit()])
         }
     }
 }
@@ -474,11 +530,15 @@ pub fn complete(state: &State, line: &str) -> Vec<String> {
     let ends_with_space = line.ends_with(' ');
     let words: Vec<&str> = line.split_whitespace().collect();
     match (words.as_slice(), ends_with_space) {
-        ([], _) => COMMANDS.iter().map(|c| c.to_string()).collect(),
-        ([w], false) => COMMANDS
+        ([], _) => LineCommand::ALL
             .iter()
+            .map(|c| c.name().to_string())
+            .collect(),
+        ([w], false) => LineCommand::ALL
+            .iter()
+            .map(|c| c.name())
             .filter(|c| c.starts_with(w))
-            .map(|c| c.to_string())
+            .map(str::to_string)
             .collect(),
         ([cmd], true) | ([cmd, _], false) => {
             let partial = if ends_with_space { "" } else { words[1] };

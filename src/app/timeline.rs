@@ -8,24 +8,14 @@ use super::effect::{Effect, RequestId};
 use super::state::State;
 use super::table::{TableView, Tabular};
 use super::views::View;
-use crate::domain::timeline::{self, Entry, ErrorMinute};
-use crate::domain::{Service, Task};
+use crate::domain::timeline::{self, Entry};
 
 pub const WINDOWS: &[i64] = &[900, 3600, 3 * 3600, 6 * 3600, 24 * 3600];
 pub const DEFAULT_WINDOW: i64 = 3600;
 /// Background reloads no more often than this.
 pub const BACKGROUND_EVERY: i64 = 60;
 
-/// What the runner read for a timeline. Parts that could not be read are notes.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TimelineData {
-    pub service: Option<Service>,
-    pub stopped: Vec<Task>,
-    pub errors: Vec<ErrorMinute>,
-    /// Error lines read (all minutes), for the title.
-    pub error_lines: usize,
-    pub notes: Vec<String>,
-}
+pub use crate::domain::timeline::TimelineData;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimelineView {

@@ -1,7 +1,7 @@
 //! The reducer: `update(&mut State, Action) -> Vec<Effect>`. Pure: no I/O, no clocks (time
 //! arrives in `Tick`), so every behaviour here is testable without a terminal or a network.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
 use super::command::Command;
@@ -101,7 +101,16 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             super::logs::on_session(state, tail, event);
             Vec::new()
         }
-        Action::Mutated { mutation, result } => super::actions::on_mutated(state, mutation, result),
+        Action::TerminalLost => {
+            state.quitting = true;
+            vec![Effect::Terminal(super::TerminalEffect::Quit(
+                super::Quit::TerminalLost,
+            ))]
+        }
+        Action::Mutated { mutation, result } => {
+            let result = noticed(state, result);
+            super::actions::on_mutated(state, mutation, result)
+        }
         Action::AuditLoaded(result) => {
             if let View::Audit(v) = state.view_mut() {
                 match result {
@@ -125,15 +134,20 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::ExecPreflight { task, result } => {
+            let result = noticed(state, result);
             super::exec::on_preflight(state, task, result);
             Vec::new()
         }
-        Action::SessionReady(result) => super::exec::on_session_ready(state, result),
+        Action::SessionReady(result) => {
+            let result = noticed(state, result);
+            super::exec::on_session_ready(state, result)
+        }
         Action::SessionEnded { message, ok } => {
             super::exec::on_session_ended(state, message, ok);
             Vec::new()
         }
         Action::ForwardStarted(result) => {
+            let result = noticed(state, result);
             super::exec::on_forward_started(state, result);
             super::exec::sync_forwards(state);
             Vec::new()
@@ -144,6 +158,7 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::TimelineLoaded { request, result } => {
+            let result = noticed(state, result);
             super::timeline::on_loaded(state, request, result);
             Vec::new()
         }
@@ -155,6 +170,17 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// An action's failure, noticed: an expired token or missing credentials raise the banner with
+/// its fix whichever action met them; what remains is the text the action's pane shows.
+fn noticed<T>(state: &mut State, result: Result<T, super::Failure>) -> Result<T, String> {
+    result.map_err(|failure| {
+        if let Some(e) = failure.aws() {
+            super::data::credential_banner(state, e);
+        }
+        failure.to_string()
+    })
 }
 
 fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
@@ -174,7 +200,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
     match cmd {
         Command::Quit => {
             state.quitting = true;
-            vec![Effect::Quit]
+            vec![Effect::quit()]
         }
         Command::Help => {
             state.help = Some(0);
@@ -331,19 +357,23 @@ fn show(state: &mut State, what: Show) -> Vec<Effect> {
 }
 
 /// While the help screen is open, keys scroll it; anything that closes it closes it.
+/// The offset stays within the text, so scrolling stops at the end.
 fn help_command(state: &mut State, cmd: Command) -> Vec<Effect> {
     let scroll = state.help.unwrap_or(0);
+    let max = crate::ui::help::max_scroll(state, state.cols, state.rows);
+    let page = crate::ui::help::page_rows(state.cols, state.rows);
     match cmd {
         Command::Quit => {
             state.quitting = true;
-            return vec![Effect::Quit];
+            return vec![Effect::quit()];
         }
         Command::Help | Command::Back => state.help = None,
-        Command::Up => state.help = Some(scroll.saturating_sub(1)),
-        Command::Down => state.help = Some(scroll.saturating_add(1)),
-        Command::PageUp => state.help = Some(scroll.saturating_sub(10)),
-        Command::PageDown => state.help = Some(scroll.saturating_add(10)),
+        Command::Up => state.help = Some(scroll.min(max).saturating_sub(1)),
+        Command::Down => state.help = Some(scroll.saturating_add(1).min(max)),
+        Command::PageUp => state.help = Some(scroll.min(max).saturating_sub(page)),
+        Command::PageDown => state.help = Some(scroll.saturating_add(page).min(max)),
         Command::Top => state.help = Some(0),
+        Command::Bottom => state.help = Some(max),
         _ => {}
     }
     Vec::new()
@@ -359,7 +389,7 @@ fn input_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     match key.code {
         KeyCode::Char('c') if ctrl => {
             state.quitting = true;
-            return vec![Effect::Quit];
+            return vec![Effect::quit()];
         }
         KeyCode::Char('u') if ctrl => input.text.clear(),
         KeyCode::Char(c) if !ctrl => input.text.push(c),
@@ -643,7 +673,7 @@ fn copy(state: &mut State, cmd: Command) -> Vec<Effect> {
     match picked {
         Some((what, text)) if !text.is_empty() => {
             set_status(state, format!("copied {what} {text} (OSC 52)"), false);
-            vec![Effect::Copy(text)]
+            vec![Effect::Terminal(crate::app::TerminalEffect::Copy(text))]
         }
         _ => {
             set_status(state, "nothing to copy here", true);

@@ -93,3 +93,45 @@ fn empty(op: &str) -> AwsError {
         "the response did not include the resource",
     )
 }
+
+/// Make one change; the message says what happened.
+pub async fn apply(
+    ecs: &aws_sdk_ecs::Client,
+    m: &crate::domain::mutation::Mutation,
+) -> Result<String, AwsError> {
+    use crate::domain::mutation::Mutation;
+    match m {
+        Mutation::ForceNewDeployment { cluster, service } => {
+            force_new_deployment(ecs, cluster, service)
+                .await
+                .map(|_| format!("{service}: new deployment started; following it"))
+        }
+        Mutation::Scale {
+            cluster,
+            service,
+            to,
+            ..
+        } => scale(ecs, cluster, service, *to)
+            .await
+            .map(|s| format!("{service}: desired count now {}", s.desired)),
+        Mutation::RollBack {
+            cluster,
+            service,
+            to,
+            ..
+        } => roll_back(ecs, cluster, service, to)
+            .await
+            .map(|_| format!("{service}: rolling back to {to}; following it")),
+        Mutation::StopTask {
+            cluster,
+            task,
+            reason,
+        } => stop_task(ecs, cluster, task, reason).await.map(|t| {
+            format!(
+                "task {} stopping ({})",
+                Task::id_from_arn(&t.arn),
+                t.desired_status
+            )
+        }),
+    }
+}

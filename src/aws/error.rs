@@ -72,6 +72,49 @@ impl AwsError {
         }
     }
 
+    /// No SDK clients: the connection to AWS failed or is still being made.
+    pub fn not_connected() -> Self {
+        AwsError::new(ErrorKind::Network, "berth", "not connected to AWS yet")
+    }
+
+    /// The AWS service an operation belongs to (`ecs` of `ecs:ListClusters`).
+    pub fn service(&self) -> &str {
+        self.operation.split(':').next().unwrap_or("")
+    }
+
+    /// What a person should read: what happened, in words, without SDK internals.
+    pub fn plain(&self) -> String {
+        self.plain_at(None)
+    }
+
+    /// [`AwsError::plain`], naming the endpoint that could not be reached when known
+    /// (`https://ecs.eu-west-1.amazonaws.com`).
+    pub fn plain_at(&self, endpoint: Option<&str>) -> String {
+        let what = match endpoint {
+            Some(e) => e.to_string(),
+            None if self.operation == "berth" => "AWS".to_string(),
+            None => format!("AWS {}", self.service().to_uppercase()),
+        };
+        match self.kind {
+            ErrorKind::Network if self.operation == "berth" => self.message.clone(),
+            ErrorKind::Network => format!("cannot reach {what}: {}", network_reason(&self.message)),
+            ErrorKind::Throttled => format!("AWS is throttling {}; backing off", self.operation),
+            ErrorKind::ExpiredCredentials => "AWS credentials expired".to_string(),
+            ErrorKind::NoCredentials => "no usable AWS credentials".to_string(),
+            // AWS's own text names the identity and the action: worth every character.
+            ErrorKind::AccessDenied if !self.message.is_empty() => {
+                format!("access denied to {}: {}", self.operation, self.message)
+            }
+            ErrorKind::AccessDenied => format!("access denied to {}", self.operation),
+            ErrorKind::NoRegion => "no AWS region configured".to_string(),
+            ErrorKind::NotFound | ErrorKind::InvalidRequest => self.message.clone(),
+            ErrorKind::Other => match &self.code {
+                Some(code) => format!("{} failed: {code}: {}", self.operation, self.message),
+                None => format!("{} failed: {}", self.operation, self.message),
+            },
+        }
+    }
+
     /// Should the caller retry on its own after a pause?
     pub fn is_transient(&self) -> bool {
         matches!(self.kind, ErrorKind::Throttled | ErrorKind::Network)
@@ -131,6 +174,44 @@ impl fmt::Display for AwsError {
 }
 
 impl std::error::Error for AwsError {}
+
+/// A transport failure in a few words, from the SDK's error text.
+fn network_reason(detail: &str) -> &'static str {
+    let d = detail.to_ascii_lowercase();
+    if d.contains("connection refused") {
+        "connection refused"
+    } else if d.contains("dns")
+        || d.contains("lookup address")
+        || d.contains("name or service not known")
+        || d.contains("nodename nor servname")
+    {
+        "the name does not resolve (DNS)"
+    } else if d.contains("connection reset") || d.contains("broken pipe") {
+        "connection reset"
+    } else if d.contains("connection closed") || d.contains("incomplete message") {
+        "the connection closed before an answer"
+    } else if d.contains("timed out") || d.contains("timeout") {
+        "no answer (timed out)"
+    } else if d.contains("certificate") || d.contains("tls") || d.contains("handshake") {
+        "TLS handshake failed"
+    } else if d.contains("unreachable") {
+        "network unreachable"
+    } else {
+        "the connection failed"
+    }
+}
+
+/// The HTTPS endpoint of `service` in `region`, or the custom endpoint every client uses.
+pub fn endpoint_for(service: &str, region: Option<&str>, custom: Option<&str>) -> Option<String> {
+    if let Some(url) = custom {
+        return Some(url.trim_end_matches('/').to_string());
+    }
+    let region = region?;
+    if service.is_empty() || service == "berth" {
+        return None;
+    }
+    Some(format!("https://{service}.{region}.amazonaws.com"))
+}
 
 /// Longest message kept; SDK error chains can run to kilobytes.
 const MAX_MESSAGE: usize = 300;
@@ -256,6 +337,28 @@ mod tests {
         );
         assert_eq!(one_line("no (parenthesis) here"), "no (parenthesis) here");
         assert!(one_line(&"x".repeat(5000)).chars().count() <= MAX_MESSAGE + 1);
+    }
+
+    #[test]
+    fn network_failures_read_like_a_person_wrote_them() {
+        let raw = "dispatch failure: io error: client error (Connect): tcp connect error: \
+                   Connection refused (os error 111)";
+        let e = AwsError::new(ErrorKind::Network, "ecs:ListClusters", one_line(raw));
+        let url = endpoint_for("ecs", Some("eu-west-1"), None);
+        assert_eq!(
+            e.plain_at(url.as_deref()),
+            "cannot reach https://ecs.eu-west-1.amazonaws.com: connection refused"
+        );
+        assert_eq!(e.plain(), "cannot reach AWS ECS: connection refused");
+        let custom = endpoint_for("ecs", Some("eu-west-1"), Some("http://127.0.0.1:4566/"));
+        assert_eq!(custom.as_deref(), Some("http://127.0.0.1:4566"));
+        let t = AwsError::new(
+            ErrorKind::Network,
+            "logs:FilterLogEvents",
+            "timeout: timed out",
+        );
+        assert_eq!(t.plain(), "cannot reach AWS LOGS: no answer (timed out)");
+        assert!(!e.plain().contains("dispatch"));
     }
 
     #[test]

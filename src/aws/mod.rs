@@ -9,6 +9,7 @@ pub mod ecs;
 mod error;
 pub mod exec;
 pub mod identity;
+pub mod loaders;
 pub mod logs;
 pub mod profiles;
 pub mod raw;
@@ -16,8 +17,9 @@ pub mod services;
 pub mod stream_prefix;
 pub mod task_definitions;
 pub mod tasks;
+pub mod timeline;
 
-pub use error::{AwsError, ErrorKind, classify_code};
+pub use error::{AwsError, ErrorKind, classify_code, endpoint_for};
 
 use aws_config::{BehaviorVersion, Region};
 
@@ -108,11 +110,76 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
     };
     Ok(Clients {
         region,
-        ecs: aws_sdk_ecs::Client::new(&config),
+        ecs: aws_sdk_ecs::Client::from_conf(
+            aws_sdk_ecs::config::Builder::from(&config)
+                .retry_classifier(FailFastWhenUnreachable)
+                .build(),
+        ),
         logs: logs_client(&config, target.endpoint_url.is_some()),
-        ssm: aws_sdk_ssm::Client::new(&config),
-        sts: aws_sdk_sts::Client::new(&config),
+        ssm: aws_sdk_ssm::Client::from_conf(
+            aws_sdk_ssm::config::Builder::from(&config)
+                .retry_classifier(FailFastWhenUnreachable)
+                .build(),
+        ),
+        sts: aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&config)
+                .retry_classifier(FailFastWhenUnreachable)
+                .build(),
+        ),
     })
+}
+
+/// Forbids the SDK's retries when the endpoint cannot be reached at all (connection refused,
+/// a name that does not resolve, a connect timeout). Eight attempts with back-off would
+/// otherwise hide an outage for half a minute, and hold the view's next refresh back as long
+/// after the endpoint returns. The view's own refresh is the retry: it comes every
+/// `--refresh` seconds and at once on ctrl-r. Throttling and errors after the request was
+/// sent keep the SDK's retries.
+#[derive(Debug, Clone, Copy)]
+pub struct FailFastWhenUnreachable;
+
+impl aws_smithy_runtime_api::client::retries::classifiers::ClassifyRetry
+    for FailFastWhenUnreachable
+{
+    fn classify_retry(
+        &self,
+        ctx: &aws_smithy_runtime_api::client::interceptors::context::InterceptorContext,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryAction {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryAction;
+        let Some(Err(err)) = ctx.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        match err.as_connector_error() {
+            Some(c) if c.is_timeout() || never_connected(c) => RetryAction::RetryForbidden,
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "berth: fail fast when the endpoint is unreachable"
+    }
+}
+
+/// Whether a connector error happened before a connection existed (so nothing was sent).
+fn never_connected(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        let text = err.to_string().to_ascii_lowercase();
+        if text.contains("connection refused")
+            || text.contains("(connect)")
+            || text.contains("dns error")
+            || text.contains("failed to lookup address")
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }
 
 /// The Logs client. With a custom endpoint, StartLiveTail's `stream-` host prefix is removed
@@ -121,9 +188,41 @@ fn logs_client(
     config: &aws_types::SdkConfig,
     custom_endpoint: bool,
 ) -> aws_sdk_cloudwatchlogs::Client {
-    let mut builder = aws_sdk_cloudwatchlogs::config::Builder::from(config);
+    let mut builder = aws_sdk_cloudwatchlogs::config::Builder::from(config)
+        .retry_classifier(FailFastWhenUnreachable);
     if custom_endpoint {
         builder = builder.interceptor(stream_prefix::StripStreamHostPrefix);
     }
     aws_sdk_cloudwatchlogs::Client::from_conf(builder.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FailFastWhenUnreachable;
+    use aws_smithy_runtime_api::client::interceptors::context::{Error, Input, InterceptorContext};
+    use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
+
+    fn classify(err: OrchestratorError<Error>) -> RetryAction {
+        let mut ctx = InterceptorContext::new(Input::erase("request"));
+        ctx.set_output_or_error(Err(err));
+        FailFastWhenUnreachable.classify_retry(&ctx)
+    }
+
+    fn io(kind: std::io::ErrorKind) -> OrchestratorError<Error> {
+        OrchestratorError::connector(ConnectorError::io(Box::new(std::io::Error::from(kind))))
+    }
+
+    #[test]
+    fn an_unreachable_endpoint_is_not_retried_by_the_sdk() {
+        let refused = classify(io(std::io::ErrorKind::ConnectionRefused));
+        assert_eq!(refused, RetryAction::RetryForbidden);
+        let connect_timeout =
+            OrchestratorError::connector(ConnectorError::timeout("connect timed out".into()));
+        assert_eq!(classify(connect_timeout), RetryAction::RetryForbidden);
+        // A connection lost after the request went out keeps the SDK's retries.
+        let reset = classify(io(std::io::ErrorKind::ConnectionReset));
+        assert_eq!(reset, RetryAction::NoActionIndicated);
+    }
 }

@@ -5,6 +5,7 @@ mod identity;
 pub mod mutation;
 pub mod problems;
 mod service;
+pub mod severity;
 pub mod stop_cause;
 mod task;
 mod task_definition;

@@ -24,13 +24,7 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Good,
-    Info,
-    Warn,
-    Bad,
-}
+pub use super::severity::{Severity, event_severity};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -52,30 +46,22 @@ pub struct ErrorMinute {
     pub example: String,
 }
 
+/// What the runner read for a timeline. Parts that could not be read are notes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TimelineData {
+    pub service: Option<crate::domain::Service>,
+    pub stopped: Vec<crate::domain::Task>,
+    pub errors: Vec<ErrorMinute>,
+    /// Error lines read (all minutes), for the title.
+    pub error_lines: usize,
+    pub notes: Vec<String>,
+}
+
 /// A minute with at least this many error lines is part of a burst.
 pub const BURST_MIN_PER_MINUTE: usize = 5;
 
 /// Stops of the same cause within this many seconds are one entry.
 const STOP_GROUP_SECS: i64 = 60;
-
-fn event_severity(message: &str) -> Severity {
-    let m = message.to_ascii_lowercase();
-    if m.contains("steady state") || m.contains("deployment completed") {
-        Severity::Good
-    } else if m.contains("rolling back")
-        || m.contains("rolled back")
-        || m.contains("failed")
-        || m.contains("unable")
-        || m.contains("unhealthy")
-        || m.contains("error")
-    {
-        Severity::Bad
-    } else if m.contains("deregistered") || m.contains("stopped") || m.contains("draining") {
-        Severity::Warn
-    } else {
-        Severity::Info
-    }
-}
 
 fn short_deployment(id: &str) -> &str {
     id.strip_prefix("ecs-svc/").unwrap_or(id)

@@ -185,20 +185,7 @@ fn render_events(frame: &mut Frame, area: Rect, s: &Service, now: i64, theme: &T
 
 /// `  3m  (service x) has reached a steady state.` coloured by what it says.
 pub fn event_line(at: Option<i64>, message: &str, now: i64, theme: &Theme) -> Line<'static> {
-    let lower = message.to_lowercase();
-    let slot = if lower.contains("fail")
-        || lower.contains("unable")
-        || lower.contains("rolling back")
-    {
-        Slot::Error
-    } else if lower.contains("unhealthy") || lower.contains("stopped") || lower.contains("draining")
-    {
-        Slot::Warning
-    } else if lower.contains("steady state") {
-        Slot::Success
-    } else {
-        Slot::Text
-    };
+    let slot = super::severity_slot(crate::domain::severity::event_severity(message));
     Line::from(vec![
         Span::styled(format!("{:>4} ", age(now, at)), theme.style(Slot::Muted)),
         Span::styled(sanitize(message).into_owned(), theme.style(slot)),

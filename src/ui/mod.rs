@@ -10,7 +10,7 @@ mod exec;
 mod footer;
 mod forwards;
 mod header;
-mod help;
+pub mod help;
 pub mod logs;
 mod network;
 mod services;
@@ -71,13 +71,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(scroll) = state.help {
-        help::render(
-            frame,
-            centered(area, 72, area.height.saturating_sub(2)),
-            state,
-            scroll,
-            theme,
-        );
+        help::render(frame, area, state, scroll, theme);
     }
     if let Some(d) = &state.dialog {
         dialog::render(frame, area, state, d, theme);
@@ -112,4 +106,16 @@ pub fn plural(n: usize, noun: &str) -> String {
 pub fn spinner(state: &State) -> &'static str {
     const FRAMES: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
     FRAMES[state.spinner % FRAMES.len()]
+}
+
+/// The theme slot that shows a severity: the same colour for the same event on every screen.
+pub fn severity_slot(s: crate::domain::severity::Severity) -> crate::config::theme::Slot {
+    use crate::config::theme::Slot;
+    use crate::domain::severity::Severity;
+    match s {
+        Severity::Good => Slot::Success,
+        Severity::Info => Slot::Text,
+        Severity::Warn => Slot::Warning,
+        Severity::Bad => Slot::Error,
+    }
 }

@@ -41,7 +41,8 @@ pub fn empty_message<T: PartialEq + Clone>(
             .fix(state.session.target.profile.as_deref())
             .map(|f| format!("\nfix: {f}"))
             .unwrap_or_default();
-        return Some((format!("Could not load {what}: {err}{fix}"), Slot::Error));
+        let said = said(state, err);
+        return Some((format!("Could not load {what}: {said}{fix}"), Slot::Error));
     }
     if !data.loaded_once {
         return Some((format!("Loading {what}…"), Slot::Muted));
@@ -221,14 +222,32 @@ pub fn age(now: i64, ts: Option<i64>) -> String {
     }
 }
 
-/// The refresh error line shown under a table that still shows older rows.
+/// An AWS error as a person would say it, naming the endpoint berth could not reach.
+pub fn said(state: &State, err: &crate::aws::AwsError) -> String {
+    let endpoint = crate::aws::endpoint_for(
+        err.service(),
+        state.session.region.as_deref(),
+        state.session.target.endpoint_url.as_deref(),
+    );
+    err.plain_at(endpoint.as_deref())
+}
+
+/// The refresh error line shown under a table that still shows older rows:
+/// `cannot reach https://ecs.eu-west-1.amazonaws.com: connection refused — retrying; data
+/// from 25s ago`.
 pub fn stale_error<T: PartialEq + Clone>(state: &State, data: &Rows<T>) -> Option<String> {
     let err = data.error.as_ref()?;
     if !data.loaded_once || data.rows.is_empty() {
         return None;
     }
+    let retrying = if err.is_transient() {
+        " — retrying;"
+    } else {
+        ";"
+    };
     Some(format!(
-        "refresh failed: {err} (data from {} ago)",
+        "{}{retrying} data from {} ago",
+        said(state, err),
         age(state.now_unix, data.loaded_at)
     ))
 }

@@ -8,11 +8,11 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use super::table::{Column, TableSpec, cell, col};
-use crate::app::State;
 use crate::app::table::Tabular;
 use crate::app::timeline::{TimelineView, window_label};
+use crate::app::{Command, Context, State};
 use crate::config::theme::{Slot, Theme};
-use crate::domain::timeline::{Entry, Severity};
+use crate::domain::timeline::Entry;
 
 const COLUMNS: &[Column] = &[
     col("TIME", Constraint::Length(19), 0),
@@ -42,12 +42,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, v: &TimelineView, th
         frame.render_widget(Paragraph::new(lines), notes_area);
     }
     let cells = |e: &Entry| {
-        let slot = match e.severity {
-            Severity::Good => Slot::Success,
-            Severity::Info => Slot::Text,
-            Severity::Warn => Slot::Warning,
-            Severity::Bad => Slot::Error,
-        };
+        let slot = super::severity_slot(e.severity);
         vec![
             cell(e.cell(0), theme.style(Slot::Muted)),
             cell(e.kind.label(), theme.style(Slot::Muted)),
@@ -68,10 +63,20 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, v: &TimelineView, th
         table_area,
         TableSpec {
             title: format!(
-                "{} in the last {} · {} read · ] window · E export",
+                "{} in the last {} · {} read{}",
                 super::plural(v.entries.len(), "event"),
                 window_label(v.window_secs),
-                super::plural(errors, "error line")
+                super::plural(errors, "error line"),
+                [
+                    (Command::CycleWindow, "window"),
+                    (Command::Export, "export")
+                ]
+                .into_iter()
+                .filter_map(|(cmd, what)| state
+                    .keymap
+                    .first_key(Context::Timeline, cmd)
+                    .map(|k| format!(" · {k} {what}")))
+                .collect::<String>()
             ),
             columns: COLUMNS,
             rows: &v.entries,

@@ -9,9 +9,9 @@ use berth::config::keymap::Keymap;
 use berth::config::theme::Theme;
 use berth::runtime::EffectRunner;
 use berth::sandbox::{self, SandboxHandle};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 pub struct Console {
@@ -62,7 +62,10 @@ impl Console {
 
     pub fn apply(&mut self, action: Action) {
         for effect in update(&mut self.state, action) {
-            self.runner.run(effect);
+            // The terminal's effects (copy, hand-over, quit) are the loop's, not the runner's.
+            if !matches!(effect, Effect::Terminal(_)) {
+                self.runner.run(effect);
+            }
         }
     }
 

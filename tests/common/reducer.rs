@@ -8,9 +8,9 @@ use berth::app::{Action, Effect, IdentityState, Session, State, update};
 use berth::aws::AwsTarget;
 use berth::config::keymap::Keymap;
 use berth::config::theme::Theme;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// A state at `now` with the default keymap, connected to eu-west-1 as `profile`, before the
 /// caller identity is known.

@@ -1,0 +1,387 @@
+//! Sessions: a shell (ExecuteCommand, then the loop hands the terminal over) or a port forward
+//! (StartSession, then the plugin runs in the background until stopped). Both are refused in
+//! read-only mode where they run, and audited.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::runner::EffectRunner;
+use crate::app::exec::{Forward, HandOver, SessionRequest, SessionRequestKind};
+use crate::app::{Action, Failure};
+use crate::audit::{Entry, record};
+use crate::aws::{self, Clients};
+
+/// Running port forwards, by id.
+#[derive(Default)]
+pub(super) struct Forwards {
+    running: Arc<Mutex<HashMap<u64, ForwardProc>>>,
+    next: u64,
+}
+
+/// A port forward's plugin process (owned by its watcher task) and how to stop it.
+struct ForwardProc {
+    /// `true`: the watcher also terminates the SSM session; `false`: the caller does.
+    kill: tokio::sync::oneshot::Sender<bool>,
+    session_id: String,
+}
+
+impl Forwards {
+    fn next_id(&mut self) -> u64 {
+        self.next += 1;
+        self.next
+    }
+
+    pub fn count(&self) -> usize {
+        self.running.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    fn insert(&self, id: u64, p: ForwardProc) {
+        if let Ok(mut map) = self.running.lock() {
+            map.insert(id, p);
+        }
+    }
+
+    fn remove(&self, id: u64) -> Option<ForwardProc> {
+        self.running.lock().ok().and_then(|mut m| m.remove(&id))
+    }
+
+    /// Kill every plugin and terminate their SSM sessions concurrently, all within `budget`.
+    pub async fn close_all(&mut self, clients: Option<&Clients>, budget: Duration) {
+        let all: Vec<ForwardProc> = match self.running.lock() {
+            Ok(mut m) => m.drain().map(|(_, p)| p).collect(),
+            Err(_) => Vec::new(),
+        };
+        let mut terminating = tokio::task::JoinSet::new();
+        for p in all {
+            // The watcher kills the plugin; the session is terminated here, awaited, since
+            // the runtime ends right after.
+            let _ = p.kill.send(false);
+            if let Some(c) = clients {
+                let ssm = c.ssm.clone();
+                terminating.spawn(async move {
+                    let done = aws::exec::terminate_session(&ssm, &p.session_id).await;
+                    if done.is_err() {
+                        tracing::warn!("could not terminate session {} on quit", p.session_id);
+                    }
+                });
+            }
+        }
+        let all_done = async { while terminating.join_next().await.is_some() {} };
+        if tokio::time::timeout(budget, all_done).await.is_err() {
+            tracing::warn!("port forward sessions still terminating after {budget:?}");
+        }
+    }
+}
+
+/// The audit lines of one session: opened, refused, failed, ended.
+#[derive(Clone)]
+pub(super) struct Auditor {
+    path: Option<std::path::PathBuf>,
+    request: SessionRequest,
+    clock: crate::clock::Clock,
+}
+
+impl Auditor {
+    pub(super) fn new(runner: &EffectRunner, request: &SessionRequest) -> Auditor {
+        Auditor {
+            path: runner.audit_path.clone(),
+            request: request.clone(),
+            clock: runner.clock.clone(),
+        }
+    }
+
+    /// One line: the outcome, the SSM session id once there is one, the error, and for the
+    /// closing line how the session ended.
+    pub(super) fn line(
+        &self,
+        outcome: &str,
+        session: Option<&str>,
+        error: Option<String>,
+        ended: Option<&str>,
+    ) {
+        let r = &self.request;
+        let mut params = r.parameters(session);
+        if let Some(how) = ended {
+            params["ended"] = serde_json::json!(how);
+        }
+        record(
+            self.path.as_deref(),
+            &Entry::session(
+                (self.clock)().saturating_mul(1000),
+                &r.actor,
+                r.action(),
+                r.audit_target(),
+                params,
+                outcome,
+                error,
+            ),
+        );
+    }
+}
+
+impl EffectRunner {
+    /// Open a shell (answers `SessionReady`) or a port forward (answers `ForwardStarted`),
+    /// refused and audited like a mutation.
+    pub(super) fn start_session(&mut self, request: SessionRequest) {
+        let tx = self.tx();
+        let shell = matches!(request.kind, SessionRequestKind::Shell { .. });
+        let reply_err = move |e: Failure| {
+            let _ = tx.send(if shell {
+                Action::SessionReady(Err(e))
+            } else {
+                Action::ForwardStarted(Err(e))
+            });
+        };
+        let audit = Auditor::new(self, &request);
+        if let Some(reason) = self.refusal(&request.actor) {
+            audit.line("refused", None, Some(reason.clone()), None);
+            tracing::warn!("refused {}: {reason}", request.audit_target());
+            return reply_err(Failure::Refused(reason));
+        }
+        let (Some(clients), Some(target)) = (self.clients(), self.target()) else {
+            return reply_err(Failure::not_connected());
+        };
+        match request.kind.clone() {
+            SessionRequestKind::Shell { command } => {
+                let (tx, permits) = (self.tx(), self.permits.clone());
+                tokio::spawn(async move {
+                    let granted = {
+                        let _permit = permits.acquire().await;
+                        aws::exec::execute_command(
+                            &clients.ecs,
+                            &request.cluster,
+                            &request.task_arn,
+                            &request.container,
+                            &command,
+                        )
+                        .await
+                    };
+                    match granted {
+                        Ok(grant) => {
+                            audit.line("ok", Some(&grant.session_id), None, None);
+                            let invocation = crate::exec::plugin::invocation(
+                                request.plugin.clone(),
+                                grant,
+                                &clients.region,
+                                target.profile.as_deref(),
+                                &serde_json::json!({ "Target": request.target }),
+                                target.endpoint_url.as_deref(),
+                            );
+                            let h = HandOver {
+                                invocation,
+                                request,
+                            };
+                            let _ = tx.send(Action::SessionReady(Ok(Box::new(h))));
+                        }
+                        Err(e) => {
+                            audit.line("error", None, Some(e.to_string()), None);
+                            reply_err(e.into());
+                        }
+                    }
+                });
+            }
+            SessionRequestKind::Forward {
+                remote_port,
+                local_port,
+                host,
+            } => {
+                let id = self.forwards.next_id();
+                let spec = ForwardSpec {
+                    id,
+                    remote_port,
+                    local_port,
+                    host,
+                };
+                let running = Forwards {
+                    running: self.forwards.running.clone(),
+                    next: 0,
+                };
+                let (tx, permits, clock) = (self.tx(), self.permits.clone(), self.clock.clone());
+                tokio::spawn(async move {
+                    let ctx = ForwardCtx {
+                        tx,
+                        clients,
+                        target,
+                        request,
+                        running,
+                        clock,
+                    };
+                    if let Err(e) = run_forward(ctx, spec, permits, &audit).await {
+                        reply_err(e);
+                    }
+                });
+            }
+        }
+    }
+
+    /// Stop a port forward: its watcher kills the plugin and terminates the session.
+    pub(super) fn stop_forward(&mut self, id: u64) {
+        if let Some(p) = self.forwards.remove(id) {
+            tracing::info!("stopping port forward {id} ({})", p.session_id);
+            let _ = p.kill.send(true);
+        }
+    }
+
+    /// How many port forwards run.
+    pub fn forward_count(&self) -> usize {
+        self.forwards.count()
+    }
+}
+
+struct ForwardSpec {
+    id: u64,
+    remote_port: u16,
+    local_port: u16,
+    host: Option<String>,
+}
+
+struct ForwardCtx {
+    tx: tokio::sync::mpsc::UnboundedSender<Action>,
+    clients: Clients,
+    target: aws::AwsTarget,
+    request: SessionRequest,
+    running: Forwards,
+    clock: crate::clock::Clock,
+}
+
+/// StartSession with the port-forwarding document, the plugin in the background, and a
+/// watcher until it exits or is stopped. Errors before the forward runs are returned.
+async fn run_forward(
+    ctx: ForwardCtx,
+    spec: ForwardSpec,
+    permits: Arc<tokio::sync::Semaphore>,
+    audit: &Auditor,
+) -> Result<(), Failure> {
+    let ForwardCtx {
+        tx,
+        clients,
+        target,
+        request,
+        running,
+        clock,
+    } = ctx;
+    let id = spec.id;
+    let (document, mut parameters) = match &spec.host {
+        Some(h) => (
+            "AWS-StartPortForwardingSessionToRemoteHost",
+            vec![("host".to_string(), h.clone())],
+        ),
+        None => ("AWS-StartPortForwardingSession", Vec::new()),
+    };
+    parameters.push(("portNumber".into(), spec.remote_port.to_string()));
+    parameters.push(("localPortNumber".into(), spec.local_port.to_string()));
+    let reason = format!(
+        "berth port forward by {}",
+        request.actor.caller.as_deref().unwrap_or("unknown caller")
+    );
+    let granted = {
+        let _permit = permits.acquire().await;
+        aws::exec::start_port_forward(
+            &clients.ssm,
+            &request.target,
+            document,
+            &parameters,
+            &reason,
+        )
+        .await
+    };
+    let grant = granted.inspect_err(|e| audit.line("error", None, Some(e.to_string()), None))?;
+    let session_id = grant.session_id.clone();
+    let params: serde_json::Map<String, serde_json::Value> = parameters
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::json!([v])))
+        .collect();
+    let invocation = crate::exec::plugin::invocation(
+        request.plugin.clone(),
+        grant,
+        &clients.region,
+        target.profile.as_deref(),
+        &serde_json::json!({
+            "Target": request.target,
+            "DocumentName": document,
+            "Parameters": params,
+        }),
+        target.endpoint_url.as_deref(),
+    );
+    let child = invocation
+        .command()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        // A berth that dies must not leave a forward behind.
+        .kill_on_drop(true)
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            let msg = format!("cannot start {}: {e}", request.plugin.display());
+            audit.line("error", Some(&session_id), Some(msg.clone()), None);
+            // The session exists on the SSM side: close it.
+            let _ = aws::exec::terminate_session(&clients.ssm, &session_id).await;
+            return Err(Failure::Local(msg));
+        }
+    };
+    drain_output(child.stdout.take(), id);
+    drain_output(child.stderr.take(), id);
+    let (kill, killed) = tokio::sync::oneshot::channel();
+    running.insert(
+        id,
+        ForwardProc {
+            kill,
+            session_id: session_id.clone(),
+        },
+    );
+    audit.line("ok", Some(&session_id), None, None);
+    let remote = match &spec.host {
+        Some(h) => format!("{h}:{}", spec.remote_port),
+        None => spec.remote_port.to_string(),
+    };
+    let _ = tx.send(Action::ForwardStarted(Ok(Forward {
+        id,
+        local_port: spec.local_port,
+        remote,
+        cluster: crate::domain::Cluster::name_from_arn(&request.cluster).to_string(),
+        task_id: request.task_id.clone(),
+        container: request.container.clone(),
+        session_id: session_id.clone(),
+        started_at: clock(),
+        ended: None,
+    })));
+    let how = tokio::select! {
+        status = child.wait() => match status {
+            Ok(s) => crate::exec::plugin::describe_exit(&s),
+            Err(e) => format!("wait failed: {e}"),
+        },
+        terminate = killed => {
+            let _ = child.kill().await;
+            if terminate.unwrap_or(true)
+                && let Err(e) = aws::exec::terminate_session(&clients.ssm, &session_id).await
+            {
+                tracing::warn!("port forward {id}: {e}");
+            }
+            "stopped".to_string()
+        }
+    };
+    running.remove(id);
+    audit.line("ended", Some(&session_id), None, Some(&how));
+    let _ = tx.send(Action::ForwardEnded { id, how });
+    Ok(())
+}
+
+/// Read a background plugin's output so it never blocks on a full pipe; lines go to the log.
+fn drain_output<R>(pipe: Option<R>, id: u64)
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
+    use tokio::io::AsyncBufReadExt;
+    let Some(pipe) = pipe else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(pipe).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            tracing::debug!("port forward {id}: {}", crate::text::sanitize(&line));
+        }
+    });
+}
