@@ -10,15 +10,22 @@ use crate::sandbox::SandboxArgs;
 /// says otherwise.
 pub const DEFAULT_REFRESH: u64 = 5;
 
+/// Help heading of the options that may go before or after a subcommand.
+const GLOBAL: &str = "Global options";
+
 const AFTER_HELP: &str = "\
 Credentials come from the standard AWS chain: environment variables, ~/.aws profiles (including
 SSO: run `aws sso login --profile NAME` first), web identity, and container or instance roles
 (bastion hosts). The region comes from --region, AWS_REGION, the profile, or (on EC2) the
 instance's region.
 
+Global options and the demo sandbox's go before or after a subcommand; --cluster and --service
+before one are the console's, so a subcommand takes its own after its name.
+
 Examples:
   berth --profile prod --region eu-west-1
   berth --cluster prod --read-only
+  berth logs --profile prod --cluster prod --service checkout-api --since 1h
   AWS_ENDPOINT_URL=http://127.0.0.1:4566 berth
 
 Files:
@@ -41,15 +48,15 @@ BERTH_SESSION_MANAGER_PLUGIN.";
 )]
 pub struct Cli {
     /// AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")
-    #[arg(long, env = "AWS_PROFILE", value_name = "NAME")]
+    #[arg(long, env = "AWS_PROFILE", value_name = "NAME", global = true, help_heading = GLOBAL)]
     pub profile: Option<String>,
 
     /// AWS region (default: AWS_REGION, then the profile's, then the EC2 instance's)
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", global = true, help_heading = GLOBAL)]
     pub region: Option<String>,
 
     /// Send every AWS request to this endpoint (a sandbox, moto, a proxy)
-    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL", global = true, help_heading = GLOBAL)]
     pub endpoint_url: Option<String>,
 
     /// Open this cluster directly
@@ -61,7 +68,7 @@ pub struct Cli {
     pub service: Option<String>,
 
     /// Refuse every action that changes AWS resources
-    #[arg(long)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub read_only: bool,
 
     /// Theme: default, mono, light, high-contrast, or a path to a TOML file
@@ -79,11 +86,11 @@ pub struct Cli {
     pub refresh: Option<u64>,
 
     /// Write the log here instead of $XDG_STATE_HOME/berth/berth.log
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true, help_heading = GLOBAL)]
     pub log_file: Option<PathBuf>,
 
     /// Run against the embedded sandbox: a simulated ECS fleet, no AWS account needed
-    #[arg(long, help_heading = "Demo sandbox")]
+    #[arg(long, help_heading = "Demo sandbox", global = true)]
     pub demo: bool,
 
     #[command(flatten, next_help_heading = "Demo sandbox")]
@@ -127,6 +134,85 @@ pub enum Commands {
     },
 }
 
+/// The command line as `berth` parses it and documents it (help, man pages, completions).
+///
+/// The options a subcommand reads from the top level are `global`, so they may come before or
+/// after the subcommand, as with the AWS CLI and kubectl. The demo sandbox's settings are global
+/// too, but their long help belongs to `berth --help` and `berth sandbox --help`: every other
+/// subcommand gets them as hidden copies, which parse the same (clap propagates a global only
+/// to a subcommand that lacks an argument of that id).
+pub fn command() -> clap::Command {
+    use clap::{Args, CommandFactory};
+    let hidden: Vec<clap::Arg> = SandboxArgs::augment_args(clap::Command::new("sandbox"))
+        .get_arguments()
+        .map(|a| a.clone().hide(true))
+        .collect();
+    Cli::command().mut_subcommands(|sub| {
+        if sub.get_name() == "sandbox" {
+            sub
+        } else {
+            sub.args(hidden.iter().cloned())
+        }
+    })
+}
+
+/// Console options: before a subcommand they are not the subcommand's (`berth --cluster a logs
+/// --cluster b` would read b and ignore a), so there they are refused.
+const CONSOLE_ONLY: [&str; 2] = ["cluster", "service"];
+
+impl Cli {
+    /// Parse the process's arguments with [`command`]; on an error, or for `--help` and
+    /// `--version`, print and exit as clap does.
+    pub fn parse_checked() -> Cli {
+        Self::try_parse_checked(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// [`command`]'s parse, plus the rule clap cannot state: the console's `--cluster` and
+    /// `--service` are refused before a subcommand (which takes its own after its name).
+    pub fn try_parse_checked<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::FromArgMatches;
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let mut cmd = command();
+        let matches = match cmd.try_get_matches_from_mut(&args) {
+            Ok(m) => m,
+            // `berth --cluster prod logs --service api` fails first for the missing
+            // `--cluster` of `logs`: say where the one given went instead.
+            Err(e) => {
+                let partial = command().ignore_errors(true).try_get_matches_from(&args);
+                return Err(match partial {
+                    Ok(m) => console_option_before_subcommand(&mut cmd, &m).unwrap_or(e),
+                    Err(_) => e,
+                });
+            }
+        };
+        if let Some(e) = console_option_before_subcommand(&mut cmd, &matches) {
+            return Err(e);
+        }
+        Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+    }
+}
+
+fn console_option_before_subcommand(
+    cmd: &mut clap::Command,
+    matches: &clap::ArgMatches,
+) -> Option<clap::Error> {
+    let sub = matches.subcommand_name()?;
+    let id = CONSOLE_ONLY
+        .into_iter()
+        .find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine))?;
+    Some(cmd.error(
+        clap::error::ErrorKind::ArgumentConflict,
+        format!(
+            "--{id} before `{sub}` is the console's option, which `berth {sub}` does not \
+             read; give the subcommand's options after it (berth {sub} --help)"
+        ),
+    ))
+}
+
 /// Write the completion script for `shell`, generated from this command line's definition.
 /// (Generated into memory first: the generator panics when its writer fails, e.g. a closed
 /// pipe.)
@@ -134,8 +220,7 @@ pub fn completions(
     shell: clap_complete::Shell,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    use clap::CommandFactory;
-    let mut cmd = Cli::command();
+    let mut cmd = command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cmd, "berth", &mut script);
     out.write_all(&script)?;
@@ -144,9 +229,8 @@ pub fn completions(
 
 /// Write the man page, generated from this command line's definition.
 pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    use clap::CommandFactory;
     let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    clap_mangen::Man::new(command()).render(&mut page)?;
     out.write_all(&page)?;
     out.flush()
 }
@@ -154,9 +238,8 @@ pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
 /// Write every man page (berth.1 and one per subcommand, which berth.1 refers to) into `dir`.
 /// They are documentation for `man`, so they are created readable as the umask allows.
 pub fn man_pages_to(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
-    use clap::CommandFactory;
     std::fs::create_dir_all(dir)?;
-    clap_mangen::generate_to(Cli::command(), dir)?;
+    clap_mangen::generate_to(command(), dir)?;
     let mut written: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
@@ -209,6 +292,7 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     #[test]
@@ -248,6 +332,257 @@ mod tests {
         for word in ["read\\-only", "exec\\-check", "session", "logs"] {
             assert!(text.contains(word), "{word} missing from the man page");
         }
+    }
+
+    /// What each subcommand needs to parse at all.
+    const SUBCOMMANDS: [&[&str]; 6] = [
+        &["logs", "--cluster", "c", "--service", "s"],
+        &["exec", "--cluster", "c", "--task", "t"],
+        &["exec-check", "--cluster", "c", "--task", "t"],
+        &["sandbox"],
+        &["completions", "bash"],
+        &["man"],
+    ];
+
+    type Check = fn(&Cli) -> bool;
+
+    /// Every option a subcommand reads from the top level, with a value that is not its
+    /// default, and how to see that it arrived.
+    const GLOBALS: [(&[&str], Check); 13] = [
+        (&["--profile", "p"], |c| c.profile.as_deref() == Some("p")),
+        (&["--region", "eu-west-1"], |c| {
+            c.region.as_deref() == Some("eu-west-1")
+        }),
+        (&["--endpoint-url", "http://127.0.0.1:4566"], |c| {
+            c.endpoint_url.as_deref() == Some("http://127.0.0.1:4566")
+        }),
+        (&["--read-only"], |c| c.read_only),
+        (&["--log-file", "/tmp/b.log"], |c| {
+            c.log_file.as_deref() == Some(std::path::Path::new("/tmp/b.log"))
+        }),
+        (&["--demo"], |c| c.demo),
+        (&["--scenario", "bad-deploy"], |c| {
+            c.sandbox.scenario == crate::sandbox::Scenario::BadDeploy
+        }),
+        (&["--scale", "40", "--clusters", "4"], |c| {
+            c.sandbox.scale == Some(40) && c.sandbox.clusters == Some(4)
+        }),
+        (&["--speed", "10"], |c| c.sandbox.speed == 10.0),
+        (&["--seed", "3"], |c| c.sandbox.seed == 3),
+        (&["--latency-ms", "25"], |c| c.sandbox.latency_ms == 25),
+        (&["--rate", "2.5"], |c| c.sandbox.rate == Some(2.5)),
+        (&["--burst", "9"], |c| c.sandbox.burst == 9),
+    ];
+
+    fn argv(first: &[&[&str]], then: &[&[&str]]) -> Vec<String> {
+        std::iter::once("berth")
+            .chain(first.iter().chain(then).flat_map(|a| a.iter().copied()))
+            .map(String::from)
+            .collect()
+    }
+
+    /// The subcommand's own options survive the globals around them.
+    fn assert_subcommand_intact(cli: &Cli, argv: &[String]) {
+        let intact = match &cli.command {
+            Some(Commands::Logs(a)) => a.cluster == "c" && a.service.as_deref() == Some("s"),
+            Some(Commands::Exec(a)) => a.target.cluster == "c" && a.target.task == "t",
+            Some(Commands::ExecCheck(a)) => a.cluster == "c" && a.task == "t",
+            Some(Commands::Completions { shell }) => *shell == clap_complete::Shell::Bash,
+            Some(Commands::Sandbox { .. } | Commands::Man { .. }) => true,
+            None => false,
+        };
+        assert!(intact, "{argv:?} parsed as {:?}", cli.command);
+    }
+
+    type Parse = fn(&[String]) -> Result<Cli, clap::Error>;
+
+    /// clap's derived parser, and the one `berth` runs (with the hidden copies and the
+    /// console-only rule): both must read the same.
+    const PARSERS: [Parse; 2] = [|a| Cli::try_parse_from(a), |a| Cli::try_parse_checked(a)];
+
+    #[test]
+    fn every_global_option_goes_before_or_after_every_subcommand() {
+        for parse in PARSERS {
+            for sub in SUBCOMMANDS {
+                for (global, arrived) in GLOBALS {
+                    for argv in [argv(&[global], &[sub]), argv(&[sub], &[global])] {
+                        let cli = parse(&argv).unwrap_or_else(|e| panic!("{argv:?} refused:\n{e}"));
+                        assert!(arrived(&cli), "{argv:?}: {global:?} was lost: {cli:?}");
+                        assert_subcommand_intact(&cli, &argv);
+                    }
+                }
+                // all at once, and split around the subcommand
+                let (a, b) = GLOBALS.split_at(GLOBALS.len() / 2);
+                let a: Vec<&[&str]> = a.iter().map(|(g, _)| *g).collect();
+                let b: Vec<&[&str]> = b.iter().map(|(g, _)| *g).collect();
+                let all: Vec<&[&str]> = a.iter().chain(&b).copied().collect();
+                for argv in [
+                    argv(&all, &[sub]),
+                    argv(&[sub], &all),
+                    argv(&[&a[..], &[sub], &b[..]].concat(), &[]),
+                ] {
+                    let cli = parse(&argv).unwrap_or_else(|e| panic!("{argv:?} refused:\n{e}"));
+                    for (global, arrived) in GLOBALS {
+                        assert!(arrived(&cli), "{argv:?}: {global:?} was lost: {cli:?}");
+                    }
+                    assert_subcommand_intact(&cli, &argv);
+                }
+            }
+        }
+    }
+
+    /// `--cluster`/`--service` before a subcommand would be ignored next to the subcommand's
+    /// own: refused, and the console's `berth --cluster X [--service Y]` still opens there.
+    #[test]
+    fn console_cluster_and_service_are_refused_before_a_subcommand() {
+        for (args, refused) in [
+            (
+                &["--cluster", "x", "logs", "--cluster", "c", "--service", "s"][..],
+                "--cluster before `logs`",
+            ),
+            // the mistake a user makes: the subcommand then lacks its own --cluster
+            (
+                &["--cluster", "c", "logs", "--service", "s"],
+                "--cluster before `logs`",
+            ),
+            (
+                &["--cluster", "c", "exec-check", "--task", "t"],
+                "--cluster before `exec-check`",
+            ),
+            (
+                &[
+                    "--cluster",
+                    "x",
+                    "--service",
+                    "y",
+                    "exec",
+                    "--cluster",
+                    "c",
+                    "--task",
+                    "t",
+                ],
+                "--cluster before `exec`",
+            ),
+            (&["--cluster", "x", "sandbox"], "--cluster before `sandbox`"),
+            // --service also needs the console's --cluster: the clearer message wins
+            (
+                &["--service", "y", "logs", "--cluster", "c", "--service", "s"],
+                "--service before `logs`",
+            ),
+        ] {
+            let argv = argv(&[args], &[]);
+            let err = Cli::try_parse_checked(&argv)
+                .err()
+                .unwrap_or_else(|| panic!("{argv:?} was accepted"));
+            assert_eq!(err.exit_code(), 2, "{argv:?}");
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{argv:?}: {err}"
+            );
+            assert!(err.to_string().contains(refused), "{argv:?}: {err}");
+        }
+
+        let cli = Cli::try_parse_checked([
+            "berth",
+            "--profile",
+            "p",
+            "--cluster",
+            "x",
+            "--service",
+            "y",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (
+                cli.cluster.as_deref(),
+                cli.service.as_deref(),
+                cli.profile.as_deref()
+            ),
+            (Some("x"), Some("y"), Some("p"))
+        );
+        assert!(cli.command.is_none());
+        // the subcommand's --service does not need the console's --cluster
+        let cli = Cli::try_parse_checked(["berth", "logs", "--service", "s", "--cluster", "c"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(cli.cluster.is_none() && cli.service.is_none());
+        assert_subcommand_intact(&cli, &[]);
+    }
+
+    /// `berth logs --help` is about logs: the globals under their own heading, the demo
+    /// sandbox's settings (parsed, see above) left to `berth --help` and `berth sandbox --help`.
+    #[test]
+    fn subcommand_help_lists_globals_and_leaves_the_sandbox_settings_out() {
+        let mut cmd = command();
+        cmd.build();
+        let help = |cmd: &mut clap::Command| cmd.render_long_help().to_string();
+        let top = help(&mut cmd);
+        assert!(
+            top.contains("Global options:") && top.contains("--scenario"),
+            "{top}"
+        );
+        for sub in ["logs", "exec", "exec-check"] {
+            let sc = cmd
+                .find_subcommand_mut(sub)
+                .unwrap_or_else(|| panic!("{sub}"));
+            let text = help(sc);
+            let globals = text
+                .split("Global options:")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{sub}: no Global options heading:\n{text}"));
+            for flag in [
+                "--profile",
+                "--region",
+                "--endpoint-url",
+                "--read-only",
+                "--log-file",
+            ] {
+                assert!(globals.contains(flag), "{sub}: {flag} not global:\n{text}");
+            }
+            assert!(text.contains("--demo"), "{sub}:\n{text}");
+            assert!(!text.contains("--scenario"), "{sub}:\n{text}");
+        }
+        let sandbox = help(
+            cmd.find_subcommand_mut("sandbox")
+                .unwrap_or_else(|| panic!("sandbox")),
+        );
+        assert!(sandbox.contains("--scenario"), "{sandbox}");
+    }
+
+    /// `berth sandbox` serves what the demo settings say, wherever they are written.
+    #[test]
+    fn sandbox_settings_before_the_sandbox_subcommand_reach_it() {
+        for argv in [
+            ["berth", "--scenario", "oom", "--seed", "3", "sandbox"],
+            ["berth", "sandbox", "--scenario", "oom", "--seed", "3"],
+        ] {
+            let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+            let Some(Commands::Sandbox { args, .. }) = &cli.command else {
+                panic!("{argv:?} parsed as {:?}", cli.command);
+            };
+            assert_eq!(args.scenario, crate::sandbox::Scenario::Oom, "{argv:?}");
+            assert_eq!(args.seed, 3, "{argv:?}");
+        }
+    }
+
+    /// Given twice, the one written later wins (as it would for one written twice in a row
+    /// of `aws` options): no silent mix of the two.
+    #[test]
+    fn a_global_given_before_and_after_takes_the_later_value() {
+        let cli = Cli::try_parse_from([
+            "berth",
+            "--region",
+            "us-east-1",
+            "logs",
+            "--cluster",
+            "c",
+            "--service",
+            "s",
+            "--region",
+            "eu-west-1",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.region.as_deref(), Some("eu-west-1"));
     }
 
     #[test]

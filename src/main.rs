@@ -11,12 +11,11 @@ use berth::cli::{Cli, Commands};
 use berth::config::{self, keymap::Keymap, theme::Theme};
 use berth::sandbox::{self, SandboxOptions};
 use berth::{logging, runtime, tui};
-use clap::Parser;
 
 fn main() -> ExitCode {
     // Before anything changes them: re-applied exactly after an ECS Exec session.
     tui::save_original_terminal();
-    let mut cli = Cli::parse();
+    let mut cli = Cli::parse_checked();
     if let Err(e) = tui::install_hooks() {
         eprintln!("berth: cannot install error hooks: {e}");
     }

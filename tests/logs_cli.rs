@@ -14,18 +14,35 @@ use berth::sandbox::{self, SandboxOptions};
 fn berth(url: &str, home: &std::path::Path, args: &[&str]) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_berth"));
     cmd.args(["--endpoint-url", url, "--region", "us-east-1", "logs"])
-        .args(args)
+        .args(args);
+    private_env(&mut cmd, home)
         .env("AWS_ACCESS_KEY_ID", sandbox::DEMO_ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", sandbox::DEMO_SECRET_ACCESS_KEY)
-        .env_remove("AWS_PROFILE")
+        .env("AWS_SECRET_ACCESS_KEY", sandbox::DEMO_SECRET_ACCESS_KEY);
+    cmd
+}
+
+/// A home of its own and no AWS settings from the environment but the ones a test sets; stdout
+/// and stderr piped.
+fn private_env<'a>(
+    cmd: &'a mut tokio::process::Command,
+    home: &std::path::Path,
+) -> &'a mut tokio::process::Command {
+    cmd.env_remove("AWS_PROFILE")
         .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_CONFIG_FILE")
+        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_STATE_HOME", home.join("state"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
+        .stderr(Stdio::piped())
 }
 
 /// The SDK's view of the same sandbox, for reading what `berth logs` should print.
@@ -310,5 +327,78 @@ async fn a_short_task_id_reads_the_same_lines_as_the_whole_one() {
     assert_eq!(none.status.code(), Some(1));
     let err = String::from_utf8_lossy(&none.stderr);
     assert!(err.contains("starting with ffffffff"), "{err}");
+    sb.shutdown().await;
+}
+
+/// Issue #14: the global options after the subcommand, as the AWS CLI and kubectl take them.
+/// Each one is needed: the credentials come only from the profile, the region only from
+/// --region, and without --endpoint-url the requests would go to AWS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_options_after_the_subcommand_reach_it() {
+    let sb = sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = sb.endpoint_url();
+    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(aws.join("config"), "[profile sandbox]\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        aws.join("credentials"),
+        format!(
+            "[sandbox]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            sandbox::DEMO_ACCESS_KEY_ID,
+            sandbox::DEMO_SECRET_ACCESS_KEY
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let log_file = home.path().join("global-after.log");
+    let log_path = log_file.to_string_lossy().to_string();
+
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_berth"));
+    cmd.args([
+        "logs",
+        "--profile",
+        "sandbox",
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        &url,
+        "--log-file",
+        &log_path,
+        "--read-only",
+        "--cluster",
+        "prod",
+        "--service",
+        "checkout-api",
+        "--since",
+        "5m",
+        "--output",
+        "jsonl",
+    ]);
+    let out = private_env(&mut cmd, home.path())
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(!lines.is_empty(), "no log lines; stderr: {stderr}");
+    for v in &lines {
+        assert!(
+            v["stream"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("ecs/checkout-api/")),
+            "{v}"
+        );
+    }
+    assert!(
+        log_file.exists(),
+        "--log-file after the subcommand was not used"
+    );
     sb.shutdown().await;
 }

@@ -98,28 +98,28 @@ pub enum Scenario {
 #[derive(Debug, Clone, clap::Args)]
 pub struct SandboxArgs {
     /// Incident drill to play.
-    #[arg(long, value_enum, default_value_t = Scenario::Steady)]
+    #[arg(long, value_enum, default_value_t = Scenario::Steady, global = true)]
     pub scenario: Scenario,
     /// Number of services (spread over clusters); default: a small demo fleet.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", global = true)]
     pub scale: Option<usize>,
     /// With --scale: how many clusters share the services (default: one per 400, at least 3).
-    #[arg(long, value_name = "K", requires = "scale")]
+    #[arg(long, value_name = "K", requires = "scale", global = true)]
     pub clusters: Option<usize>,
     /// Virtual clock multiplier.
-    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    #[arg(long, default_value_t = 1.0, value_name = "X", global = true)]
     pub speed: f64,
     /// Seed of the simulated fleet (same seed, same fleet, ARNs and IPs).
-    #[arg(long, default_value_t = 7, value_name = "S")]
+    #[arg(long, default_value_t = 7, value_name = "S", global = true)]
     pub seed: u64,
     /// Delay added to every API response, in milliseconds.
-    #[arg(long, default_value_t = 0, value_name = "MS")]
+    #[arg(long, default_value_t = 0, value_name = "MS", global = true)]
     pub latency_ms: u64,
     /// Token bucket refill rate in requests per second (unlimited when absent).
-    #[arg(long, value_name = "PER_SEC")]
+    #[arg(long, value_name = "PER_SEC", global = true)]
     pub rate: Option<f64>,
     /// Token bucket size (burst) when `--rate` is set.
-    #[arg(long, default_value_t = 50, value_name = "N")]
+    #[arg(long, default_value_t = 50, value_name = "N", global = true)]
     pub burst: u32,
 }
 
