@@ -318,24 +318,65 @@ fn mono_theme_uses_no_colour_and_marks_the_selection_with_reverse() {
     insta::assert_snapshot!(text(&buf));
 }
 
+/// Below `MIN_COLS`x`MIN_ROWS` the screen is one notice, "too small (WxH)", cut to the width,
+/// in the warning style, and nothing else; from the minimum up, the whole layout: header on the
+/// first row, footer on the last, the help box (open here, the widest overlay) between them.
+/// Every size from 1x1 to the minimum, and the minimum in one direction only.
 #[test]
-fn tiny_and_huge_terminals_do_not_panic() {
+fn tiny_terminals_show_the_size_notice_and_the_minimum_shows_the_layout() {
+    use berth::config::theme::Slot;
+    use berth::ui::{MIN_COLS, MIN_ROWS};
     let mut s = loaded_state();
     update(&mut s, Action::Command(Command::Help));
     let t = theme("default");
-    for (cols, rows) in [
-        (1, 1),
-        (2, 1),
-        (1, 5),
-        (10, 3),
-        (29, 7),
-        (30, 8),
+    let warning = t.style(Slot::Warning);
+
+    let mut sizes: Vec<(u16, u16)> = (1..=MIN_COLS)
+        .flat_map(|c| (1..=MIN_ROWS).map(move |r| (c, r)))
+        .collect();
+    sizes.extend([
+        (MIN_COLS - 1, 100),
+        (300, MIN_ROWS - 1),
+        (1, 100),
+        (300, 1),
+        (MIN_COLS + 1, MIN_ROWS + 1),
         (40, 10),
         (300, 100),
-    ] {
+    ]);
+    for (cols, rows) in sizes {
         let buf = render(&mut s, &t, cols, rows);
-        assert_eq!(buf.area.width, cols);
+        assert_eq!((buf.area.width, buf.area.height), (cols, rows));
+        let screen = text(&buf);
+        let lines: Vec<&str> = screen.lines().collect();
+        if cols < MIN_COLS || rows < MIN_ROWS {
+            let notice = format!("too small ({cols}x{rows})");
+            let shown: String = notice.chars().take(usize::from(cols)).collect();
+            let shown = shown.trim_end();
+            assert_eq!(lines[0], shown, "{cols}x{rows}:\n{screen}");
+            assert!(
+                lines[1..].iter().all(|l| l.is_empty()),
+                "{cols}x{rows}: more than the notice:\n{screen}"
+            );
+            for x in 0..u16::try_from(shown.len()).unwrap() {
+                assert_eq!(
+                    buf[(x, 0)].fg,
+                    warning.fg.unwrap_or(Color::Reset),
+                    "{cols}x{rows}: notice not in the warning style"
+                );
+            }
+        } else {
+            assert!(!screen.contains("too small"), "{cols}x{rows}:\n{screen}");
+            assert!(lines[0].starts_with(" berth"), "{cols}x{rows}:\n{screen}");
+            let last = lines[usize::from(rows) - 1];
+            assert!(!last.is_empty(), "{cols}x{rows}: no footer:\n{screen}");
+            assert!(
+                lines[1].contains('┌'),
+                "{cols}x{rows}: the help box does not start under the header:\n{screen}"
+            );
+            assert!(
+                lines[usize::from(rows) - 2].contains('└'),
+                "{cols}x{rows}: the help box does not end above the footer:\n{screen}"
+            );
+        }
     }
-    let small = text(&render(&mut s, &t, 20, 5));
-    assert!(small.contains("too small"), "{small}");
 }
