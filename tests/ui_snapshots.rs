@@ -4,7 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
 use berth::app::{
-    Action, Banner, BannerLevel, Command, DataEvent, IdentityState, Session, State, update,
+    Action, Banner, BannerLevel, Command, Context, DataEvent, IdentityState, Session, State, update,
 };
 use berth::aws::{AwsError, AwsTarget, ErrorKind};
 use berth::config::keymap::Keymap;
@@ -177,24 +177,127 @@ fn help_screen_lists_the_active_bindings() {
     let mut s = loaded_state();
     update(&mut s, Action::Command(Command::Help));
     let first_page = text(&render(&mut s, &theme("default"), 80, 24));
-    // Scroll through the whole help screen, collecting what it shows.
-    let mut screen = first_page.clone();
-    for _ in 0..60 {
-        update(&mut s, Action::Command(Command::Down));
-        screen.push_str(&text(&render(&mut s, &theme("default"), 80, 24)));
-    }
-    // Every binding of the clusters and global contexts is listed with its first key.
-    for ctx in [berth::app::Context::Clusters, berth::app::Context::Global] {
+    let screen = help_scrolled_through(&mut s, 80, 24).join("\n");
+    // Every binding of the clusters and global contexts is listed with its first key, on the
+    // line where its description starts.
+    for ctx in [Context::Clusters, Context::Global] {
         for b in s.keymap.bindings(ctx) {
             let key = b.keys[0].to_string();
+            let first_words: String = first_words(&b.description, 2);
             let line = screen
                 .lines()
-                .find(|l| l.contains(&format!(" {} ", b.command.name())))
-                .unwrap_or_else(|| panic!("{} missing:\n{screen}", b.command.name()));
-            assert!(line.contains(&key), "{key} not on {line:?}");
+                .find(|l| l.contains(&first_words) && l.contains(&format!(" {key}")))
+                .unwrap_or_else(|| panic!("{key} {first_words:?} missing:\n{screen}"));
+            assert!(line.trim_start().starts_with(&key), "{key} not on {line:?}");
         }
     }
     insta::assert_snapshot!(first_page);
+}
+
+/// The first `n` words of `text`, as they appear on one line.
+fn first_words(text: &str, n: usize) -> String {
+    text.split_whitespace()
+        .take(n)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The text inside the help overlay's border, page by page as `j` scrolls it to the end,
+/// asserting that scrolling stops there: one more `j` changes nothing, one `k` moves back.
+fn help_scrolled_through(s: &mut State, cols: u16, rows: u16) -> Vec<String> {
+    let t = theme("default");
+    let overlay = berth::ui::help::area(ratatui::layout::Rect::new(0, 0, cols, rows));
+    let inside = |buf: &Buffer| -> String {
+        let mut out = String::new();
+        for y in overlay.y + 1..overlay.bottom() - 1 {
+            for x in overlay.x + 1..overlay.right() - 1 {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    };
+    let mut pages = vec![inside(&render(s, &t, cols, rows))];
+    for _ in 0..200 {
+        update(s, Action::Command(Command::Down));
+        let page = inside(&render(s, &t, cols, rows));
+        if Some(&page) == pages.last() {
+            let end = s.help;
+            if end != Some(0) {
+                update(s, Action::Command(Command::Up));
+                assert_eq!(s.help, end.map(|n| n - 1), "one k leaves the end");
+                let up = inside(&render(s, &t, cols, rows));
+                assert_ne!(Some(&up), pages.last(), "and moves the text");
+            }
+            update(s, Action::Command(Command::Bottom));
+            assert_eq!(s.help, end, "bottom is the end");
+            update(s, Action::Command(Command::Top));
+            assert_eq!(s.help, Some(0));
+            return pages;
+        }
+        pages.push(page);
+    }
+    panic!("help never stopped scrolling: {:?}", s.help);
+}
+
+/// At 80x24 every word of every description shows whole (wrapped, never cut at the border)
+/// and action names stay out of the way; from 120 columns they show.
+#[test]
+fn help_at_80x24_wraps_whole_words_and_shows_action_names_only_when_wide() {
+    for (keymap, read_only, open_services) in [
+        ("default", false, false),
+        ("default", true, true),
+        ("vim", false, true),
+    ] {
+        let mut s = loaded_state();
+        s.keymap = Keymap::load(Some(keymap), None)
+            .map(|(k, _)| k)
+            .expect("keymap");
+        s.session.read_only = read_only;
+        if open_services {
+            update(&mut s, Action::Command(Command::Select));
+        }
+        let ctx = s.view().context();
+        update(&mut s, Action::Command(Command::Help));
+        let narrow = help_scrolled_through(&mut s, 80, 24).join("");
+        let words: Vec<&str> = narrow.split_whitespace().collect();
+        for b in s
+            .keymap
+            .bindings(ctx)
+            .into_iter()
+            .chain(s.keymap.bindings(Context::Global))
+        {
+            for word in b.description.split_whitespace() {
+                assert!(
+                    words.contains(&word),
+                    "{keymap} {}: {word:?} of {:?} is not whole at 80x24:\n{narrow}",
+                    ctx.name(),
+                    b.description
+                );
+            }
+            if b.command.name().contains('_') {
+                assert!(
+                    !words.contains(&b.command.name()),
+                    "{keymap}: action name {} shown at 80 columns",
+                    b.command.name()
+                );
+            }
+        }
+        let wide = help_scrolled_through(&mut s, 160, 50).join("");
+        let words: Vec<&str> = wide.split_whitespace().collect();
+        for b in s
+            .keymap
+            .bindings(ctx)
+            .into_iter()
+            .chain(s.keymap.bindings(Context::Global))
+        {
+            assert!(
+                words.contains(&b.command.name()),
+                "{keymap}: action name {} missing at 160 columns:\n{wide}",
+                b.command.name()
+            );
+        }
+    }
 }
 
 #[test]

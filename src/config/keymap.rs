@@ -185,6 +185,12 @@ impl Keymap {
         keys
     }
 
+    /// The key hints show for `cmd` in `ctx`: the first of [`Keymap::keys_for`]. Footers, pane
+    /// titles and messages that name a key all ask here, so a rebound key shows its new key.
+    pub fn first_key(&self, ctx: Context, cmd: Command) -> Option<KeyChord> {
+        self.keys_for(ctx, cmd).first().copied()
+    }
+
     /// Apply parsed entries in order. A key bound again replaces its earlier binding in the
     /// same context; within one file that is worth a warning, from a user layer it is the point.
     fn apply(
