@@ -8,8 +8,8 @@ use berth::app::command::{Command, Context};
 use berth::config::keymap::SHIPPED_KEYMAPS;
 use berth::config::theme::SHIPPED_THEMES;
 use berth::config::{Diagnostic, KeyChord, Keymap, Severity, Slot, Theme};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use proptest::prelude::*;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::{Color, Modifier};
 
 fn fixture(kind: &str, name: &str) -> PathBuf {
@@ -146,11 +146,88 @@ fn shipped_keymaps_load_without_errors_or_warnings() {
     }
 }
 
+/// The text the binary embeds (`SHIPPED_KEYMAPS`, `SHIPPED_THEMES`, compiled in with
+/// `include_str!`) is what `keymaps/` and `themes/` hold when the test runs, file for file:
+/// every file on disk is shipped under its name, and every shipped name has its file.
 #[test]
-fn shipped_keymap_files_on_disk_are_the_embedded_ones() {
-    for (name, src) in SHIPPED_KEYMAPS {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("keymaps/{name}.toml"));
-        assert_eq!(fs::read_to_string(path).ok().as_deref(), Some(*src));
+fn shipped_files_on_disk_are_the_embedded_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (dir, shipped) in [("keymaps", SHIPPED_KEYMAPS), ("themes", SHIPPED_THEMES)] {
+        let mut on_disk: Vec<String> = fs::read_dir(root.join(dir))
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .filter_map(|path| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .collect();
+        on_disk.sort();
+        let mut names: Vec<String> = shipped.iter().map(|(n, _)| (*n).to_string()).collect();
+        names.sort();
+        assert_eq!(on_disk, names, "{dir}/*.toml and what the binary ships");
+        for (name, embedded) in shipped {
+            let path = root.join(dir).join(format!("{name}.toml"));
+            let disk = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            assert!(
+                disk == *embedded,
+                "{} differs from the {name} the binary embeds; rebuild",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Every binding of `keymap`, one a line in help order (context by context):
+/// `context  action  keys  description`. What a user sees in help, footers and lookups.
+fn binding_listing(keymap: &Keymap) -> String {
+    let mut out = String::new();
+    for ctx in Context::ALL {
+        for b in keymap.bindings(*ctx) {
+            let keys: Vec<String> = b.keys.iter().map(ToString::to_string).collect();
+            out.push_str(&format!(
+                "{:<12} {:<18} {:<22} {}\n",
+                ctx.name(),
+                b.command.name(),
+                keys.join(" "),
+                b.description
+            ));
+        }
+    }
+    out
+}
+
+/// The shipped keymaps bind exactly what `tests/fixtures/keymaps/bindings/NAME.txt` lists.
+/// The vim and k9s listings were written from the full copies of default.toml those files
+/// used to be, before they became layers on top of it, so nothing was lost in the move.
+/// After an intended change: `BERTH_UPDATE_KEYMAP_LISTINGS=1 cargo test --test config_fixtures`
+/// and read the diff.
+#[test]
+fn shipped_keymaps_bind_what_their_listings_say() {
+    for (name, _) in SHIPPED_KEYMAPS {
+        let path = fixture("keymaps", &format!("bindings/{name}.txt"));
+        let actual = binding_listing(&shipped_keymap(name));
+        if std::env::var_os("BERTH_UPDATE_KEYMAP_LISTINGS").is_some() {
+            fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+                .unwrap_or_else(|e| panic!("{e}"));
+            fs::write(&path, &actual).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            continue;
+        }
+        let expected =
+            fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let missing: Vec<&str> = expected
+            .lines()
+            .filter(|l| !actual.lines().any(|a| a == *l))
+            .collect();
+        let extra: Vec<&str> = actual
+            .lines()
+            .filter(|l| !expected.lines().any(|e| e == *l))
+            .collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{name}: bindings differ from {}\n--- listed, not bound:\n{}\n--- bound, not listed:\n{}",
+            path.display(),
+            missing.join("\n"),
+            extra.join("\n")
+        );
+        assert_eq!(actual, expected, "{name}: same bindings, different order");
     }
 }
 
@@ -558,6 +635,109 @@ fn keymap_missing_description_warns_and_falls_back_to_the_action() {
         .map(|b| b.description.as_str())
         .collect();
     assert_eq!(descriptions, ["Quit berth", "refresh"]);
+}
+
+// ---- layers (extends) ----
+
+#[test]
+fn keymap_extending_an_unknown_keymap_is_an_error_with_a_suggestion() {
+    let errors = expect_keymap_error(
+        "extends_unknown.toml",
+        "extends = \"vimm\"",
+        "extends: unknown keymap \"vimm\"",
+    );
+    assert!(
+        errors[0].message.contains("did you mean \"vim\""),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn keymap_extends_below_a_section_is_an_error() {
+    expect_keymap_error(
+        "extends_inside_binding.toml",
+        "extends = \"default\"",
+        "write it at the top of the file",
+    );
+}
+
+#[test]
+fn keymap_layer_errors_name_the_layer_file_and_line() {
+    expect_keymap_error(
+        "extends_bad_action.toml",
+        "tail_logz",
+        "unknown action \"tail_logz\"",
+    );
+    expect_keymap_warning("extends_vim.toml", "\"P\", \"p\"", "\"p\" is bound twice");
+}
+
+#[test]
+fn keymap_layer_changes_only_the_keys_it_names() {
+    let vim = shipped_keymap("vim");
+    let path = fixture("keymaps", "extends_vim.toml");
+    let (layer, _) = Keymap::load(path.to_str(), None).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(layer.name(), "extends_vim");
+    let s = Context::Services;
+    assert_eq!(layer.lookup(s, &ch('o')), Some(Command::ShowLogs));
+    assert_eq!(layer.lookup(s, &ch('L')), None, "unbound by the layer");
+    assert_eq!(layer.lookup(s, &ch('l')), Some(Command::Select), "vim's l");
+    assert_eq!(
+        layer.lookup(Context::Clusters, &ch('o')),
+        Some(Command::SortNext)
+    );
+    assert_eq!(layer.lookup(Context::Logs, &ch('p')), Some(Command::Pivot));
+    assert_eq!(
+        layer.lookup(Context::Logs, &ch('F')),
+        Some(Command::ToggleFollow)
+    );
+    // show_logs keeps its place in help and its description.
+    let place = |km: &Keymap| {
+        km.bindings(s)
+            .iter()
+            .position(|b| b.command == Command::ShowLogs)
+            .map(|i| (i, km.bindings(s)[i].description.clone()))
+    };
+    assert_eq!(place(&layer), place(&vim));
+    // Everything else is vim's.
+    for ctx in Context::ALL
+        .iter()
+        .filter(|c| ![s, Context::Logs].contains(c))
+    {
+        assert_eq!(layer.bindings(*ctx), vim.bindings(*ctx), "{}", ctx.name());
+    }
+}
+
+#[test]
+fn user_keymap_layers_on_a_derived_keymap_and_ignores_extends() {
+    let dir = user_dir_with(
+        "keymap.toml",
+        "extends = \"default\"\n\n[[services]]\nkeys = [\"l\"]\naction = \"show_logs\"\n",
+    );
+    let (keymap, warnings) =
+        Keymap::load(Some("vim"), Some(dir.path())).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_diagnostic(
+        &warnings,
+        &dir.path().join("keymap.toml"),
+        Severity::Warning,
+        "extends",
+        "is ignored here",
+    );
+    assert_eq!(keymap.name(), "vim");
+    let s = Context::Services;
+    assert_eq!(keymap.lookup(s, &ch('l')), Some(Command::ShowLogs));
+    assert_eq!(keymap.lookup(s, &ch('L')), Some(Command::ShowLogs));
+    assert_eq!(
+        keymap.lookup(Context::Global, &ch('h')),
+        Some(Command::Back),
+        "still vim underneath"
+    );
+    let select: Vec<String> = keymap
+        .keys_for(s, Command::Select)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(select, ["enter"]);
 }
 
 #[test]

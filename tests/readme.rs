@@ -119,3 +119,28 @@ fn readme_pictures_exist_and_are_the_ones_the_example_writes() {
         }
     }
 }
+
+/// The README's `keymap.toml` example loads as a user layer, without warnings, and does what
+/// its comment says.
+#[test]
+fn readme_keymap_example_does_what_it_says() {
+    use berth::app::command::{Command, Context};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    let readme = std::fs::read_to_string(readme_path()).expect("README.md");
+    let example = readme
+        .split("**`keymap.toml`**")
+        .nth(1)
+        .and_then(|s| s.split("```toml\n").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("a toml block after **`keymap.toml`**");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("keymap.toml"), example).expect("write keymap.toml");
+    let (keymap, warnings) = Keymap::load(None, Some(dir.path())).expect("the example loads");
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    let s = Context::Services;
+    let alt_f = KeyEvent::new(KeyCode::Char('f'), KeyModifiers::ALT);
+    let shift_f = KeyEvent::new(KeyCode::Char('F'), KeyModifiers::NONE);
+    assert_eq!(keymap.lookup(s, &alt_f), Some(Command::ForceDeploy));
+    assert_eq!(keymap.lookup(s, &shift_f), None);
+}

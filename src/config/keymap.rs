@@ -1,16 +1,21 @@
 //! Keymaps: which key runs which [`Command`] in which [`Context`].
 //!
 //! A keymap file has one array-of-tables section per context (`[[global]]`, `[[clusters]]`, ...);
-//! each entry binds `keys` to an `action` with a `description` for the help screen. The shipped
-//! keymaps are embedded; `$XDG_CONFIG_HOME/berth/keymap.toml` is layered on top and replaces
-//! bindings key by key (`action = "none"` unbinds a key). Problems are reported as
-//! [`Diagnostic`]s with file and line, never dropped silently.
+//! each entry binds `keys` to an `action` with a `description` for the help screen.
+//!
+//! Keymaps are layers. A file that starts with `extends = "default"` is a layer on top of that
+//! shipped keymap (vim.toml and k9s.toml are); `$XDG_CONFIG_HOME/berth/keymap.toml` is a layer on
+//! top of whichever keymap was chosen. A layer changes bindings key by key: its keys leave
+//! whatever they did in that section and join the entry's action, which keeps its other keys,
+//! its place in the help and (unless the entry gives one) its description; `action = "none"`
+//! unbinds keys. One rule for shipped and user layers, so a derived keymap lists only what
+//! differs. Problems are reported as [`Diagnostic`]s with file and line, never dropped silently.
 
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use toml::de::{DeTable, DeValue};
 
 use super::diag::{Diagnostic, Severity, did_you_mean, syntax_errors};
@@ -31,6 +36,9 @@ pub const USER_KEYMAP_FILE: &str = "keymap.toml";
 /// The action name that removes a key's binding.
 const UNBIND: &str = "none";
 
+/// The top-level key that makes a file a layer on top of a shipped keymap.
+const EXTENDS: &str = "extends";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
     pub context: Context,
@@ -44,6 +52,13 @@ pub struct Keymap {
     name: String,
     /// In file order; user bindings for a new (context, command) are appended.
     bindings: Vec<Binding>,
+}
+
+/// A keymap file, validated but not yet applied.
+struct File {
+    /// The shipped keymap this file is a layer on, and where the file names it.
+    extends: Option<(String, Range<usize>)>,
+    entries: Vec<Entry>,
 }
 
 /// One entry of a keymap file, validated but not yet applied.
@@ -70,16 +85,31 @@ impl Keymap {
             "keymaps",
             SHIPPED_KEYMAPS,
         )?;
-        let (mut keymap, mut diags) = Keymap::from_toml_str(&base.src, &base.origin)?;
+        let mut chain = vec![base.name.clone()];
+        let (mut keymap, mut diags) = Keymap::layered(&base.src, &base.origin, &mut chain)?;
         keymap.name = base.name;
 
         if let Some(user) = read_user_file(user_dir, USER_KEYMAP_FILE)? {
-            let (entries, user_diags) = parse_entries(&user.src, &user.origin);
+            let (file, user_diags) = parse_file(&user.src, &user.origin);
             diags.extend(user_diags);
             if diags.iter().any(Diagnostic::is_error) {
                 return Err(diags);
             }
-            diags.extend(keymap.apply(entries, &user.src, &user.origin, true));
+            if let Some((name, span)) = &file.extends {
+                diags.push(Diagnostic::at(
+                    &user.origin,
+                    &user.src,
+                    span.clone(),
+                    Severity::Warning,
+                    format!(
+                        "{EXTENDS} = \"{name}\" is ignored here: {USER_KEYMAP_FILE} always applies \
+                         on top of the chosen keymap ({}); choose one with --keymap or \
+                         [console] keymap",
+                        keymap.name
+                    ),
+                ));
+            }
+            diags.extend(keymap.apply(file.entries, &user.src, &user.origin, true));
         }
 
         if let Some(warning) = keymap.ensure_quit_key() {
@@ -88,22 +118,75 @@ impl Keymap {
         Ok((keymap, diags))
     }
 
-    /// Parse one keymap file on its own (no user layer). `origin` names it in diagnostics.
+    /// Parse one keymap file, and the shipped keymaps it extends, without the user layer.
+    /// `origin` names it in diagnostics.
     pub fn from_toml_str(
         src: &str,
         origin: &str,
     ) -> Result<(Keymap, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let (entries, mut diags) = parse_entries(src, origin);
+        Keymap::layered(src, origin, &mut Vec::new())
+    }
+
+    /// [`Keymap::from_toml_str`]; `chain` holds the shipped names already on the way here, so
+    /// that a keymap extending itself is an error rather than endless recursion.
+    fn layered(
+        src: &str,
+        origin: &str,
+        chain: &mut Vec<String>,
+    ) -> Result<(Keymap, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let (file, mut diags) = parse_file(src, origin);
         if diags.iter().any(Diagnostic::is_error) {
             return Err(diags);
         }
-        let mut keymap = Keymap {
-            name: origin.to_string(),
-            bindings: Vec::new(),
+        let (mut keymap, base_diags, is_layer) = match &file.extends {
+            None => (
+                Keymap {
+                    name: origin.to_string(),
+                    bindings: Vec::new(),
+                },
+                Vec::new(),
+                false,
+            ),
+            Some((name, span)) => {
+                let error = |msg: String| {
+                    vec![Diagnostic::at(
+                        origin,
+                        src,
+                        span.clone(),
+                        Severity::Error,
+                        msg,
+                    )]
+                };
+                let Some((base_name, base_src)) =
+                    SHIPPED_KEYMAPS.iter().find(|(n, _)| *n == name.as_str())
+                else {
+                    let names = || SHIPPED_KEYMAPS.iter().map(|(n, _)| *n);
+                    let hint = did_you_mean(name, names());
+                    let known: Vec<&str> = names().collect();
+                    return Err(error(format!(
+                        "{EXTENDS}: unknown keymap \"{name}\"{hint}; a keymap extends a shipped \
+                         one: {}",
+                        known.join(", ")
+                    )));
+                };
+                if chain.iter().any(|n| n == base_name) {
+                    chain.push((*base_name).to_string());
+                    return Err(error(format!(
+                        "{EXTENDS}: keymap \"{base_name}\" would extend itself ({})",
+                        chain.join(" extends ")
+                    )));
+                }
+                chain.push((*base_name).to_string());
+                let base_origin = format!("keymaps/{base_name}.toml (built in)");
+                let (base, base_diags) = Keymap::layered(base_src, &base_origin, chain)?;
+                (base, base_diags, true)
+            }
         };
-        diags.extend(keymap.apply(entries, src, origin, false));
+        diags.extend(keymap.apply(file.entries, src, origin, is_layer));
         diags.sort_by_key(|d| (d.line, d.column));
-        Ok((keymap, diags))
+        let mut all = base_diags;
+        all.extend(diags);
+        Ok((keymap, all))
     }
 
     /// The shipped default keymap, for tests and fallbacks. Tests guarantee it parses; were it
@@ -192,13 +275,15 @@ impl Keymap {
     }
 
     /// Apply parsed entries in order. A key bound again replaces its earlier binding in the
-    /// same context; within one file that is worth a warning, from a user layer it is the point.
+    /// same context; within one file that is worth a warning, from a layer it is the point.
+    /// In a layer, an entry's keys join the binding its action already has in the context, so
+    /// the action keeps its place, its other keys and its description.
     fn apply(
         &mut self,
         entries: Vec<Entry>,
         src: &str,
         origin: &str,
-        is_user_layer: bool,
+        is_layer: bool,
     ) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         let mut seen: HashMap<(Context, KeyChord), Range<usize>> = HashMap::new();
@@ -232,12 +317,13 @@ impl Keymap {
                     keys.push(*chord);
                 }
             }
-            self.bindings.retain(|b| !b.keys.is_empty());
 
             let Some(command) = entry.command else {
                 continue;
             };
-            if is_user_layer
+            // A binding emptied by an earlier entry of this layer is still found here (vim's
+            // "l" moves from show_logs to select, then show_logs gets "L" in the same place).
+            if is_layer
                 && let Some(existing) = self
                     .bindings
                     .iter_mut()
@@ -258,7 +344,7 @@ impl Keymap {
                         .find(|b| b.command == command)
                         .map(|b| b.description.clone());
                     match inherited {
-                        Some(d) if is_user_layer => d,
+                        Some(d) if is_layer => d,
                         _ => {
                             diags.push(Diagnostic::at(
                                 origin,
@@ -283,6 +369,7 @@ impl Keymap {
                 description,
             });
         }
+        self.bindings.retain(|b| !b.keys.is_empty());
         diags
     }
 
@@ -314,13 +401,18 @@ impl Keymap {
 }
 
 /// Validate a keymap file into entries, collecting every problem rather than the first.
-fn parse_entries(src: &str, origin: &str) -> (Vec<Entry>, Vec<Diagnostic>) {
+fn parse_file(src: &str, origin: &str) -> (File, Vec<Diagnostic>) {
     let (doc, errors) = DeTable::parse_recoverable(src);
     if !errors.is_empty() {
-        return (Vec::new(), syntax_errors(origin, src, errors));
+        let file = File {
+            extends: None,
+            entries: Vec::new(),
+        };
+        return (file, syntax_errors(origin, src, errors));
     }
     let mut diags = Vec::new();
     let mut entries = Vec::new();
+    let mut extends = None;
     let error = |diags: &mut Vec<Diagnostic>, span: Range<usize>, msg: String| {
         diags.push(Diagnostic::at(origin, src, span, Severity::Error, msg));
     };
@@ -330,6 +422,21 @@ fn parse_entries(src: &str, origin: &str) -> (Vec<Entry>, Vec<Diagnostic>) {
     let mut sections: Vec<_> = doc.get_ref().iter().collect();
     sections.sort_by_key(|(k, _)| k.span().start);
     for (name, value) in sections {
+        if name.get_ref() == EXTENDS {
+            match value.get_ref() {
+                DeValue::String(base) => extends = Some((base.to_string(), value.span())),
+                other => error(
+                    &mut diags,
+                    value.span(),
+                    format!(
+                        "{EXTENDS} must be the name of a shipped keymap such as \"default\", \
+                         found {}",
+                        other.type_str()
+                    ),
+                ),
+            }
+            continue;
+        }
         let Some(context) = Context::from_name(name.get_ref()) else {
             let hint = did_you_mean(name.get_ref(), known_contexts());
             let known: Vec<&str> = known_contexts().collect();
@@ -369,7 +476,7 @@ fn parse_entries(src: &str, origin: &str) -> (Vec<Entry>, Vec<Diagnostic>) {
         }
     }
     entries.sort_by_key(|e| e.span.start);
-    (entries, diags)
+    (File { extends, entries }, diags)
 }
 
 fn parse_entry(
@@ -388,7 +495,19 @@ fn parse_entry(
     let field = |name: &str| table.iter().find(|(k, _)| k.get_ref() == name);
 
     for (key, _) in table.iter() {
-        if !FIELDS.contains(&key.get_ref().as_ref()) {
+        if key.get_ref() == EXTENDS {
+            diags.push(Diagnostic::at(
+                origin,
+                src,
+                key.span(),
+                Severity::Error,
+                format!(
+                    "{EXTENDS} inside a [[{}]] binding: write it at the top of the file, above \
+                     the first section",
+                    context.name()
+                ),
+            ));
+        } else if !FIELDS.contains(&key.get_ref().as_ref()) {
             let hint = did_you_mean(key.get_ref(), FIELDS);
             diags.push(Diagnostic::at(
                 origin,
@@ -580,6 +699,48 @@ description = "Close"
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(km.lookup(Context::Clusters, &ctrl_c), Some(Command::Quit));
         assert!(km.ensure_quit_key().is_none());
+    }
+
+    #[test]
+    fn a_layer_moves_keys_and_keeps_places_and_descriptions() {
+        let layer = "extends = \"default\"\n\n\
+                     [[services]]\nkeys = [\"l\", \"enter\"]\naction = \"select\"\n\n\
+                     [[services]]\nkeys = [\"L\"]\naction = \"show_logs\"\n";
+        let (km, warnings) = keymap(layer);
+        assert!(warnings.is_empty(), "{warnings:#?}");
+        let default = Keymap::default();
+        let order = |km: &Keymap| -> Vec<(Command, String)> {
+            km.bindings(Context::Services)
+                .iter()
+                .map(|b| (b.command, b.description.clone()))
+                .collect()
+        };
+        // "l" left show_logs (emptying it) before "L" refilled it: same place, same words.
+        assert_eq!(order(&km), order(&default));
+        let keys = |cmd| -> Vec<String> {
+            km.keys_for(Context::Services, cmd)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(keys(Command::Select), ["l", "enter"]);
+        assert_eq!(keys(Command::ShowLogs), ["L"]);
+    }
+
+    #[test]
+    fn a_keymap_cannot_extend_itself() {
+        let src = "extends = \"default\"\n";
+        let mut chain = vec!["default".to_string()];
+        let Err(errors) = Keymap::layered(src, "keymaps/default.toml", &mut chain) else {
+            panic!("default extending default should not load");
+        };
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(
+            errors[0].message.contains("default extends default"),
+            "{}",
+            errors[0]
+        );
+        assert_eq!((errors[0].line, errors[0].column), (1, 11));
     }
 
     #[test]
