@@ -745,3 +745,148 @@ fn sorting_cycles_columns_and_reverses() {
     );
     assert!(screen.contains("sort: name ↓"), "{screen}");
 }
+
+/// The cells drawn with the match highlight, as (x, y), and the header row's text, at
+/// `cols`x`rows`.
+fn highlighted(s: &mut State, cols: u16, rows: u16) -> (Vec<(u16, u16)>, Vec<String>) {
+    update(s, Action::Resize { cols, rows });
+    let mut terminal = Terminal::new(TestBackend::new(cols, rows)).unwrap();
+    let theme = theme();
+    terminal.draw(|f| berth::ui::render(f, s, &theme)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mark = theme.style(berth::config::theme::Slot::MatchHighlight);
+    let mut cells = Vec::new();
+    let mut lines = Vec::new();
+    for y in 0..rows {
+        lines.push(
+            (0..cols)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>(),
+        );
+        for x in 0..cols {
+            let c = &buffer[(x, y)];
+            if mark.bg.is_some_and(|bg| c.bg == bg)
+                || (!mark.add_modifier.is_empty() && c.modifier.contains(mark.add_modifier))
+            {
+                cells.push((x, y));
+            }
+        }
+    }
+    (cells, lines)
+}
+
+fn type_filter(s: &mut State, text: &str) {
+    update(s, Action::Command(Command::Filter));
+    for c in text.chars() {
+        update(s, Action::Key(crossterm::event::KeyCode::Char(c).into()));
+    }
+    update(s, Action::Key(crossterm::event::KeyCode::Enter.into()));
+}
+
+#[test]
+fn a_column_filter_filters_and_highlights_the_same_column() {
+    let (mut s, request) = pane_state(&[]);
+    feed(
+        &mut s,
+        request,
+        vec![DataEvent::Services(vec![checkout()]), DataEvent::Done],
+    );
+    // Two deployments failed no task: the second row is not selected, so its highlight shows.
+    type_filter(&mut s, "fail:0");
+    let (marks, lines) = highlighted(&mut s, 120, 30);
+    let screen = lines.join("\n");
+    assert!(screen.contains("filter: fail:0"), "{screen}");
+    assert!(!screen.contains("checkout-api:43"), "filtered:\n{screen}");
+    let (header_y, header) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.contains(" FAIL "))
+        .unwrap_or_else(|| panic!("no FAIL header:\n{screen}"));
+    let start = header.find(" FAIL ").unwrap() + 1;
+    let fail_x = header[..start].chars().count() as u16;
+    let in_table: Vec<_> = marks.iter().filter(|(_, y)| *y > header_y as u16).collect();
+    assert!(!in_table.is_empty(), "nothing highlighted:\n{screen}");
+    for (x, y) in in_table {
+        assert!(
+            (fail_x..fail_x + 4).contains(x),
+            "highlight at column {x} row {y}, outside FAIL ({fail_x}):\n{screen}"
+        );
+    }
+}
+
+/// `o` offers only columns on screen, and the title names them as the header does.
+#[test]
+fn sorting_offers_only_the_columns_on_screen() {
+    for (name, keys, events) in panes() {
+        for cols in [80u16, 200] {
+            let (mut s, request) = pane_state(&keys);
+            feed(&mut s, request, events.clone());
+            let mut seen = 0;
+            for _ in 0..20 {
+                update(&mut s, Action::Command(Command::SortNext));
+                let screen = render(&mut s, cols, 30);
+                let Some(at) = screen.find("sort: ") else {
+                    break;
+                };
+                let sorted_by: String = screen[at + 6..]
+                    .chars()
+                    .take_while(|c| *c != '↑' && *c != '↓')
+                    .collect::<String>()
+                    .trim()
+                    .to_uppercase();
+                // The header row is the line under the table's title.
+                let lines: Vec<&str> = screen.lines().collect();
+                let title = lines.iter().position(|l| l.contains("sort: ")).unwrap();
+                let header = lines.get(title + 1).copied().unwrap_or_default();
+                assert!(
+                    header.contains(&sorted_by),
+                    "{name} at {cols}: sorted by {sorted_by:?}, not a header on screen:\n{screen}"
+                );
+                seen += 1;
+            }
+            assert!(seen >= 2, "{name} at {cols}: {seen} sort columns");
+        }
+    }
+}
+
+/// A column is filtered by the header the screen shows, by what it shows (an age) or by its
+/// value (the UTC time).
+#[test]
+fn headers_on_screen_name_the_columns_filters_use() {
+    for (name, keys, events, filter, kept, gone) in [
+        (
+            "tasks",
+            vec![Command::ToggleStopped],
+            vec![DataEvent::Tasks(tasks()), DataEvent::Done],
+            "age:15m",
+            "10.0.1.21",
+            "10.0.2.7",
+        ),
+        (
+            "events",
+            vec![Command::ShowEvents],
+            vec![DataEvent::Services(vec![checkout()]), DataEvent::Done],
+            "age:50s",
+            "has started 2 tasks",
+            "deployment failed",
+        ),
+    ] {
+        let (mut s, request) = pane_state(&keys);
+        feed(&mut s, request, events);
+        let before = render(&mut s, 200, 40);
+        assert!(
+            before.contains(kept) && before.contains(gone),
+            "{name}:\n{before}"
+        );
+        type_filter(&mut s, filter);
+        let after = render(&mut s, 200, 40);
+        assert!(
+            after.contains(kept),
+            "{name} {filter} lost {kept}:\n{after}"
+        );
+        assert!(
+            !after.contains(gone),
+            "{name} {filter} kept {gone}:\n{after}"
+        );
+    }
+}

@@ -221,8 +221,8 @@ fn colour_of(s: &mut State, needle: &str) -> ratatui::style::Color {
 
 #[test]
 fn an_event_has_one_colour_on_every_screen() {
-    let unhealthy =
-        "(port 8080) is unhealthy in target-group tg due to (reason Health checks failed)";
+    // How ECS words a target that times out: no "fail" in it.
+    let unhealthy = "(port 8080) is unhealthy in target-group tg due to (reason Request timed out)";
     let mut svc = service();
     svc.events = vec![
         // The newest row is the selected one on the timeline: not the one compared.

@@ -118,6 +118,7 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                 &state.clusters.data.rows,
                 selected.as_deref(),
                 cluster_order,
+                now,
             );
             state.dirty = true;
         }
@@ -145,7 +146,7 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                 };
                 if changed {
                     v.table
-                        .recompute(&v.data.rows, selected.as_deref(), service_order);
+                        .recompute(&v.data.rows, selected.as_deref(), service_order, now);
                 }
                 changed
             }
@@ -161,7 +162,7 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                         .unwrap_or_default();
                     let selected = selected_key(&v.table, &deployments, |d| d.id.clone());
                     v.table
-                        .recompute(&deployments, selected.as_deref(), deployment_order);
+                        .recompute(&deployments, selected.as_deref(), deployment_order, now);
                 }
                 changed
             }
@@ -173,7 +174,8 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                 if changed {
                     let events = v.service().map(|s| s.events.clone()).unwrap_or_default();
                     let selected = selected_key(&v.table, &events, |e| e.id.clone());
-                    v.table.recompute(&events, selected.as_deref(), event_order);
+                    v.table
+                        .recompute(&events, selected.as_deref(), event_order, now);
                 }
                 changed
             }
@@ -186,7 +188,7 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                 if changed {
                     v.groups = CauseGroup::from_tasks(&v.data.rows);
                     v.table
-                        .recompute(&v.groups, selected.as_deref(), cause_order);
+                        .recompute(&v.groups, selected.as_deref(), cause_order, now);
                 }
                 changed
             }
@@ -207,7 +209,7 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                 };
                 if changed {
                     v.table
-                        .recompute(&v.data.rows, selected.as_deref(), task_order);
+                        .recompute(&v.data.rows, selected.as_deref(), task_order, now);
                 }
                 changed
             }
@@ -219,7 +221,8 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                 if changed {
                     let selected = selected_key(&v.table, &v.enis, |e| e.eni.attachment_id.clone());
                     v.enis = EniRow::from_tasks(&v.data.rows);
-                    v.table.recompute(&v.enis, selected.as_deref(), eni_order);
+                    v.table
+                        .recompute(&v.enis, selected.as_deref(), eni_order, now);
                 }
                 changed
             }

@@ -573,13 +573,14 @@ pub fn command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
 /// Copy the forwards (newest first) into a `:forwards` view on the stack.
 pub fn sync_forwards(state: &mut State) {
     let rows: Vec<Forward> = state.forwards.iter().rev().cloned().collect();
+    let now = state.now_unix;
     for v in state.views.iter_mut() {
         if let View::Forwards(f) = v
             && f.rows != rows
         {
             f.rows = rows.clone();
             f.table
-                .recompute(&f.rows, None, |_, _| std::cmp::Ordering::Equal);
+                .recompute(&f.rows, None, |_, _| std::cmp::Ordering::Equal, now);
             state.dirty = true;
         }
     }

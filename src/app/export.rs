@@ -2,6 +2,7 @@
 //! paste in an incident channel: the timeline, any table (the rows as filtered and sorted on
 //! screen), or a task's stop details. Untrusted text is sanitised and `|` escaped.
 
+use super::command::{Command, Context};
 use super::effect::Effect;
 use super::state::State;
 use super::table::{TableView, Tabular};
@@ -10,20 +11,23 @@ use super::update::set_status;
 use super::views::View;
 use crate::domain::Task;
 
-fn table<R: Tabular>(rows: &[R], table: &TableView) -> (String, usize) {
+/// `rows` (those at `order`, in that order) as a Markdown table of their columns' values.
+pub fn markdown_table<R: Tabular>(rows: &[R], order: &[usize]) -> String {
     let columns = R::columns();
     let mut out = format!(
         "| {} |\n|{}\n",
-        columns.join(" | "),
+        R::headers().join(" | "),
         "---|".repeat(columns.len())
     );
-    for &i in &table.visible {
-        if let Some(r) = rows.get(i) {
-            let cells: Vec<String> = (0..columns.len()).map(|c| md_cell(&r.cell(c))).collect();
-            out.push_str(&format!("| {} |\n", cells.join(" | ")));
-        }
+    for r in order.iter().filter_map(|&i| rows.get(i)) {
+        let cells: Vec<String> = columns.iter().map(|c| md_cell(&(c.text)(r))).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
-    (out, table.visible.len())
+    out
+}
+
+fn table<R: Tabular>(rows: &[R], table: &TableView) -> (String, usize) {
+    (markdown_table(rows, &table.visible), table.visible.len())
 }
 
 fn task_md(t: &Task) -> String {
@@ -90,7 +94,14 @@ pub fn markdown(state: &State) -> Result<(String, String, usize), String> {
             Some(t) => (task_md(t), 1),
             None => return Err("the task has not loaded yet".into()),
         },
-        View::Logs(_) => return Err("in the logs pane, s saves the lines".into()),
+        View::Logs(_) => {
+            return Err(
+                match state.keymap.first_key(Context::Logs, Command::SaveLogs) {
+                    Some(k) => format!("in the logs pane, {k} saves the lines"),
+                    None => "in the logs pane, save_logs (unbound) saves the lines".to_string(),
+                },
+            );
+        }
     };
     let doc = if matches!(view, View::Timeline(_)) {
         body

@@ -3,6 +3,7 @@
 
 mod action;
 pub mod actions;
+pub mod columns;
 pub mod command;
 mod data;
 mod effect;

@@ -24,18 +24,100 @@ impl SortKey {
     }
 }
 
-/// Rows of a table.
-pub trait Tabular {
-    /// Column headers, upper case.
-    fn columns() -> &'static [&'static str];
-    /// The text of a cell, as filtered and (by default) shown.
-    fn cell(&self, col: usize) -> String;
-    /// How a column sorts; text by default.
-    fn sort_key(&self, col: usize) -> SortKey {
-        SortKey::Text(self.cell(col).to_lowercase())
+/// One column of a table, defined once: the header, how wide it is and from which terminal
+/// width it shows, its text, colour and sort order. Filter, highlight, sort, rendering and
+/// export all read this one definition, so they always agree on which column is which.
+pub struct Column<R> {
+    /// Upper case; `/col:text` filters name it (or a prefix of it).
+    pub header: &'static str,
+    pub width: ratatui::layout::Constraint,
+    /// Shown only when the table is at least this wide (0: always).
+    pub min_width: u16,
+    /// The value: filtered, sorted (unless `sort` says otherwise) and exported.
+    pub text: fn(&R) -> String,
+    /// What the screen shows when it differs from the value (an age for a time). Filters
+    /// match either.
+    pub shown: Option<fn(&R, i64) -> String>,
+    /// The theme slot the cell is drawn in.
+    pub slot: fn(&R) -> crate::config::theme::Slot,
+    /// Sort order other than the value's text (numbers, times).
+    pub sort: Option<fn(&R) -> SortKey>,
+}
+
+fn text_slot<R>(_: &R) -> crate::config::theme::Slot {
+    crate::config::theme::Slot::Text
+}
+
+impl<R> Column<R> {
+    pub const fn new(
+        header: &'static str,
+        width: ratatui::layout::Constraint,
+        min_width: u16,
+        text: fn(&R) -> String,
+    ) -> Column<R> {
+        Column {
+            header,
+            width,
+            min_width,
+            text,
+            shown: None,
+            slot: text_slot::<R>,
+            sort: None,
+        }
     }
+
+    pub const fn shown(mut self, shown: fn(&R, i64) -> String) -> Column<R> {
+        self.shown = Some(shown);
+        self
+    }
+
+    pub const fn slot(mut self, slot: fn(&R) -> crate::config::theme::Slot) -> Column<R> {
+        self.slot = slot;
+        self
+    }
+
+    pub const fn sort(mut self, sort: fn(&R) -> SortKey) -> Column<R> {
+        self.sort = Some(sort);
+        self
+    }
+
+    /// What the cell shows at `now`.
+    pub fn display(&self, row: &R, now: i64) -> String {
+        match self.shown {
+            Some(shown) => shown(row, now),
+            None => (self.text)(row),
+        }
+    }
+
+    pub fn sort_key(&self, row: &R) -> SortKey {
+        match self.sort {
+            Some(sort) => sort(row),
+            None => SortKey::Text((self.text)(row).to_lowercase()),
+        }
+    }
+}
+
+/// Rows of a table.
+pub trait Tabular: Sized + 'static {
+    /// The columns, in order.
+    fn columns() -> &'static [Column<Self>];
     /// A stable identity (an ARN), so the selection follows its row across refreshes.
     fn key(&self) -> &str;
+
+    /// The headers, in order.
+    fn headers() -> Vec<&'static str> {
+        Self::columns().iter().map(|c| c.header).collect()
+    }
+}
+
+/// The columns shown in a table `width` wide, leaving out `hidden` ones (by header).
+pub fn shown_columns<R: Tabular>(width: u16, hidden: &[&str]) -> Vec<usize> {
+    R::columns()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.min_width <= width && !hidden.contains(&c.header))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// A parsed `/` filter: `text` (substring, case-insensitive), `!text` (rows without it),
@@ -91,14 +173,20 @@ impl Filter {
             })
     }
 
-    pub fn matches<R: Tabular>(&self, row: &R) -> bool {
+    /// Whether `row` passes: the needle in a column's value or in what it shows at `now`.
+    pub fn matches<R: Tabular>(&self, row: &R, now: i64) -> bool {
         if self.needle.is_empty() {
             return true;
         }
         let columns = R::columns();
-        let hit = match self.column_index(columns) {
-            Some(i) => row.cell(i).to_lowercase().contains(&self.needle),
-            None => (0..columns.len()).any(|i| row.cell(i).to_lowercase().contains(&self.needle)),
+        let hit_in = |c: &Column<R>| {
+            (c.text)(row).to_lowercase().contains(&self.needle)
+                || c.shown
+                    .is_some_and(|shown| shown(row, now).to_lowercase().contains(&self.needle))
+        };
+        let hit = match self.column_index(&R::headers()) {
+            Some(i) => columns.get(i).is_some_and(hit_in),
+            None => columns.iter().any(hit_in),
         };
         hit != self.negate
     }
@@ -134,15 +222,19 @@ impl TableView {
         rows: &[R],
         selected_key: Option<&str>,
         default_order: impl Fn(&R, &R) -> Ordering,
+        now: i64,
     ) {
-        let filter = Filter::parse(&self.filter, R::columns());
+        let filter = Filter::parse(&self.filter, &R::headers());
         let mut visible: Vec<usize> = (0..rows.len())
-            .filter(|&i| filter.matches(&rows[i]))
+            .filter(|&i| filter.matches(&rows[i], now))
             .collect();
-        match self.sort {
-            Some(Sort { column, descending }) => {
+        match self
+            .sort
+            .and_then(|s| R::columns().get(s.column).map(|c| (s, c)))
+        {
+            Some((Sort { descending, .. }, column)) => {
                 visible.sort_by(|&a, &b| {
-                    let o = rows[a].sort_key(column).cmp(&rows[b].sort_key(column));
+                    let o = column.sort_key(&rows[a]).cmp(&column.sort_key(&rows[b]));
                     let o = if descending { o.reverse() } else { o };
                     o.then_with(|| default_order(&rows[a], &rows[b]))
                 });
@@ -176,25 +268,23 @@ impl TableView {
         self.selected = (self.selected as i64).saturating_add(delta).clamp(0, max) as usize;
     }
 
-    /// Cycle the sort: default order → column 0 ascending → column 1 ... → default.
-    pub fn next_sort_column(&mut self, columns: usize) {
-        self.sort = match self.sort {
-            None => Some(Sort {
-                column: 0,
-                descending: false,
-            }),
-            Some(s) if s.column + 1 < columns => Some(Sort {
-                column: s.column + 1,
-                descending: s.descending,
-            }),
-            Some(_) => None,
+    /// Cycle the sort through the columns on screen (`shown`, in order): default order →
+    /// the first ascending → the next ... → default.
+    pub fn next_sort_column(&mut self, shown: &[usize]) {
+        let next = match self.sort {
+            None => shown.first(),
+            Some(s) => shown.iter().find(|&&c| c > s.column),
         };
+        self.sort = next.map(|&column| Sort {
+            column,
+            descending: self.sort.is_some_and(|s| s.descending),
+        });
     }
 
-    pub fn reverse_sort(&mut self) {
+    pub fn reverse_sort(&mut self, shown: &[usize]) {
         self.sort = Some(match self.sort {
             None => Sort {
-                column: 0,
+                column: shown.first().copied().unwrap_or(0),
                 descending: true,
             },
             Some(s) => Sort {
@@ -212,22 +302,22 @@ mod tests {
     #[derive(Debug)]
     struct Row(&'static str, &'static str, i64);
 
+    const COLUMNS: &[Column<Row>] = &[
+        Column::new("NAME", ratatui::layout::Constraint::Fill(1), 0, |r| {
+            r.0.to_string()
+        }),
+        Column::new("STATUS", ratatui::layout::Constraint::Length(8), 0, |r| {
+            r.1.to_string()
+        }),
+        Column::<Row>::new("COUNT", ratatui::layout::Constraint::Length(5), 100, |r| {
+            r.2.to_string()
+        })
+        .sort(|r| SortKey::Num(r.2 as f64)),
+    ];
+
     impl Tabular for Row {
-        fn columns() -> &'static [&'static str] {
-            &["NAME", "STATUS", "COUNT"]
-        }
-        fn cell(&self, col: usize) -> String {
-            match col {
-                0 => self.0.to_string(),
-                1 => self.1.to_string(),
-                _ => self.2.to_string(),
-            }
-        }
-        fn sort_key(&self, col: usize) -> SortKey {
-            match col {
-                2 => SortKey::Num(self.2 as f64),
-                _ => SortKey::Text(self.cell(col).to_lowercase()),
-            }
+        fn columns() -> &'static [Column<Row>] {
+            COLUMNS
         }
         fn key(&self) -> &str {
             self.0
@@ -254,20 +344,20 @@ mod tests {
             filter: "api".into(),
             ..TableView::default()
         };
-        t.recompute(&rows, None, by_name);
+        t.recompute(&rows, None, by_name, 0);
         assert_eq!(names(&t, &rows), ["Search-API", "checkout-api"]);
         t.filter = "!api".into();
-        t.recompute(&rows, None, by_name);
+        t.recompute(&rows, None, by_name, 0);
         assert_eq!(names(&t, &rows), ["payments"]);
         t.filter = "status:drain".into();
-        t.recompute(&rows, None, by_name);
+        t.recompute(&rows, None, by_name, 0);
         assert_eq!(names(&t, &rows), ["payments"]);
         t.filter = "!stat:active".into();
-        t.recompute(&rows, None, by_name);
+        t.recompute(&rows, None, by_name, 0);
         assert_eq!(names(&t, &rows), ["payments"]);
         // An unknown column name is just text.
         t.filter = "nope:x".into();
-        t.recompute(&rows, None, by_name);
+        t.recompute(&rows, None, by_name, 0);
         assert!(t.visible.is_empty());
     }
 
@@ -281,10 +371,10 @@ mod tests {
             }),
             ..TableView::default()
         };
-        t.recompute(&rows, None, |a, b| a.0.cmp(b.0));
+        t.recompute(&rows, None, |a, b| a.0.cmp(b.0), 0);
         assert_eq!(names(&t, &rows), ["Search-API", "checkout-api", "payments"]);
-        t.reverse_sort();
-        t.recompute(&rows, None, |a, b| a.0.cmp(b.0));
+        t.reverse_sort(&[0, 1, 2]);
+        t.recompute(&rows, None, |a, b| a.0.cmp(b.0), 0);
         assert_eq!(names(&t, &rows), ["payments", "checkout-api", "Search-API"]);
     }
 
@@ -292,24 +382,33 @@ mod tests {
     fn selection_follows_its_row_and_clamps() {
         let rows = rows();
         let mut t = TableView::default();
-        t.recompute(&rows, None, |a, b| a.0.cmp(b.0));
+        t.recompute(&rows, None, |a, b| a.0.cmp(b.0), 0);
         t.move_by(1);
         assert_eq!(t.selected_row().map(|i| rows[i].0), Some("checkout-api"));
         t.filter = "checkout".into();
-        t.recompute(&rows, Some("checkout-api"), |a, b| a.0.cmp(b.0));
+        t.recompute(&rows, Some("checkout-api"), |a, b| a.0.cmp(b.0), 0);
         assert_eq!(t.selected_row().map(|i| rows[i].0), Some("checkout-api"));
         t.move_by(100);
         assert_eq!(t.selected, 0);
         t.filter = "zzz".into();
-        t.recompute(&rows, None, |a, b| a.0.cmp(b.0));
+        t.recompute(&rows, None, |a, b| a.0.cmp(b.0), 0);
         assert_eq!(t.selected_row(), None);
     }
 
     #[test]
-    fn sort_cycles_through_columns_back_to_default() {
+    fn sort_cycles_through_the_columns_on_screen_back_to_default() {
         let mut t = TableView::default();
-        for expected in [Some(0), Some(1), Some(2), None] {
-            t.next_sort_column(3);
+        // 80 columns wide: COUNT (from 100) is not on screen, so it is not offered.
+        let shown = shown_columns::<Row>(80, &[]);
+        assert_eq!(shown, [0, 1]);
+        for expected in [Some(0), Some(1), None] {
+            t.next_sort_column(&shown);
+            assert_eq!(t.sort.map(|s| s.column), expected);
+        }
+        let wide = shown_columns::<Row>(120, &["STATUS"]);
+        assert_eq!(wide, [0, 2]);
+        for expected in [Some(0), Some(2), None] {
+            t.next_sort_column(&wide);
             assert_eq!(t.sort.map(|s| s.column), expected);
         }
     }

@@ -6,7 +6,7 @@
 
 use super::effect::{Effect, RequestId};
 use super::state::State;
-use super::table::{TableView, Tabular};
+use super::table::TableView;
 use super::views::View;
 use crate::domain::timeline::{self, Entry};
 
@@ -56,8 +56,12 @@ impl TimelineView {
             Some(d) => timeline::build(d.service.as_ref(), &d.stopped, &d.errors, from, self.to),
             None => Vec::new(),
         };
-        self.table
-            .recompute(&self.entries, None, |_, _| std::cmp::Ordering::Equal);
+        self.table.recompute(
+            &self.entries,
+            None,
+            |_, _| std::cmp::Ordering::Equal,
+            self.to,
+        );
     }
 }
 
@@ -66,27 +70,6 @@ pub fn window_label(secs: i64) -> String {
         format!("{}h", secs / 3600)
     } else {
         format!("{}m", secs / 60)
-    }
-}
-
-impl Tabular for Entry {
-    fn columns() -> &'static [&'static str] {
-        &["TIME", "KIND", "WHAT"]
-    }
-
-    fn cell(&self, column: usize) -> String {
-        match column {
-            0 => crate::logs::time::format_rfc3339(self.at.saturating_mul(1000))
-                .get(..19)
-                .unwrap_or_default()
-                .replace('T', " "),
-            1 => self.kind.label().to_string(),
-            _ => self.text.clone(),
-        }
-    }
-
-    fn key(&self) -> &str {
-        &self.text
     }
 }
 
@@ -159,16 +142,7 @@ pub fn markdown(v: &TimelineView) -> String {
         md_text(&v.service),
         md_text(crate::domain::Cluster::name_from_arn(&v.cluster)),
         window_label(v.window_secs),
-        Entry::cell(
-            &Entry {
-                at: v.to,
-                kind: timeline::Kind::Event,
-                severity: timeline::Severity::Info,
-                text: String::new(),
-                task_arn: None,
-            },
-            0
-        ),
+        super::views::utc(Some(v.to)),
     );
     if let Some(d) = &v.data {
         for n in &d.notes {
@@ -178,15 +152,8 @@ pub fn markdown(v: &TimelineView) -> String {
             out.push('\n');
         }
     }
-    out.push_str("| Time (UTC) | Kind | What |\n|---|---|---|\n");
-    for e in &v.entries {
-        out.push_str(&format!(
-            "| {} | {} | {} |\n",
-            e.cell(0),
-            e.kind.label(),
-            md_cell(&e.text)
-        ));
-    }
+    let all: Vec<usize> = (0..v.entries.len()).collect();
+    out.push_str(&super::export::markdown_table(&v.entries, &all));
     if v.entries.is_empty() {
         out.push_str("| | | nothing happened in this window |\n");
     }

@@ -12,8 +12,7 @@ use super::state::{Banner, BannerLevel, IdentityState, Input, InputKind, State, 
 use super::views::{
     View, cluster_order, deployment_order, eni_order, event_order, service_order, task_order,
 };
-use crate::app::table::Tabular;
-use crate::domain::{Cluster, Deployment, ServiceEvent, Task};
+use crate::domain::Task;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let mut effects = reduce(state, action);
@@ -112,6 +111,7 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             super::actions::on_mutated(state, mutation, result)
         }
         Action::AuditLoaded(result) => {
+            let now = state.now_unix;
             if let View::Audit(v) = state.view_mut() {
                 match result {
                     Ok(entries) => {
@@ -119,8 +119,12 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
                             v.entries = entries;
                             v.loaded = true;
                             v.error = None;
-                            v.table
-                                .recompute(&v.entries, None, |_, _| std::cmp::Ordering::Equal);
+                            v.table.recompute(
+                                &v.entries,
+                                None,
+                                |_, _| std::cmp::Ordering::Equal,
+                                now,
+                            );
                             state.dirty = true;
                         }
                     }
@@ -254,12 +258,13 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::SortNext | Command::SortReverse => {
-            let columns = columns_of(state.view());
+            // Only the columns on screen: sorting by one that is not shown reads as no order.
+            let (columns, shown) = state.view().columns(state.cols).unwrap_or_default();
             if let Some(table) = current_table_mut(state) {
                 if cmd == Command::SortNext {
-                    table.next_sort_column(columns.len());
+                    table.next_sort_column(&shown);
                 } else {
-                    table.reverse_sort();
+                    table.reverse_sort(&shown);
                 }
                 let label = match table.sort {
                     Some(s) => format!(
@@ -534,25 +539,10 @@ pub(crate) fn current_table_mut(state: &mut State) -> Option<&mut super::table::
     state.view_mut().table_mut()
 }
 
-fn columns_of(view: &View) -> &'static [&'static str] {
-    match view {
-        View::Clusters => Cluster::columns(),
-        View::Services(_) => <super::views::ServiceRow as Tabular>::columns(),
-        View::Deployments(_) => Deployment::columns(),
-        View::Events(_) => ServiceEvent::columns(),
-        View::Tasks(_) => Task::columns(),
-        View::Network(_) => <super::views::EniRow as Tabular>::columns(),
-        View::TaskDetail(_) | View::Logs(_) => &[],
-        View::Stopped(_) => <super::views::CauseGroup as Tabular>::columns(),
-        View::Audit(_) => <crate::audit::Entry as Tabular>::columns(),
-        View::Forwards(_) => <super::exec::Forward as Tabular>::columns(),
-        View::Timeline(_) => <crate::domain::timeline::Entry as Tabular>::columns(),
-    }
-}
-
 /// Recompute the visible rows of the current view after its filter or sort changed.
 pub fn recompute_visible(state: &mut State) {
     state.dirty = true;
+    let now = state.now_unix;
     match state.views.last_mut() {
         None | Some(View::Clusters) => {
             let rows = &state.clusters.data.rows;
@@ -565,35 +555,39 @@ pub fn recompute_visible(state: &mut State) {
             state
                 .clusters
                 .table
-                .recompute(rows, key.as_deref(), cluster_order);
+                .recompute(rows, key.as_deref(), cluster_order, now);
         }
-        Some(View::Services(v)) => v.table.recompute(&v.data.rows, None, service_order),
+        Some(View::Services(v)) => v.table.recompute(&v.data.rows, None, service_order, now),
         Some(View::Deployments(v)) => {
             let rows = v
                 .service()
                 .map(|s| s.deployments.clone())
                 .unwrap_or_default();
-            v.table.recompute(&rows, None, deployment_order);
+            v.table.recompute(&rows, None, deployment_order, now);
         }
         Some(View::Events(v)) => {
             let rows = v.service().map(|s| s.events.clone()).unwrap_or_default();
-            v.table.recompute(&rows, None, event_order);
+            v.table.recompute(&rows, None, event_order, now);
         }
-        Some(View::Tasks(v)) => v.table.recompute(&v.data.rows, None, task_order),
-        Some(View::Network(v)) => v.table.recompute(&v.enis, None, eni_order),
+        Some(View::Tasks(v)) => v.table.recompute(&v.data.rows, None, task_order, now),
+        Some(View::Network(v)) => v.table.recompute(&v.enis, None, eni_order, now),
         Some(View::TaskDetail(_) | View::Logs(_)) => {}
-        Some(View::Audit(v)) => v
-            .table
-            .recompute(&v.entries, None, |_, _| std::cmp::Ordering::Equal),
-        Some(View::Forwards(v)) => v
-            .table
-            .recompute(&v.rows, None, |_, _| std::cmp::Ordering::Equal),
-        Some(View::Timeline(v)) => v
-            .table
-            .recompute(&v.entries, None, |_, _| std::cmp::Ordering::Equal),
-        Some(View::Stopped(v)) => v
-            .table
-            .recompute(&v.groups, None, super::views::cause_order),
+        Some(View::Audit(v)) => {
+            v.table
+                .recompute(&v.entries, None, |_, _| std::cmp::Ordering::Equal, now)
+        }
+        Some(View::Forwards(v)) => {
+            v.table
+                .recompute(&v.rows, None, |_, _| std::cmp::Ordering::Equal, now)
+        }
+        Some(View::Timeline(v)) => {
+            v.table
+                .recompute(&v.entries, None, |_, _| std::cmp::Ordering::Equal, now)
+        }
+        Some(View::Stopped(v)) => {
+            v.table
+                .recompute(&v.groups, None, super::views::cause_order, now)
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 
 use super::command::Context;
 use super::rows::Rows;
-use super::table::{SortKey, TableView, Tabular};
+use super::table::TableView;
 use crate::domain::problems::{Problem, Severity};
 use crate::domain::stop_cause::{StopCause, classify};
 use crate::domain::{Cluster, Deployment, Eni, Service, ServiceEvent, Task};
@@ -108,6 +108,31 @@ impl View {
                 format!("timeline {}", super::timeline::window_label(v.window_secs))
             }
         }
+    }
+
+    /// The headers of this view's table, and which of them a table `width` wide shows (the
+    /// same choice the renderer makes). `None` for views without a table.
+    pub fn columns(&self, width: u16) -> Option<(Vec<&'static str>, Vec<usize>)> {
+        use super::table::{Tabular, shown_columns};
+        fn of<R: Tabular>(width: u16, hidden: &[&str]) -> (Vec<&'static str>, Vec<usize>) {
+            (R::headers(), shown_columns::<R>(width, hidden))
+        }
+        Some(match self {
+            View::Clusters => of::<Cluster>(width, &[]),
+            View::Services(_) => of::<ServiceRow>(width, &[]),
+            View::Deployments(_) => of::<Deployment>(width, &[]),
+            View::Events(_) => of::<ServiceEvent>(width, &[]),
+            View::Tasks(v) => of::<Task>(
+                width,
+                &super::columns::hidden_task_columns(v.include_stopped, width),
+            ),
+            View::Network(_) => of::<EniRow>(width, &[]),
+            View::Stopped(_) => of::<CauseGroup>(width, &[]),
+            View::Audit(_) => of::<crate::audit::Entry>(width, &[]),
+            View::Forwards(_) => of::<super::exec::Forward>(width, &[]),
+            View::Timeline(_) => of::<crate::domain::timeline::Entry>(width, &[]),
+            View::TaskDetail(_) | View::Logs(_) => return None,
+        })
     }
 
     pub fn table(&self) -> Option<&TableView> {
@@ -230,14 +255,6 @@ pub struct TaskDetailView {
     pub scroll: u16,
 }
 
-fn opt(s: &Option<String>) -> String {
-    s.clone().unwrap_or_default()
-}
-
-fn num(n: i64) -> SortKey {
-    SortKey::Num(n as f64)
-}
-
 /// Format unix seconds as `YYYY-MM-DD HH:MM:SS` UTC (for filtering and exports).
 pub fn utc(ts: Option<i64>) -> String {
     let Some(ts) = ts else {
@@ -264,87 +281,8 @@ pub fn utc(ts: Option<i64>) -> String {
     )
 }
 
-impl Tabular for Cluster {
-    fn columns() -> &'static [&'static str] {
-        &[
-            "NAME",
-            "STATUS",
-            "SVCS",
-            "RUN",
-            "PEND",
-            "CAPACITY PROVIDERS",
-            "INSIGHTS",
-        ]
-    }
-    fn cell(&self, col: usize) -> String {
-        match col {
-            0 => self.name.clone(),
-            1 => self.status.clone(),
-            2 => self.active_services.to_string(),
-            3 => self.running_tasks.to_string(),
-            4 => self.pending_tasks.to_string(),
-            5 => self.capacity_providers.join(","),
-            _ => opt(&self.container_insights),
-        }
-    }
-    fn sort_key(&self, col: usize) -> SortKey {
-        match col {
-            2 => num(self.active_services.into()),
-            3 => num(self.running_tasks.into()),
-            4 => num(self.pending_tasks.into()),
-            _ => SortKey::Text(self.cell(col).to_lowercase()),
-        }
-    }
-    fn key(&self) -> &str {
-        &self.arn
-    }
-}
-
 pub fn cluster_order(a: &Cluster, b: &Cluster) -> Ordering {
     a.name.cmp(&b.name)
-}
-
-impl Tabular for ServiceRow {
-    fn columns() -> &'static [&'static str] {
-        &[
-            "NAME", "TASKS", "ROLLOUT", "DEPL", "TASK DEF", "CAPACITY", "EXEC", "AGE", "PROBLEM",
-        ]
-    }
-    fn cell(&self, col: usize) -> String {
-        let s = &self.service;
-        match col {
-            0 => s.name.clone(),
-            1 => format!("{}/{}", s.running, s.desired),
-            2 => s
-                .primary()
-                .and_then(|d| d.rollout_state.clone())
-                .unwrap_or_default(),
-            3 => s.deployments.len().to_string(),
-            4 => s.task_definition.clone(),
-            5 => capacity(s),
-            6 => if s.exec_enabled { "yes" } else { "no" }.into(),
-            7 => utc(s.primary().and_then(|d| d.created_at)),
-            _ => self
-                .problems
-                .iter()
-                .map(|p| p.summary.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        }
-    }
-    fn sort_key(&self, col: usize) -> SortKey {
-        let s = &self.service;
-        match col {
-            1 => num(s.running.into()),
-            3 => num(s.deployments.len() as i64),
-            7 => num(s.primary().and_then(|d| d.created_at).unwrap_or(0)),
-            8 => num(self.severity().map(|v| v as i64 + 1).unwrap_or(0)),
-            _ => SortKey::Text(self.cell(col).to_lowercase()),
-        }
-    }
-    fn key(&self) -> &str {
-        &self.service.arn
-    }
 }
 
 /// `FARGATE` or `FARGATE:1 FARGATE_SPOT:3`.
@@ -367,44 +305,6 @@ pub fn service_order(a: &ServiceRow, b: &ServiceRow) -> Ordering {
         .then_with(|| a.service.name.cmp(&b.service.name))
 }
 
-impl Tabular for Deployment {
-    fn columns() -> &'static [&'static str] {
-        &[
-            "ID", "STATUS", "ROLLOUT", "DESIRED", "PENDING", "RUNNING", "FAILED", "TASK DEF",
-            "CREATED", "UPDATED", "REASON",
-        ]
-    }
-    fn cell(&self, col: usize) -> String {
-        match col {
-            0 => self.id.clone(),
-            1 => self.status.clone(),
-            2 => opt(&self.rollout_state),
-            3 => self.desired.to_string(),
-            4 => self.pending.to_string(),
-            5 => self.running.to_string(),
-            6 => self.failed_tasks.to_string(),
-            7 => self.task_definition.clone(),
-            8 => utc(self.created_at),
-            9 => utc(self.updated_at),
-            _ => opt(&self.rollout_state_reason),
-        }
-    }
-    fn sort_key(&self, col: usize) -> SortKey {
-        match col {
-            3 => num(self.desired.into()),
-            4 => num(self.pending.into()),
-            5 => num(self.running.into()),
-            6 => num(self.failed_tasks.into()),
-            8 => num(self.created_at.unwrap_or(0)),
-            9 => num(self.updated_at.unwrap_or(0)),
-            _ => SortKey::Text(self.cell(col).to_lowercase()),
-        }
-    }
-    fn key(&self) -> &str {
-        &self.id
-    }
-}
-
 /// Newest first.
 pub fn deployment_order(a: &Deployment, b: &Deployment) -> Ordering {
     b.created_at
@@ -412,81 +312,9 @@ pub fn deployment_order(a: &Deployment, b: &Deployment) -> Ordering {
         .then_with(|| a.id.cmp(&b.id))
 }
 
-impl Tabular for ServiceEvent {
-    fn columns() -> &'static [&'static str] {
-        &["TIME", "MESSAGE"]
-    }
-    fn cell(&self, col: usize) -> String {
-        match col {
-            0 => utc(self.created_at),
-            _ => self.message.clone(),
-        }
-    }
-    fn sort_key(&self, col: usize) -> SortKey {
-        match col {
-            0 => num(self.created_at.unwrap_or(0)),
-            _ => SortKey::Text(self.message.to_lowercase()),
-        }
-    }
-    fn key(&self) -> &str {
-        &self.id
-    }
-}
-
 /// Newest first; events of the same second keep the API's order (the sort is stable).
 pub fn event_order(a: &ServiceEvent, b: &ServiceEvent) -> Ordering {
     b.created_at.cmp(&a.created_at)
-}
-
-impl Tabular for Task {
-    fn columns() -> &'static [&'static str] {
-        &[
-            "ID",
-            "STATUS",
-            "HEALTH",
-            "REV",
-            "CAPACITY",
-            "AZ",
-            "IP",
-            "STARTED",
-            "STOP CODE",
-            "EXIT",
-            "STOPPED REASON",
-        ]
-    }
-    fn cell(&self, col: usize) -> String {
-        match col {
-            0 => self.id.clone(),
-            1 => format!("{}/{}", self.last_status, self.desired_status),
-            2 => opt(&self.health),
-            3 => self
-                .task_definition
-                .rsplit(':')
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-            4 => self
-                .capacity_provider
-                .clone()
-                .or_else(|| self.launch_type.clone())
-                .unwrap_or_default(),
-            5 => opt(&self.availability_zone),
-            6 => self.private_ip().unwrap_or_default().to_string(),
-            7 => utc(self.started_at),
-            8 => opt(&self.stop_code),
-            9 => exit_codes(self),
-            _ => opt(&self.stopped_reason),
-        }
-    }
-    fn sort_key(&self, col: usize) -> SortKey {
-        match col {
-            7 => num(self.started_at.or(self.created_at).unwrap_or(0)),
-            _ => SortKey::Text(self.cell(col).to_lowercase()),
-        }
-    }
-    fn key(&self) -> &str {
-        &self.arn
-    }
 }
 
 /// `app=137 sidecar=0` (only containers that exited).
@@ -509,27 +337,6 @@ pub fn task_order(a: &Task, b: &Task) -> Ordering {
                 .cmp(&a.started_at.or(a.created_at))
         })
         .then_with(|| a.id.cmp(&b.id))
-}
-
-impl Tabular for EniRow {
-    fn columns() -> &'static [&'static str] {
-        &["TASK", "ENI", "IPV4", "IPV6", "DNS", "SUBNET", "AZ", "MAC"]
-    }
-    fn cell(&self, col: usize) -> String {
-        match col {
-            0 => self.task_id.clone(),
-            1 => opt(&self.eni.eni_id),
-            2 => opt(&self.eni.private_ipv4),
-            3 => opt(&self.eni.ipv6),
-            4 => opt(&self.eni.private_dns),
-            5 => opt(&self.eni.subnet_id),
-            6 => opt(&self.availability_zone),
-            _ => opt(&self.eni.mac),
-        }
-    }
-    fn key(&self) -> &str {
-        &self.eni.attachment_id
-    }
 }
 
 /// By subnet, then by address (numerically: 10.0.1.9 before 10.0.1.21).
@@ -637,37 +444,6 @@ fn example_reason(t: &Task) -> String {
     out
 }
 
-impl Tabular for CauseGroup {
-    fn columns() -> &'static [&'static str] {
-        &[
-            "CAUSE",
-            "TASKS",
-            "LAST",
-            "SERVICES",
-            "EXAMPLE STOPPED REASON",
-        ]
-    }
-    fn cell(&self, col: usize) -> String {
-        match col {
-            0 => self.cause.title().to_string(),
-            1 => self.count.to_string(),
-            2 => utc(self.last_seen),
-            3 => self.services.join(" "),
-            _ => self.example.clone(),
-        }
-    }
-    fn sort_key(&self, col: usize) -> SortKey {
-        match col {
-            1 => num(self.count as i64),
-            2 => num(self.last_seen.unwrap_or(0)),
-            _ => SortKey::Text(self.cell(col).to_lowercase()),
-        }
-    }
-    fn key(&self) -> &str {
-        self.cause.title()
-    }
-}
-
 /// Problems before routine causes; then the most tasks; then the most recent.
 pub fn cause_order(a: &CauseGroup, b: &CauseGroup) -> Ordering {
     a.cause
@@ -686,53 +462,10 @@ pub struct AuditView {
     pub error: Option<String>,
 }
 
-impl Tabular for crate::audit::Entry {
-    fn columns() -> &'static [&'static str] {
-        &[
-            "TIME", "ACTION", "TARGET", "OUTCOME", "PROFILE", "CALLER", "ERROR",
-        ]
-    }
-    fn cell(&self, col: usize) -> String {
-        match col {
-            0 => self.time.get(..19).unwrap_or(&self.time).replace('T', " "),
-            1 => self.action.clone(),
-            2 => self.target.clone(),
-            3 => self.outcome.clone(),
-            4 => opt(&self.profile),
-            5 => opt(&self.caller),
-            _ => opt(&self.error),
-        }
-    }
-    fn key(&self) -> &str {
-        &self.time
-    }
-}
-
 /// `:forwards`: the port forwards of this session, newest first (a copy of
 /// `State::forwards`, refreshed when they change).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ForwardsView {
     pub rows: Vec<super::exec::Forward>,
     pub table: TableView,
-}
-
-impl Tabular for super::exec::Forward {
-    fn columns() -> &'static [&'static str] {
-        &["LOCAL", "REMOTE", "TASK", "CONTAINER", "STATUS", "SESSION"]
-    }
-
-    fn cell(&self, column: usize) -> String {
-        match column {
-            0 => format!("localhost:{}", self.local_port),
-            1 => self.remote.clone(),
-            2 => self.task_id.clone(),
-            3 => self.container.clone(),
-            4 => self.ended.clone().unwrap_or_else(|| "active".into()),
-            _ => self.session_id.clone(),
-        }
-    }
-
-    fn key(&self) -> &str {
-        &self.session_id
-    }
 }

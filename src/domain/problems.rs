@@ -42,6 +42,18 @@ pub fn without_service_prefix<'a>(message: &'a str, service: &str) -> &'a str {
     }
 }
 
+/// `message` without the `(service NAME) ` ECS opens a service's events with, whatever the
+/// name (for a view of one service's events).
+pub fn without_leading_service(message: &str) -> &str {
+    let Some(rest) = message.strip_prefix("(service ") else {
+        return message;
+    };
+    match rest.find(") ") {
+        Some(end) if !rest[..end].contains('(') => rest[end + 2..].trim_start(),
+        _ => message,
+    }
+}
+
 /// Problems, most severe first.
 pub fn service_problems(s: &Service, now: i64) -> Vec<Problem> {
     let mut out = Vec::new();

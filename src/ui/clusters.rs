@@ -1,23 +1,11 @@
 //! The clusters pane: one row per cluster with its counts and settings.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Span;
+use ratatui::layout::Rect;
 
-use super::table::{Column, TableSpec, cell, col, empty_message, stale_error};
+use super::table::{TableSpec, empty_message, stale_error};
 use crate::app::State;
 use crate::config::theme::{Slot, Theme};
-use crate::domain::Cluster;
-
-const COLUMNS: &[Column] = &[
-    col("NAME", Constraint::Fill(1), 0),
-    col("STATUS", Constraint::Length(10), 0),
-    col("SVCS", Constraint::Length(5), 0),
-    col("RUN", Constraint::Length(5), 0),
-    col("PEND", Constraint::Length(5), 0),
-    col("CAPACITY PROVIDERS", Constraint::Fill(1), 0),
-    col("INSIGHTS", Constraint::Length(8), 0),
-];
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let view = &state.clusters;
@@ -45,49 +33,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } if !data.loaded_once => format!("{received}/{total} clusters"),
         _ => format!("{} clusters", data.rows.len()),
     };
-    let cells = |c: &Cluster| cells(c, theme);
     super::table::render(
         frame,
         area,
         TableSpec {
             title,
-            columns: COLUMNS,
+            hidden: &[],
             rows: &data.rows,
             table: &view.table,
-            cells: &cells,
+            now: state.now_unix,
             empty,
             stale_error: stale_error(state, data),
             row_style: &|_| None,
         },
         theme,
     );
-}
-
-fn cells(c: &Cluster, theme: &Theme) -> Vec<Span<'static>> {
-    let (glyph, slot) = match c.status.as_str() {
-        "ACTIVE" => ("●", Slot::StateActive),
-        "INACTIVE" => ("○", Slot::StateInactive),
-        "FAILED" => ("✗", Slot::Error),
-        _ => ("◌", Slot::StateDraining),
-    };
-    let text = theme.style(Slot::Text);
-    let pending = if c.pending_tasks > 0 {
-        theme.style(Slot::TaskPending)
-    } else {
-        text
-    };
-    let providers = if c.capacity_providers.is_empty() {
-        "-".to_string()
-    } else {
-        c.capacity_providers.join(",")
-    };
-    vec![
-        cell(&c.name, text),
-        cell(format!("{glyph} {}", c.status), theme.style(slot)),
-        cell(c.active_services.to_string(), text),
-        cell(c.running_tasks.to_string(), text),
-        cell(c.pending_tasks.to_string(), pending),
-        cell(providers, text),
-        cell(c.container_insights.as_deref().unwrap_or("-"), text),
-    ]
 }

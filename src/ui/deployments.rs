@@ -6,26 +6,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::services::{rollout_slot, rollout_text};
-use super::table::{Column, TableSpec, age, cell, col, empty_message, stale_error};
+use super::table::{TableSpec, empty_message, stale_error};
 use crate::app::State;
+use crate::app::columns::{age, rollout_slot};
 use crate::app::views::ServiceView;
 use crate::config::theme::{Slot, Theme};
-use crate::domain::{Deployment, Service};
+use crate::domain::Service;
 use crate::text::sanitize;
-
-const COLUMNS: &[Column] = &[
-    col("ID", Constraint::Length(26), 150),
-    col("STATUS", Constraint::Length(7), 0),
-    col("ROLLOUT", Constraint::Length(11), 0),
-    col("RUN/DES", Constraint::Length(7), 0),
-    col("PEND", Constraint::Length(4), 100),
-    col("FAIL", Constraint::Length(4), 0),
-    col("TASK DEF", Constraint::Length(20), 90),
-    col("CREATED", Constraint::Length(7), 0),
-    col("UPDATED", Constraint::Length(7), 110),
-    col("REASON", Constraint::Fill(1), 0),
-];
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, theme: &Theme) {
     let Some(service) = view.service() else {
@@ -50,16 +37,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
     frame.render_widget(Paragraph::new(config_lines(service, theme)), config_area);
 
     let now = state.now_unix;
-    let cells = |d: &Deployment| cells(d, now, theme);
     super::table::render(
         frame,
         table_area,
         TableSpec {
             title: super::plural(service.deployments.len(), "deployment"),
-            columns: COLUMNS,
+            hidden: &[],
             rows: &service.deployments,
             table: &view.table,
-            cells: &cells,
+            now: state.now_unix,
             empty: Some(("No deployments.".into(), Slot::Muted)),
             stale_error: stale_error(state, &view.data),
             row_style: &|_| None,
@@ -123,36 +109,6 @@ fn config_lines(s: &Service, theme: &Theme) -> Vec<Line<'static>> {
                 text,
             ),
         ]),
-    ]
-}
-
-fn cells(d: &Deployment, now: i64, theme: &Theme) -> Vec<Span<'static>> {
-    let text = theme.style(Slot::Text);
-    let status_slot = match d.status.as_str() {
-        "PRIMARY" => Slot::Accent,
-        "ACTIVE" => Slot::StateDraining,
-        _ => Slot::Muted,
-    };
-    let rollout = d.rollout_state.as_deref();
-    let failed = if d.failed_tasks > 0 {
-        theme.style(Slot::Error)
-    } else {
-        text
-    };
-    vec![
-        cell(&d.id, theme.style(Slot::Muted)),
-        cell(&d.status, theme.style(status_slot)),
-        cell(rollout_text(rollout), theme.style(rollout_slot(rollout))),
-        cell(format!("{}/{}", d.running, d.desired), text),
-        cell(d.pending.to_string(), text),
-        cell(d.failed_tasks.to_string(), failed),
-        cell(&d.task_definition, text),
-        cell(age(now, d.created_at), theme.style(Slot::Muted)),
-        cell(age(now, d.updated_at), theme.style(Slot::Muted)),
-        cell(
-            d.rollout_state_reason.as_deref().unwrap_or(""),
-            theme.style(rollout_slot(rollout)),
-        ),
     ]
 }
 

@@ -6,43 +6,27 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::deployments::event_line;
-use super::table::{Column, TableSpec, age, cell, col, empty_message, stale_error};
+use super::table::{TableSpec, empty_message, stale_error};
 use crate::app::State;
 use crate::app::views::ServiceView;
 use crate::config::theme::{Slot, Theme};
 use crate::domain::ServiceEvent;
-
-const COLUMNS: &[Column] = &[
-    col("AGE", Constraint::Length(4), 0),
-    col("MESSAGE", Constraint::Fill(1), 0),
-];
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, theme: &Theme) {
     let events: &[ServiceEvent] = view.service().map(|s| s.events.as_slice()).unwrap_or(&[]);
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(area);
     let now = state.now_unix;
-    let service = view.service.as_str();
-    let cells = |e: &ServiceEvent| {
-        let line = event_line(e.created_at, &e.message, now, theme);
-        let style = line.spans.get(1).map(|s| s.style).unwrap_or_default();
-        vec![
-            cell(age(now, e.created_at), theme.style(Slot::Muted)),
-            cell(
-                crate::domain::problems::without_service_prefix(&e.message, service),
-                style,
-            ),
-        ]
-    };
+    let _service = view.service.as_str();
     super::table::render(
         frame,
         table_area,
         TableSpec {
             title: format!("{} events, newest first", events.len()),
-            columns: COLUMNS,
+            hidden: &[],
             rows: events,
             table: &view.table,
-            cells: &cells,
+            now: state.now_unix,
             empty: empty_message(state, &view.data, "events", !events.is_empty()),
             stale_error: stale_error(state, &view.data),
             row_style: &|_| None,

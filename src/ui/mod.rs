@@ -108,14 +108,4 @@ pub fn spinner(state: &State) -> &'static str {
     FRAMES[state.spinner % FRAMES.len()]
 }
 
-/// The theme slot that shows a severity: the same colour for the same event on every screen.
-pub fn severity_slot(s: crate::domain::severity::Severity) -> crate::config::theme::Slot {
-    use crate::config::theme::Slot;
-    use crate::domain::severity::Severity;
-    match s {
-        Severity::Good => Slot::Success,
-        Severity::Info => Slot::Text,
-        Severity::Warn => Slot::Warning,
-        Severity::Bad => Slot::Error,
-    }
-}
+pub use crate::app::columns::severity_slot;

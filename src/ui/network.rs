@@ -8,21 +8,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::table::{Column, TableSpec, cell, col, empty_message, stale_error};
+use super::table::{TableSpec, empty_message, stale_error};
 use crate::app::State;
-use crate::app::views::{EniRow, TasksView};
+use crate::app::views::TasksView;
 use crate::config::theme::{Slot, Theme};
-
-const COLUMNS: &[Column] = &[
-    col("TASK", Constraint::Length(8), 0),
-    col("ENI", Constraint::Length(21), 0),
-    col("IPV4", Constraint::Length(15), 0),
-    col("IPV6", Constraint::Length(26), 160),
-    col("DNS", Constraint::Fill(1), 120),
-    col("SUBNET", Constraint::Length(24), 0),
-    col("AZ", Constraint::Length(11), 96),
-    col("MAC", Constraint::Length(17), 140),
-];
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TasksView, theme: &Theme) {
     let summary = summary_lines(view, theme);
@@ -30,31 +19,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TasksView, th
         Layout::vertical([Constraint::Length(summary.len() as u16), Constraint::Min(3)])
             .areas(area);
     frame.render_widget(Paragraph::new(summary), summary_area);
-    let cells = |e: &EniRow| {
-        let text = theme.style(Slot::Text);
-        vec![
-            cell(e.task_id.chars().take(8).collect::<String>(), text),
-            cell(e.eni.eni_id.as_deref().unwrap_or("-"), text),
-            cell(
-                e.eni.private_ipv4.as_deref().unwrap_or("-"),
-                theme.style(Slot::Accent),
-            ),
-            cell(e.eni.ipv6.as_deref().unwrap_or("-"), text),
-            cell(e.eni.private_dns.as_deref().unwrap_or("-"), text),
-            cell(e.eni.subnet_id.as_deref().unwrap_or("-"), text),
-            cell(e.availability_zone.as_deref().unwrap_or("-"), text),
-            cell(e.eni.mac.as_deref().unwrap_or("-"), text),
-        ]
-    };
     super::table::render(
         frame,
         table_area,
         TableSpec {
             title: format!("{} ENIs", view.enis.len()),
-            columns: COLUMNS,
+            hidden: &[],
             rows: &view.enis,
             table: &view.table,
-            cells: &cells,
+            now: state.now_unix,
             empty: empty_message(
                 state,
                 &view.data,

@@ -8,38 +8,16 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::table::{Column, TableSpec, age, cell, col, empty_message, stale_error};
-use crate::app::State;
-use crate::app::views::{CauseGroup, StoppedView};
+use super::table::{TableSpec, empty_message, stale_error};
+use crate::app::views::StoppedView;
+use crate::app::{Command, Context, State};
 use crate::config::theme::{Slot, Theme};
 use crate::text::sanitize;
-
-const COLUMNS: &[Column] = &[
-    col("CAUSE", Constraint::Length(30), 0),
-    col("TASKS", Constraint::Length(5), 0),
-    col("LAST", Constraint::Length(5), 0),
-    col("SERVICES", Constraint::Length(20), 120),
-    col("EXAMPLE STOPPED REASON", Constraint::Fill(1), 60),
-];
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &StoppedView, theme: &Theme) {
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(5)]).areas(area);
-    let now = state.now_unix;
-    let cells = |g: &CauseGroup| {
-        let slot = if g.cause.is_routine() {
-            Slot::Muted
-        } else {
-            Slot::Error
-        };
-        vec![
-            cell(g.cause.title(), theme.style(slot)),
-            cell(g.count.to_string(), theme.style(Slot::Text)),
-            cell(age(now, g.last_seen), theme.style(Slot::Muted)),
-            cell(g.services.join(" "), theme.style(Slot::Muted)),
-            cell(&g.example, theme.style(Slot::Text)),
-        ]
-    };
+    let _now = state.now_unix;
     let stopped: usize = view.groups.iter().map(|g| g.count).sum();
     let scope = match &view.service {
         Some(s) => format!("service {s}"),
@@ -53,10 +31,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &StoppedView, 
                 "{} stopped in {scope}, by cause (ECS keeps stopped tasks about an hour)",
                 super::plural(stopped, "task")
             ),
-            columns: COLUMNS,
+            hidden: &[],
             rows: &view.groups,
             table: &view.table,
-            cells: &cells,
+            now: state.now_unix,
             empty: empty_message(state, &view.data, "stopped tasks", !view.groups.is_empty()),
             stale_error: stale_error(state, &view.data),
             row_style: &|_| None,
@@ -70,7 +48,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &StoppedView, 
         .borders(Borders::TOP)
         .border_style(theme.style(Slot::Border))
         .title(Span::styled(
-            format!(" {} · enter lists the tasks ", g.cause.title()),
+            match state.keymap.first_key(Context::Stopped, Command::Select) {
+                Some(key) => format!(" {} · {key} lists the tasks ", g.cause.title()),
+                None => format!(" {} ", g.cause.title()),
+            },
             theme.style(Slot::Muted),
         ));
     let lines = vec![

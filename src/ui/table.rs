@@ -10,24 +10,9 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, 
 
 use crate::app::State;
 use crate::app::rows::Rows;
-use crate::app::table::{Filter, TableView, Tabular};
+use crate::app::table::{Filter, TableView, Tabular, shown_columns};
 use crate::config::theme::{Slot, Theme};
 use crate::text::sanitize;
-
-/// One column: shown only when the table is at least `min_width` wide.
-pub struct Column {
-    pub header: &'static str,
-    pub width: Constraint,
-    pub min_width: u16,
-}
-
-pub const fn col(header: &'static str, width: Constraint, min_width: u16) -> Column {
-    Column {
-        header,
-        width,
-        min_width,
-    }
-}
 
 /// What the table says when it has no rows to show.
 pub fn empty_message<T: PartialEq + Clone>(
@@ -53,13 +38,15 @@ pub fn empty_message<T: PartialEq + Clone>(
     Some((format!("No {what}."), Slot::Muted))
 }
 
+/// What a pane gives the table besides its rows; the columns come from the rows' type.
 pub struct TableSpec<'a, R> {
     pub title: String,
-    pub columns: &'a [Column],
     pub rows: &'a [R],
     pub table: &'a TableView,
-    /// Cells for every column of `columns`, styled.
-    pub cells: &'a dyn Fn(&R) -> Vec<Span<'static>>,
+    /// Headers of columns this view leaves out (beyond those too wide for the terminal).
+    pub hidden: &'a [&'a str],
+    /// Now, for the columns that show an age.
+    pub now: i64,
     /// Shown instead of the table when there are no visible rows.
     pub empty: Option<(String, Slot)>,
     /// A refresh error while old rows are still shown.
@@ -75,7 +62,7 @@ pub fn render<R: Tabular>(frame: &mut Frame, area: Rect, spec: TableSpec<'_, R>,
         title.push_str(&format!("  filter: {}", sanitize(&table.filter)));
     }
     if let Some(sort) = table.sort {
-        let name = R::columns().get(sort.column).copied().unwrap_or("?");
+        let name = R::columns().get(sort.column).map_or("?", |c| c.header);
         title.push_str(&format!(
             "  sort: {} {}",
             name.to_lowercase(),
@@ -109,15 +96,14 @@ pub fn render<R: Tabular>(frame: &mut Frame, area: Rect, spec: TableSpec<'_, R>,
         return;
     }
 
-    // Columns that fit.
-    let shown: Vec<usize> = (0..spec.columns.len())
-        .filter(|&i| spec.columns[i].min_width <= area.width)
-        .collect();
-    let widths: Vec<Constraint> = shown.iter().map(|&i| spec.columns[i].width).collect();
+    // Columns that fit, the same choice `o` sorting makes.
+    let columns = R::columns();
+    let shown = shown_columns::<R>(area.width, spec.hidden);
+    let widths: Vec<Constraint> = shown.iter().map(|&i| columns[i].width).collect();
     let header = Row::new(
         shown
             .iter()
-            .map(|&i| Cell::from(spec.columns[i].header))
+            .map(|&i| Cell::from(columns[i].header))
             .collect::<Vec<_>>(),
     )
     .style(theme.style(Slot::Header));
@@ -134,7 +120,8 @@ pub fn render<R: Tabular>(frame: &mut Frame, area: Rect, spec: TableSpec<'_, R>,
     offset = offset.min(table.visible.len().saturating_sub(height));
     table.offset.set(offset);
 
-    let filter = Filter::parse(&table.filter, R::columns());
+    let headers = R::headers();
+    let filter = Filter::parse(&table.filter, &headers);
     let highlight = (!filter.negate && !filter.needle.is_empty()).then_some(&filter);
     let match_style = theme.style(Slot::MatchHighlight);
     let rows = table.visible[offset..]
@@ -142,13 +129,13 @@ pub fn render<R: Tabular>(frame: &mut Frame, area: Rect, spec: TableSpec<'_, R>,
         .take(height)
         .filter_map(|&i| spec.rows.get(i))
         .map(|r| {
-            let cells = (spec.cells)(r);
-            let filter_col = highlight.and_then(|f| f.column_index(R::columns()));
+            let filter_col = highlight.and_then(|f| f.column_index(&headers));
             let row = Row::new(
                 shown
                     .iter()
                     .map(|&i| {
-                        let span = cells.get(i).cloned().unwrap_or_default();
+                        let c = &columns[i];
+                        let span = cell(c.display(r, spec.now), theme.style((c.slot)(r)));
                         match highlight {
                             Some(f) if filter_col.is_none_or(|c| c == i) => {
                                 Cell::from(highlight_line(span, &f.needle, match_style))
@@ -208,19 +195,7 @@ pub fn cell(text: impl AsRef<str>, style: Style) -> Span<'static> {
     Span::styled(sanitize(text.as_ref()).into_owned(), style)
 }
 
-/// `5s`, `3m`, `2h`, `4d` since `ts`.
-pub fn age(now: i64, ts: Option<i64>) -> String {
-    let Some(ts) = ts else {
-        return "-".into();
-    };
-    let secs = (now - ts).max(0);
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 86_400 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
-    }
-}
+pub use crate::app::columns::age;
 
 /// An AWS error as a person would say it, naming the endpoint berth could not reach.
 pub fn said(state: &State, err: &crate::aws::AwsError) -> String {
@@ -255,16 +230,6 @@ pub fn stale_error<T: PartialEq + Clone>(state: &State, data: &Rows<T>) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_are_compact() {
-        assert_eq!(age(100, Some(95)), "5s");
-        assert_eq!(age(1000, Some(800)), "3m");
-        assert_eq!(age(10_000, Some(2_000)), "2h");
-        assert_eq!(age(400_000, Some(0)), "4d");
-        assert_eq!(age(0, Some(100)), "0s");
-        assert_eq!(age(0, None), "-");
-    }
 
     #[test]
     fn highlight_splits_case_insensitively() {

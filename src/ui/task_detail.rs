@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::table::age;
-use super::tasks::{health_slot, status_slot};
 use crate::app::State;
+use crate::app::columns::{health_slot, status_slot};
 use crate::app::views::{TaskDetailView, utc};
 use crate::config::theme::{Slot, Theme};
 use crate::domain::Task;

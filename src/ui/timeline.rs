@@ -7,18 +7,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::table::{Column, TableSpec, cell, col};
-use crate::app::table::Tabular;
+use super::table::TableSpec;
 use crate::app::timeline::{TimelineView, window_label};
 use crate::app::{Command, Context, State};
 use crate::config::theme::{Slot, Theme};
-use crate::domain::timeline::Entry;
-
-const COLUMNS: &[Column] = &[
-    col("TIME", Constraint::Length(19), 0),
-    col("KIND", Constraint::Length(7), 0),
-    col("WHAT", Constraint::Fill(1), 0),
-];
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, v: &TimelineView, theme: &Theme) {
     let _ = state;
@@ -41,14 +33,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, v: &TimelineView, th
             .collect();
         frame.render_widget(Paragraph::new(lines), notes_area);
     }
-    let cells = |e: &Entry| {
-        let slot = super::severity_slot(e.severity);
-        vec![
-            cell(e.cell(0), theme.style(Slot::Muted)),
-            cell(e.kind.label(), theme.style(Slot::Muted)),
-            cell(&e.text, theme.style(slot)),
-        ]
-    };
     let errors = v.data.as_ref().map_or(0, |d| d.error_lines);
     let empty = match (&v.error, v.data.is_some()) {
         (Some(e), _) => Some((e.clone(), Slot::Error)),
@@ -78,10 +62,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, v: &TimelineView, th
                     .map(|k| format!(" · {k} {what}")))
                 .collect::<String>()
             ),
-            columns: COLUMNS,
+            hidden: &[],
             rows: &v.entries,
             table: &v.table,
-            cells: &cells,
+            now: state.now_unix,
             empty,
             stale_error: None,
             row_style: &|_| None,
