@@ -1,81 +1,64 @@
 //! API calls per operation for loading one cluster of a 2,000-service fleet, counted by the
-//! sandbox. Loading is done the way the console's effect runner does it: ListServices one page
-//! (100) at a time, each page split into DescribeServices batches of 10 that run with bounded
-//! concurrency while the next page is listed. No wall-clock assertions: only counts.
+//! sandbox, through the loaders the console's effect runner calls (`berth::aws::loaders`) and
+//! the clients it builds (`berth::aws::connect`: its retry policy and timeouts). ListServices
+//! one page (100) at a time, each page split into DescribeServices batches of 10 that run with
+//! bounded concurrency while the next page is listed. No wall-clock assertions: only counts.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
 mod sandbox_support;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use berth::aws::AwsError;
-use berth::aws::services::{
-    DESCRIBE_SERVICES_BATCH, describe_services, list_services_page, read_retry_config,
-};
-use berth::aws::tasks::{DESCRIBE_TASKS_BATCH, TaskListing, describe_tasks, list_task_arns};
-use berth::domain::Service;
-use berth::sandbox::{SandboxHandle, SandboxOptions};
+use berth::aws::loaders::{self, Progress};
+use berth::aws::services::DESCRIBE_SERVICES_BATCH;
+use berth::aws::tasks::DESCRIBE_TASKS_BATCH;
+use berth::aws::{AwsError, AwsTarget, Clients};
+use berth::domain::{Service, Task};
+use berth::runtime::DEFAULT_CONCURRENCY;
+use berth::sandbox::{self, SandboxHandle, SandboxOptions};
 use sandbox_support as sb;
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 const SCALE: usize = 2000;
-/// DescribeServices calls in flight at once.
-const CONCURRENCY: usize = 4;
 
 struct Loaded {
-    listed: Vec<String>,
+    /// What ListServices counted (the loader's `Listed`).
+    listed: usize,
     services: Vec<Service>,
-    missing: Vec<String>,
 }
 
-/// List every page of `cluster` and describe each page in batches of 10, at most
-/// [`CONCURRENCY`] describes at a time.
-async fn load_services(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Loaded, AwsError> {
-    let permits = Arc::new(Semaphore::new(CONCURRENCY));
-    let mut describes = JoinSet::new();
-    let mut listed = Vec::new();
-    let mut token = None;
-    loop {
-        let (page, next) = list_services_page(ecs, cluster, token).await?;
-        for batch in page.chunks(DESCRIBE_SERVICES_BATCH) {
-            let permit = permits.clone().acquire_owned().await.unwrap();
-            let (ecs, cluster, batch) = (ecs.clone(), cluster.to_string(), batch.to_vec());
-            describes.spawn(async move {
-                let out = describe_services(&ecs, &cluster, &batch).await;
-                drop(permit);
-                out
-            });
+/// Load `cluster`'s services exactly as the console does.
+async fn load_services(clients: &Clients, cluster: &str) -> Result<Loaded, AwsError> {
+    let permits = Arc::new(Semaphore::new(DEFAULT_CONCURRENCY));
+    let seen: Arc<Mutex<(usize, Vec<Service>)>> = Arc::default();
+    let sink = seen.clone();
+    let progress = move |p: Progress<Service>| {
+        let mut seen = sink.lock().unwrap();
+        match p {
+            Progress::Listed(n) => seen.0 = n,
+            Progress::Batch(batch) => seen.1.extend(batch),
         }
-        listed.extend(page);
-        match next {
-            Some(t) => token = Some(t),
-            None => break,
-        }
-    }
-    let mut services = Vec::new();
-    let mut missing = Vec::new();
-    while let Some(joined) = describes.join_next().await {
-        let (found, gone) = joined.unwrap()?;
-        services.extend(found);
-        missing.extend(gone);
-    }
-    Ok(Loaded {
-        listed,
-        services,
-        missing,
+    };
+    loaders::services(clients, &permits, cluster, &progress).await?;
+    let (listed, services) = std::mem::take(&mut *seen.lock().unwrap());
+    Ok(Loaded { listed, services })
+}
+
+/// The clients as the console builds them.
+async fn console_clients(sandbox: &SandboxHandle) -> Clients {
+    berth::aws::connect(&AwsTarget {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(sandbox.endpoint_url()),
+        static_credentials: Some((
+            sandbox::DEMO_ACCESS_KEY_ID.into(),
+            sandbox::DEMO_SECRET_ACCESS_KEY.into(),
+        )),
+        ..AwsTarget::default()
     })
-}
-
-/// The ECS client as the console builds it: the SDK's standard retries with berth's policy.
-async fn console_ecs(sandbox: &SandboxHandle) -> aws_sdk_ecs::Client {
-    let cfg = sb::sdk_config(&sandbox.endpoint_url()).await;
-    let conf = aws_sdk_ecs::config::Builder::from(&cfg)
-        .retry_config(read_retry_config())
-        .build();
-    aws_sdk_ecs::Client::from_conf(conf)
+    .await
+    .unwrap()
 }
 
 /// The first cluster with more services than one ListServices page holds.
@@ -89,11 +72,16 @@ async fn big_cluster(ecs: &aws_sdk_ecs::Client) -> String {
     panic!("no cluster with more than 100 services at scale {SCALE}");
 }
 
-fn assert_complete(loaded: &Loaded) {
-    assert!(loaded.missing.is_empty(), "{:?}", loaded.missing);
-    assert_eq!(loaded.services.len(), loaded.listed.len());
+/// Every service of the cluster (as listed independently, before counting) described once.
+fn assert_complete(loaded: &Loaded, all: &[String]) {
+    assert_eq!(loaded.listed, all.len());
+    assert_eq!(
+        loaded.services.len(),
+        all.len(),
+        "described more than once?"
+    );
     let described: BTreeSet<&str> = loaded.services.iter().map(|s| s.arn.as_str()).collect();
-    let listed: BTreeSet<&str> = loaded.listed.iter().map(String::as_str).collect();
+    let listed: BTreeSet<&str> = all.iter().map(String::as_str).collect();
     assert_eq!(described, listed, "every listed service described once");
 }
 
@@ -104,14 +92,15 @@ async fn loading_one_cluster_costs_the_minimum_calls() {
         ..SandboxOptions::default()
     })
     .await;
-    let ecs = console_ecs(&sandbox).await;
-    let cluster = big_cluster(&ecs).await;
+    let clients = console_clients(&sandbox).await;
+    let cluster = big_cluster(&clients.ecs).await;
+    let all = sb::all_service_arns(&clients.ecs, &cluster, Some(100)).await;
 
     sandbox.reset_stats();
-    let loaded = load_services(&ecs, &cluster).await.unwrap();
+    let loaded = load_services(&clients, &cluster).await.unwrap();
     let stats = sandbox.stats();
-    assert_complete(&loaded);
-    let n = loaded.listed.len();
+    assert_complete(&loaded, &all);
+    let n = loaded.listed;
     eprintln!("cluster {cluster}: {n} services, {:?}", stats.requests);
     assert_eq!(stats.count("ecs:ListServices"), n.div_ceil(100) as u64);
     assert_eq!(
@@ -131,14 +120,15 @@ async fn throttling_at_a_low_rate_is_absorbed_by_sdk_retries() {
         ..SandboxOptions::default()
     })
     .await;
-    let ecs = console_ecs(&sandbox).await;
-    let cluster = big_cluster(&ecs).await;
+    let clients = console_clients(&sandbox).await;
+    let cluster = big_cluster(&clients.ecs).await;
+    let all = sb::all_service_arns(&clients.ecs, &cluster, Some(100)).await;
 
     sandbox.reset_stats();
-    let loaded = load_services(&ecs, &cluster).await.unwrap();
+    let loaded = load_services(&clients, &cluster).await.unwrap();
     let stats = sandbox.stats();
-    assert_complete(&loaded);
-    let n = loaded.listed.len();
+    assert_complete(&loaded, &all);
+    let n = loaded.listed;
     eprintln!(
         "cluster {cluster}: {n} services, {:?}, throttled {}",
         stats.requests, stats.throttled
@@ -160,16 +150,24 @@ async fn tasks_of_a_big_cluster_are_listed_and_described_by_the_hundred() {
         ..SandboxOptions::default()
     })
     .await;
-    let ecs = console_ecs(&sandbox).await;
-    let cluster = big_cluster(&ecs).await;
+    let clients = console_clients(&sandbox).await;
+    let cluster = big_cluster(&clients.ecs).await;
 
     sandbox.reset_stats();
-    let arns = list_task_arns(&ecs, &cluster, None, TaskListing::Running)
+    let permits = Semaphore::new(DEFAULT_CONCURRENCY);
+    let seen: Mutex<(usize, Vec<Task>)> = Mutex::default();
+    let progress = |p: Progress<Task>| {
+        let mut seen = seen.lock().unwrap();
+        match p {
+            Progress::Listed(n) => seen.0 = n,
+            Progress::Batch(batch) => seen.1.extend(batch),
+        }
+    };
+    loaders::tasks(&clients, &permits, &cluster, None, false, &progress)
         .await
         .unwrap();
-    let n = arns.len();
+    let (n, tasks) = seen.into_inner().unwrap();
     assert!(n > DESCRIBE_TASKS_BATCH, "only {n} tasks");
-    let tasks = describe_tasks(&ecs, &cluster, &arns).await.unwrap();
     let stats = sandbox.stats();
     assert_eq!(tasks.len(), n);
     assert!(tasks.iter().all(|t| !t.raw_json.is_empty()));
