@@ -5,10 +5,8 @@
 //! - [`plugin`]: finding the plugin and building its argv and environment.
 //! - [`signals`]: SIGINT/SIGQUIT/SIGTSTP ignored while a session owns the terminal.
 //! - [`cli`]: `berth exec-check` and `berth exec`.
-//! - [`forward`]: port-forwarding sessions run in the background.
 
 pub mod cli;
-pub mod forward;
 pub mod plugin;
 pub mod preflight;
 pub mod signals;

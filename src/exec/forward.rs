@@ -1,1 +1,0 @@
-//! Port forwarding placeholder (filled in below).
