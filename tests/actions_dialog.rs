@@ -5,7 +5,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
-use berth::app::actions::FieldKind;
+use berth::app::mutations::FieldKind;
 use berth::app::{Action, Command, DataEvent, Effect, IdentityState, Session, State, update};
 use berth::aws::AwsTarget;
 use berth::config::keymap::Keymap;
@@ -164,7 +164,7 @@ fn a_protected_account_needs_the_name_typed() {
                 from: 4,
                 to: 7
             },
-            actor: berth::app::actions::actor(&s),
+            actor: berth::app::mutations::actor(&s),
         }]
     );
 }

@@ -221,7 +221,7 @@ async fn roll_back_restores_the_last_completed_task_definition() {
         "a FAILED rollout next to a COMPLETED one",
         |s| {
             matches!(s.view(), View::Deployments(v) if v.service().is_some_and(|svc| {
-                berth::app::actions::roll_back_target(svc).is_ok()
+                berth::app::mutations::roll_back_target(svc).is_ok()
             }))
         },
     )
@@ -287,7 +287,7 @@ async fn read_only_sends_no_mutating_request_whatever_is_pressed() {
         }
     }
     // Even a mutation that reached the runner (a reducer bug) is refused there.
-    let actor = berth::app::actions::actor(&console.state);
+    let actor = berth::app::mutations::actor(&console.state);
     console.runner.run(Effect::Mutate {
         mutation: Mutation::ForceNewDeployment {
             cluster: "prod".into(),
@@ -345,7 +345,7 @@ async fn a_read_only_profile_in_the_config_is_enforced_by_the_runner_too() {
     .unwrap();
     console.until("connected", |s| s.session.connected).await;
     // The reducer was not told (as if its state were stale): the runner still refuses.
-    let actor = berth::app::actions::actor(&console.state);
+    let actor = berth::app::mutations::actor(&console.state);
     console.runner.run(Effect::Mutate {
         mutation: Mutation::StopTask {
             cluster: "prod".into(),

@@ -298,7 +298,7 @@ async fn read_only_sends_no_session_request() {
                 container: task.containers[0].name.clone(),
                 target: "ecs:prod_x_y".into(),
                 plugin: bin.join("session-manager-plugin"),
-                actor: berth::app::actions::actor(&console.state),
+                actor: berth::app::mutations::actor(&console.state),
             },
         )));
         let err = wait_for(&mut console, "refusal", |a| match a {

@@ -380,7 +380,7 @@ impl SessionRequest {
 }
 
 fn start(state: &mut State) -> Vec<Effect> {
-    let actor = super::actions::actor(state);
+    let actor = super::mutations::actor(state);
     let Some(d) = state.exec.as_mut() else {
         return Vec::new();
     };

@@ -2,7 +2,6 @@
 //! changes and a list of [`Effect`]s for the runtime to carry out.
 
 mod action;
-pub mod actions;
 pub mod columns;
 pub mod command;
 mod data;
@@ -11,6 +10,7 @@ pub mod exec;
 pub mod export;
 pub mod failure;
 pub mod logs;
+pub mod mutations;
 pub mod nav;
 pub mod rows;
 mod state;

@@ -150,13 +150,13 @@ pub struct State {
     pub safety: crate::config::safety::Safety,
     pub cli_read_only: bool,
     /// A confirmation dialog for a mutating action.
-    pub dialog: Option<super::actions::Dialog>,
+    pub dialog: Option<super::mutations::Dialog>,
     /// The ECS Exec or port-forward dialog (preflight, container, command or ports).
     pub exec: Option<super::exec::ExecDialog>,
     /// Port forwards started in this session (ended ones stay listed).
     pub forwards: Vec<super::exec::Forward>,
     /// A deployment berth started, followed until it ends.
-    pub watch: Option<super::actions::RolloutWatch>,
+    pub watch: Option<super::mutations::RolloutWatch>,
     /// The logs session running for the logs view on top, if any.
     pub logs_tail: Option<super::logs::TailId>,
     /// Lines the logs pane keeps.

@@ -27,7 +27,7 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
                 return super::exec::key(state, key);
             }
             if state.dialog.is_some() {
-                return super::actions::dialog_key(state, key);
+                return super::mutations::dialog_key(state, key);
             }
             if state.input.is_some() {
                 return input_key(state, key);
@@ -93,7 +93,7 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Data { request, event } => {
             on_data(state, request, event);
-            super::actions::check_watch(state);
+            super::mutations::check_watch(state);
             Vec::new()
         }
         Action::Logs { tail, event } => {
@@ -108,7 +108,7 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Mutated { mutation, result } => {
             let result = noticed(state, result);
-            super::actions::on_mutated(state, mutation, result)
+            super::mutations::on_mutated(state, mutation, result)
         }
         Action::AuditLoaded(result) => {
             let now = state.now_unix;
@@ -193,7 +193,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         return help_command(state, cmd);
     }
     if cmd.is_mutating() {
-        return super::actions::open(state, cmd);
+        return super::mutations::open(state, cmd);
     }
     if let Some(effects) = super::exec::command(state, cmd) {
         return effects;

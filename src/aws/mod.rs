@@ -4,13 +4,13 @@
 //! One [`aws_types::SdkConfig`] (the default credential chain: environment, profiles, SSO token
 //! cache, web identity, container and instance roles) is shared by every client.
 
-pub mod actions;
 pub mod ecs;
 mod error;
 pub mod exec;
 pub mod identity;
 pub mod loaders;
 pub mod logs;
+pub mod mutations;
 pub mod profiles;
 pub mod raw;
 pub mod services;

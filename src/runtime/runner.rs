@@ -415,7 +415,7 @@ impl EffectRunner {
         tokio::spawn(async move {
             let result = {
                 let _permit = permits.acquire().await;
-                aws::actions::apply(&clients.ecs, &mutation).await
+                aws::mutations::apply(&clients.ecs, &mutation).await
             };
             let (outcome, error) = match &result {
                 Ok(_) => ("ok", None),

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::State;
-use crate::app::actions::Dialog;
+use crate::app::mutations::Dialog;
 use crate::config::theme::{Slot, Theme};
 use crate::text::sanitize;
 
