@@ -6,6 +6,7 @@
 
 use berth::app::logs::{LogsView, TailState};
 use berth::app::{Action, Command, DataEvent, Effect, State, View, update};
+use berth::config::keymap::Keymap;
 use berth::config::theme::{Slot, Theme};
 use berth::logs::session::SessionEvent;
 use berth::logs::source::Scope;
@@ -342,6 +343,41 @@ fn backspace() -> crossterm::event::KeyEvent {
     crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Backspace)
 }
 
+/// A key rebound in the user's keymap.toml is the key the pane, the footer and the search
+/// line name, not the default's.
+#[test]
+fn a_rebound_key_is_the_one_the_pane_and_the_footer_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("keymap.toml"),
+        "[[logs]]\nkeys = [\"P\"]\naction = \"toggle_follow\"\n\n\
+         [[logs]]\nkeys = [\"F\"]\naction = \"none\"\n\n\
+         [[logs]]\nkeys = [\"ctrl-n\"]\naction = \"search_next\"\n\n\
+         [[logs]]\nkeys = [\"n\"]\naction = \"none\"\n",
+    )
+    .unwrap();
+    let (keymap, warnings) = Keymap::load(None, Some(dir.path())).unwrap();
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    let mut s = state();
+    s.keymap = keymap;
+    let tail = open(&mut s);
+    events(&mut s, tail, mixed());
+    cmd(&mut s, Command::Up);
+    assert!(!logs(&s).follow);
+    let screen = render(&mut s);
+    assert!(screen.contains("paused · P follows again"), "{screen}");
+    let footer = screen.lines().last().unwrap_or_default();
+    assert!(footer.contains("P pause"), "{footer}");
+    assert!(
+        !screen.contains("F follows") && !footer.contains("F pause"),
+        "{screen}"
+    );
+    cmd(&mut s, Command::Search);
+    let screen = render(&mut s);
+    let footer = screen.lines().last().unwrap_or_default();
+    assert!(footer.contains("ctrl-n/N next/previous"), "{footer}");
+}
+
 #[test]
 fn scrolling_up_pauses_and_counts_new_lines_and_g_follows_again() {
     let mut s = state();
@@ -373,7 +409,7 @@ fn scrolling_up_pauses_and_counts_new_lines_and_g_follows_again() {
     let screen = render(&mut s);
     insta::assert_snapshot!("logs_paused_new_lines_80x24", screen);
     assert!(
-        screen.contains("paused · 5 new lines · G follows again"),
+        screen.contains("paused · 5 new lines · F follows again"),
         "{screen}"
     );
     cmd(&mut s, Command::Bottom);

@@ -8,7 +8,7 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use super::command::Command;
+use super::command::{Command, Context};
 use super::effect::{Effect, RequestId};
 use super::state::{Input, InputKind, State};
 use super::update::set_status;
@@ -541,7 +541,11 @@ fn search_step(state: &mut State, forward: bool) -> Vec<Effect> {
         return Vec::new();
     };
     let Some(search) = v.search.clone() else {
-        set_status(state, "no search: press / first", true);
+        let msg = match state.keymap.first_key(Context::Logs, Command::Search) {
+            Some(k) => format!("no search: press {k} first"),
+            None => "no search yet".to_string(),
+        };
+        set_status(state, msg, true);
         return Vec::new();
     };
     match find_match(v, &search, v.selected, forward, false) {
@@ -610,7 +614,11 @@ fn load_older(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     if running != Some(v.tail) || matches!(v.state, TailState::Failed(_)) {
-        set_status(state, "the tail is not running: ctrl-r restarts it", true);
+        let msg = match state.keymap.first_key(Context::Logs, Command::Refresh) {
+            Some(k) => format!("the tail is not running: {k} restarts it"),
+            None => "the tail is not running".to_string(),
+        };
+        set_status(state, msg, true);
         return Vec::new();
     }
     if v.loading_older {

@@ -63,8 +63,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 theme.style(Slot::Muted),
             ));
         } else if input.kind == InputKind::Search {
+            // Enter and esc are the input line's own keys; next and previous are the keymap's.
+            let step = |cmd| state.keymap.first_key(Context::Logs, cmd);
+            let steps = match (step(Command::SearchNext), step(Command::SearchPrev)) {
+                (Some(next), Some(prev)) => format!(" · {next}/{prev} next/previous"),
+                (Some(next), None) => format!(" · {next} next"),
+                (None, Some(prev)) => format!(" · {prev} previous"),
+                (None, None) => String::new(),
+            };
             spans.push(Span::styled(
-                "enter keep · esc cancel · n/N next/previous",
+                format!("enter keep · esc cancel{steps}"),
                 theme.style(Slot::Muted),
             ));
         } else {
@@ -136,7 +144,7 @@ pub fn hints(state: &State, theme: &Theme, width: usize) -> Vec<Span<'static>> {
                 continue;
             }
             // The first key that really triggers this command here (not shadowed).
-            let Some(key) = state.keymap.keys_for(ctx, binding.command).first().cloned() else {
+            let Some(key) = state.keymap.first_key(ctx, binding.command) else {
                 continue;
             };
             seen.push(binding.command);

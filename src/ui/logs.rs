@@ -13,8 +13,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use unicode_width::UnicodeWidthChar;
 
-use crate::app::State;
 use crate::app::logs::{LogsView, Search, TailState};
+use crate::app::{Command, Context, State};
 use crate::config::theme::{Slot, Theme};
 use crate::logs::{Format, Level, LogEvent};
 use crate::text::sanitize;
@@ -30,7 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &LogsView, the
     if area.height < 3 {
         return;
     }
-    let status = status_line(view, theme);
+    let status = status_line(state, view, theme);
     let notes = !view.notes.is_empty();
     let [title_area, notes_area, body_area, status_area] = Layout::vertical([
         Constraint::Length(1),
@@ -62,7 +62,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &LogsView, the
     };
     render_lines(frame, list_area, state, view, theme);
     if let Some(area) = detail_area {
-        render_detail(frame, area, view, theme);
+        render_detail(frame, area, state, view, theme);
     }
     if let Some(line) = status {
         frame.render_widget(Paragraph::new(line), status_area);
@@ -142,11 +142,24 @@ fn title_line(state: &State, view: &LogsView, theme: &Theme, width: u16) -> Line
     Line::from(spans)
 }
 
-fn status_line(view: &LogsView, theme: &Theme) -> Option<Line<'static>> {
+/// " · KEY does" for the key the keymap binds to `cmd` in the logs pane; empty if none.
+fn key_hint(state: &State, cmd: Command, does: &str) -> String {
+    state
+        .keymap
+        .first_key(Context::Logs, cmd)
+        .map(|k| format!(" · {k} {does}"))
+        .unwrap_or_default()
+}
+
+fn status_line(state: &State, view: &LogsView, theme: &Theme) -> Option<Line<'static>> {
     let mut spans = Vec::new();
     match &view.state {
         TailState::Failed(msg) => spans.push(Span::styled(
-            format!("{} · ctrl-r retries", sanitize(msg)),
+            format!(
+                "{}{}",
+                sanitize(msg),
+                key_hint(state, Command::Refresh, "retries")
+            ),
             theme.style(Slot::Error),
         )),
         TailState::Retrying(msg) => spans.push(Span::styled(
@@ -176,7 +189,10 @@ fn status_line(view: &LogsView, theme: &Theme) -> Option<Line<'static>> {
                 theme.style(Slot::Accent),
             ));
         }
-        spans.push(Span::styled(" · G follows again", theme.style(Slot::Muted)));
+        spans.push(Span::styled(
+            key_hint(state, Command::ToggleFollow, "follows again"),
+            theme.style(Slot::Muted),
+        ));
     }
     if let Some(search) = &view.search {
         if !spans.is_empty() {
@@ -204,7 +220,7 @@ fn render_lines(frame: &mut Frame, area: Rect, state: &State, view: &LogsView, t
     let width = usize::from(area.width);
     let len = view.buffer.view_len();
     if len == 0 {
-        let msg = empty_message(view);
+        let msg = empty_message(state, view);
         frame.render_widget(
             Paragraph::new(Line::styled(
                 clip(&sanitize(&msg), width),
@@ -298,17 +314,21 @@ fn render_lines(frame: &mut Frame, area: Rect, state: &State, view: &LogsView, t
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn empty_message(view: &LogsView) -> String {
+fn empty_message(state: &State, view: &LogsView) -> String {
     match &view.state {
         TailState::Resolving => "finding the log streams…".into(),
         TailState::Reading => "reading the last minutes of logs…".into(),
         TailState::Failed(msg) => msg.clone(),
         _ if !view.buffer.is_empty() => format!(
-            "no line of {} matches {} · esc clears the filter",
+            "no line of {} matches {}{}",
             view.buffer.len(),
-            view.buffer.filter().source
+            view.buffer.filter().source,
+            key_hint(state, Command::Back, "clears the filter")
         ),
-        _ => "no log lines yet · waiting for new ones (o reads older history)".into(),
+        _ => match state.keymap.first_key(Context::Logs, Command::LoadOlder) {
+            Some(k) => format!("no log lines yet · waiting for new ones ({k} reads older history)"),
+            None => "no log lines yet · waiting for new ones".into(),
+        },
     }
 }
 
@@ -519,14 +539,21 @@ fn highlight(segments: Segments, search: &Search, mark: Style) -> Segments {
     out
 }
 
-fn render_detail(frame: &mut Frame, area: Rect, view: &LogsView, theme: &Theme) {
+fn render_detail(frame: &mut Frame, area: Rect, state: &State, view: &LogsView, theme: &Theme) {
+    let closers: Vec<String> = [Command::Select, Command::Back]
+        .into_iter()
+        .filter_map(|cmd| state.keymap.first_key(Context::Logs, cmd))
+        .map(|k| k.to_string())
+        .collect();
+    let title = if closers.is_empty() {
+        " line detail ".to_string()
+    } else {
+        format!(" line detail · {} closes ", closers.join(" or "))
+    };
     let block = Block::default()
         .borders(Borders::TOP)
         .border_style(theme.style(Slot::Border))
-        .title(Span::styled(
-            " line detail · enter or esc closes ",
-            theme.style(Slot::Muted),
-        ));
+        .title(Span::styled(title, theme.style(Slot::Muted)));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(ev) = view.selected_event() else {
