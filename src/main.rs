@@ -257,7 +257,10 @@ async fn console(
         clock,
     )
     .await;
-    drop(terminal);
+    match result {
+        Ok(app::Quit::TerminalLost) => terminal.abandon(),
+        _ => drop(terminal),
+    }
     if let Some(handle) = demo {
         handle.shutdown().await;
     }

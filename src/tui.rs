@@ -61,7 +61,10 @@ pub fn install_hooks() -> color_eyre::Result<()> {
     let panic_hook = panic_hook.into_panic_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore();
-        tracing::error!("panic: {info}");
+        tracing::error!(
+            "panic: {info}\n{}",
+            std::backtrace::Backtrace::force_capture()
+        );
         panic_hook(info);
     }));
     Ok(())
@@ -106,6 +109,14 @@ impl Tui {
     pub fn suspend(&mut self) -> io::Result<()> {
         restore();
         Ok(())
+    }
+
+    /// Let go of a terminal that is gone: restore what can be restored, then skip ratatui's
+    /// own clean-up, which reports a failure to show the cursor on stderr (and printing to a
+    /// hung-up terminal panics).
+    pub fn abandon(self) {
+        restore();
+        std::mem::forget(self);
     }
 
     /// Take the terminal again after `suspend`, and force a full redraw of the next frame.
