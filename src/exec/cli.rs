@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::plugin;
 use super::preflight::Plugin;
-use crate::audit::{self, Actor, Entry};
+use super::session::{self, Shell};
+use crate::audit::{self, Actor};
 use crate::aws::{self, Clients};
 use crate::config::safety::Safety;
 
@@ -118,118 +118,86 @@ async fn exec_connected(
     else {
         return fail("preflight passed without a target (this is a bug)");
     };
-
-    let identity = aws::identity::caller_identity(&clients.sts).await;
-    let (account, caller) = match &identity {
-        Ok(id) => (Some(id.account.clone()), Some(id.arn.clone())),
-        Err(e) => {
-            tracing::warn!("caller identity: {e}");
-            (None, None)
-        }
+    // The cluster as the task names it: ExecuteCommand and the audit line get its name.
+    let shell = Shell {
+        cluster: report.cluster.clone(),
+        task_arn: task.arn.clone(),
+        task_id: task.id.clone(),
+        container,
+        command: args.command.clone(),
+        target: ssm_target,
+        plugin: path.clone(),
     };
-    let actor = Actor {
-        profile: target.profile.clone(),
-        region: Some(clients.region.clone()),
-        account,
-        caller,
-    };
-    let audit_path = audit::default_path();
-    let now_ms = || crate::runtime::now_unix().saturating_mul(1000);
-    let audit_target = format!("task {}/{} container {container}", report.cluster, task.id);
-    let params = |session: Option<&str>| {
-        super::exec_parameters(
-            &report.cluster,
-            &task.id,
-            &container,
-            &args.command,
-            session,
-        )
-    };
-    let log = |outcome: &str, parameters: serde_json::Value, error: Option<String>| {
-        audit::record(
-            audit_path.as_deref(),
-            &Entry::session(
-                now_ms(),
-                &actor,
-                "exec",
-                audit_target.clone(),
-                parameters,
-                outcome,
-                error,
-            ),
-        );
-    };
-    if let Some(reason) = audit::refusal(cli.read_only, safety, &actor, audit_path.as_deref()) {
-        log("refused", params(None), Some(reason.clone()));
+    let actor = actor(clients, target).await;
+    let audit = shell.audit(&actor, audit::default_path(), crate::clock::wall_clock());
+    if let Some(reason) = audit.refuse(cli.read_only, safety) {
         return fail(reason);
     }
-    let rule = safety.rule(actor.profile.as_deref(), actor.account.as_deref());
-    if rule.protected {
+    if safety
+        .rule(actor.profile.as_deref(), actor.account.as_deref())
+        .protected
+    {
         let expected = report
             .service
             .clone()
             .unwrap_or_else(|| task.short_id().to_string());
-        eprint!(
-            "berth: {} is a protected account. Type {expected} to open a shell in {container}: ",
-            actor.account.as_deref().unwrap_or("this")
-        );
-        let _ = std::io::stderr().flush();
-        let typed = tokio::task::spawn_blocking(|| {
-            let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).map(|_| line)
-        })
-        .await;
-        let ok = matches!(&typed, Ok(Ok(line)) if line.trim() == expected);
-        if !ok {
-            log("refused", params(None), Some("not confirmed".into()));
+        if !confirmed(&expected, &shell.container, actor.account.as_deref()).await {
+            audit.line("refused", None, Some("not confirmed".into()), None);
             return fail("not confirmed; nothing was started");
         }
     }
-
-    let grant = match aws::exec::execute_command(
-        &clients.ecs,
-        &t.cluster,
-        &task.arn,
-        &container,
-        &args.command,
-    )
-    .await
-    {
-        Ok(g) => g,
-        Err(e) => {
-            log("error", params(None), Some(e.to_string()));
-            return fail(e);
-        }
+    let inv = match session::open(clients, target, &shell, &audit).await {
+        Ok(inv) => inv,
+        Err(e) => return fail(e),
     };
-    let session_id = grant.session_id.clone();
-    log("ok", params(Some(&session_id)), None);
-    let inv = plugin::invocation(
-        path.clone(),
-        grant,
-        &clients.region,
-        target.profile.as_deref(),
-        &serde_json::json!({ "Target": ssm_target }),
-        target.endpoint_url.as_deref(),
-    );
     super::signals::install(|s| {
         if s != super::signals::TermSignal::Stop {
             std::process::exit(130);
         }
     });
     eprintln!(
-        "berth: {} in {container} of task {} ({}); exit the shell to come back",
-        crate::text::sanitize(&args.command),
+        "berth: {} in {} of task {} ({}); exit the shell to come back",
+        crate::text::sanitize(&shell.command),
+        crate::text::sanitize(&shell.container),
         task.short_id(),
         report.cluster
     );
     let status = super::run_foreground(&inv).await;
-    let (ended, code) = match &status {
-        Ok(s) => (plugin::describe_exit(s), s.code().unwrap_or(1)),
-        Err(e) => (format!("could not start {}: {e}", path.display()), 1),
-    };
-    let mut p = params(Some(&session_id));
-    p["ended"] = serde_json::json!(ended);
-    log(if status.is_ok() { "ended" } else { "error" }, p, None);
+    let ended = session::ended(&audit, &inv, &status);
     eprintln!("berth: session ended ({ended})");
+    let code = status.map_or(1, |s| s.code().unwrap_or(1));
     ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1))
+}
+
+/// Who is asking: the profile and region in use, the account and caller from STS (unknown
+/// when STS cannot answer; a configured account rule then refuses).
+async fn actor(clients: &Clients, target: &crate::aws::AwsTarget) -> Actor {
+    let (account, caller) = match aws::identity::caller_identity(&clients.sts).await {
+        Ok(id) => (Some(id.account), Some(id.arn)),
+        Err(e) => {
+            tracing::warn!("caller identity: {e}");
+            (None, None)
+        }
+    };
+    Actor {
+        profile: target.profile.clone(),
+        region: Some(clients.region.clone()),
+        account,
+        caller,
+    }
+}
+
+/// A protected account: the person types `expected` (the service, or the task's short id).
+async fn confirmed(expected: &str, container: &str, account: Option<&str>) -> bool {
+    eprint!(
+        "berth: {} is a protected account. Type {expected} to open a shell in {container}: ",
+        account.unwrap_or("this")
+    );
+    let _ = std::io::stderr().flush();
+    let typed = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|_| line)
+    })
+    .await;
+    matches!(&typed, Ok(Ok(line)) if line.trim() == expected)
 }

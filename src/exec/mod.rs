@@ -3,12 +3,15 @@
 //!
 //! - [`preflight`]: pure checks with a fix for each failure.
 //! - [`plugin`]: finding the plugin and building its argv and environment.
+//! - [`session`]: a shell's refusal, ExecuteCommand and audit lines, shared by the console
+//!   and `berth exec`.
 //! - [`signals`]: SIGINT/SIGQUIT/SIGTSTP ignored while a session owns the terminal.
 //! - [`cli`]: `berth exec-check` and `berth exec`.
 
 pub mod cli;
 pub mod plugin;
 pub mod preflight;
+pub mod session;
 pub mod signals;
 
 use crate::aws::{self, AwsError, Clients};

@@ -1,16 +1,17 @@
-//! Sessions: a shell (ExecuteCommand, then the loop hands the terminal over) or a port forward
-//! (StartSession, then the plugin runs in the background until stopped). Both are refused in
-//! read-only mode where they run, and audited.
+//! Sessions: a shell (ExecuteCommand, then the loop hands the terminal over: see
+//! [`super::handover`]) or a port forward (StartSession, then the plugin runs in the background
+//! until stopped). Both are refused in read-only mode where they run, and audited, through
+//! [`crate::exec::session`] as `berth exec` is.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::runner::EffectRunner;
-use crate::app::exec::{Forward, HandOver, SessionRequest, SessionRequestKind};
+use crate::app::exec::{Forward, SessionRequest, SessionRequestKind};
 use crate::app::{Action, Failure};
-use crate::audit::{Entry, record};
 use crate::aws::{self, Clients};
+use crate::exec::session::Audit;
 
 /// Running port forwards, by id.
 #[derive(Default)]
@@ -74,52 +75,6 @@ impl Forwards {
     }
 }
 
-/// The audit lines of one session: opened, refused, failed, ended.
-#[derive(Clone)]
-pub(super) struct Auditor {
-    path: Option<std::path::PathBuf>,
-    request: SessionRequest,
-    clock: crate::clock::Clock,
-}
-
-impl Auditor {
-    pub(super) fn new(runner: &EffectRunner, request: &SessionRequest) -> Auditor {
-        Auditor {
-            path: runner.audit_path.clone(),
-            request: request.clone(),
-            clock: runner.clock.clone(),
-        }
-    }
-
-    /// One line: the outcome, the SSM session id once there is one, the error, and for the
-    /// closing line how the session ended.
-    pub(super) fn line(
-        &self,
-        outcome: &str,
-        session: Option<&str>,
-        error: Option<String>,
-        ended: Option<&str>,
-    ) {
-        let r = &self.request;
-        let mut params = r.parameters(session);
-        if let Some(how) = ended {
-            params["ended"] = serde_json::json!(how);
-        }
-        record(
-            self.path.as_deref(),
-            &Entry::session(
-                (self.clock)().saturating_mul(1000),
-                &r.actor,
-                r.action(),
-                r.audit_target(),
-                params,
-                outcome,
-                error,
-            ),
-        );
-    }
-}
-
 impl EffectRunner {
     /// Open a shell (answers `SessionReady`) or a port forward (answers `ForwardStarted`),
     /// refused and audited like a mutation.
@@ -133,10 +88,8 @@ impl EffectRunner {
                 Action::ForwardStarted(Err(e))
             });
         };
-        let audit = Auditor::new(self, &request);
-        if let Some(reason) = self.refusal(&request.actor) {
-            audit.line("refused", None, Some(reason.clone()), None);
-            tracing::warn!("refused {}: {reason}", request.audit_target());
+        let audit = self.session_audit(&request);
+        if let Some(reason) = audit.refuse(self.read_only, &self.safety) {
             return reply_err(Failure::Refused(reason));
         }
         let (Some(clients), Some(target)) = (self.clients(), self.target()) else {
@@ -144,42 +97,8 @@ impl EffectRunner {
         };
         match request.kind.clone() {
             SessionRequestKind::Shell { command } => {
-                let (tx, permits) = (self.tx(), self.permits.clone());
-                tokio::spawn(async move {
-                    let granted = {
-                        let _permit = permits.acquire().await;
-                        aws::exec::execute_command(
-                            &clients.ecs,
-                            &request.cluster,
-                            &request.task_arn,
-                            &request.container,
-                            &command,
-                        )
-                        .await
-                    };
-                    match granted {
-                        Ok(grant) => {
-                            audit.line("ok", Some(&grant.session_id), None, None);
-                            let invocation = crate::exec::plugin::invocation(
-                                request.plugin.clone(),
-                                grant,
-                                &clients.region,
-                                target.profile.as_deref(),
-                                &serde_json::json!({ "Target": request.target }),
-                                target.endpoint_url.as_deref(),
-                            );
-                            let h = HandOver {
-                                invocation,
-                                request,
-                            };
-                            let _ = tx.send(Action::SessionReady(Ok(Box::new(h))));
-                        }
-                        Err(e) => {
-                            audit.line("error", None, Some(e.to_string()), None);
-                            reply_err(e.into());
-                        }
-                    }
-                });
+                let shell = super::handover::shell(&request, &command);
+                self.open_shell(clients, target, shell, request, audit);
             }
             SessionRequestKind::Forward {
                 remote_port,
@@ -212,6 +131,27 @@ impl EffectRunner {
                     }
                 });
             }
+        }
+    }
+
+    /// The audit lines of a session: a shell's are [`Shell::audit`]'s, as `berth exec` writes
+    /// them.
+    ///
+    /// [`Shell::audit`]: crate::exec::session::Shell::audit
+    pub(super) fn session_audit(&self, request: &SessionRequest) -> Audit {
+        let (path, clock) = (self.audit_path.clone(), self.clock.clone());
+        match &request.kind {
+            SessionRequestKind::Shell { command } => {
+                super::handover::shell(request, command).audit(&request.actor, path, clock)
+            }
+            SessionRequestKind::Forward { .. } => Audit {
+                path,
+                clock,
+                actor: request.actor.clone(),
+                action: request.action(),
+                target: request.audit_target(),
+                parameters: request.parameters(None),
+            },
         }
     }
 
@@ -251,7 +191,7 @@ async fn run_forward(
     ctx: ForwardCtx,
     spec: ForwardSpec,
     permits: Arc<tokio::sync::Semaphore>,
-    audit: &Auditor,
+    audit: &Audit,
 ) -> Result<(), Failure> {
     let ForwardCtx {
         tx,

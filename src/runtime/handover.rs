@@ -1,9 +1,54 @@
-//! Giving the terminal to `session-manager-plugin` until it exits, then taking it back.
+//! The console's shell: opened off the UI task through [`crate::exec::session`] (the steps and
+//! audit lines `berth exec` shares), then the terminal given to `session-manager-plugin` until
+//! it exits, and taken back.
 
-use super::forwards::Auditor;
 use super::runner::EffectRunner;
-use crate::app::exec::{HandOver, SessionRequestKind};
+use crate::app::Action;
+use crate::app::exec::{HandOver, SessionRequest, SessionRequestKind};
+use crate::aws::{AwsTarget, Clients};
+use crate::exec::session::{self, Audit, Shell};
 use crate::tui::{InputReader, Tui};
+
+/// The shell a console request asks for.
+pub(super) fn shell(r: &SessionRequest, command: &str) -> Shell {
+    Shell {
+        cluster: r.cluster.clone(),
+        task_arn: r.task_arn.clone(),
+        task_id: r.task_id.clone(),
+        container: r.container.clone(),
+        command: command.to_string(),
+        target: r.target.clone(),
+        plugin: r.plugin.clone(),
+    }
+}
+
+impl EffectRunner {
+    /// ExecuteCommand for `request`'s `shell` (within the AWS concurrency bound) and the `ok`
+    /// line, answered with the hand-over as `SessionReady`. Refusal was checked by the caller.
+    pub(super) fn open_shell(
+        &self,
+        clients: Clients,
+        target: AwsTarget,
+        shell: Shell,
+        request: SessionRequest,
+        audit: Audit,
+    ) {
+        let (tx, permits) = (self.tx(), self.permits.clone());
+        tokio::spawn(async move {
+            let opened = {
+                let _permit = permits.acquire().await;
+                session::open(&clients, &target, &shell, &audit).await
+            };
+            let ready = opened.map(|invocation| {
+                Box::new(HandOver {
+                    invocation,
+                    request,
+                })
+            });
+            let _ = tx.send(Action::SessionReady(ready.map_err(Into::into)));
+        });
+    }
+}
 
 /// Input reading paused, raw mode and the alternate screen left, the original terminal
 /// settings applied (before and after), terminal signals ignored meanwhile, stray input
@@ -41,15 +86,7 @@ pub(super) async fn hand_over(
     }
     crate::tui::flush_pending_input();
     input.resume();
-    let (ended, ok) = match &status {
-        Ok(s) => (crate::exec::plugin::describe_exit(s), s.success()),
-        Err(e) => (
-            format!("could not start {}: {e}", r.plugin.display()),
-            false,
-        ),
-    };
-    let outcome = if status.is_ok() { "ended" } else { "error" };
-    let session = Some(h.invocation.session.session_id.as_str());
-    Auditor::new(runner, r).line(outcome, session, None, Some(&ended));
+    let ended = session::ended(&runner.session_audit(r), &h.invocation, &status);
+    let ok = status.as_ref().is_ok_and(|s| s.success());
     (format!("session ended ({ended})"), ok)
 }

@@ -1,0 +1,262 @@
+//! One ECS Exec shell, the same steps for the console and for `berth exec`: refuse (read-only,
+//! unknown account, nowhere to audit) → ExecuteCommand → the `ok` line and the plugin's
+//! invocation → (the caller hands the terminal over) → the closing line with how it ended.
+//!
+//! Only the hand-over differs: the console's loop owns the terminal and gives it away between
+//! frames, `berth exec` runs the plugin in the foreground. What is sent to AWS and what is
+//! written to the audit log is decided here, once, so the two cannot drift apart. Port
+//! forwards use [`Audit`] for their lines too.
+
+use std::path::PathBuf;
+
+use super::plugin::{self, Invocation};
+use crate::audit::{self, Actor, Entry};
+use crate::aws::{self, AwsError, AwsTarget, Clients};
+use crate::clock::Clock;
+use crate::config::safety::Safety;
+
+/// The audit lines of one session: every line names the same actor, action, target and
+/// parameters; the lines differ in outcome, error, session id and (the last) how it ended.
+#[derive(Clone)]
+pub struct Audit {
+    /// `None`: no state directory (the session is refused, since it could not be audited).
+    pub path: Option<PathBuf>,
+    /// Unix seconds (the demo's virtual clock in the demo).
+    pub clock: Clock,
+    pub actor: Actor,
+    /// `exec` or `port_forward`.
+    pub action: &'static str,
+    /// `task <cluster>/<task id> container <name>` (see [`audit_target`]).
+    pub target: String,
+    /// The request's parameters: never the session token or the stream URL.
+    pub parameters: serde_json::Value,
+}
+
+impl Audit {
+    /// One line: the outcome, the SSM session id once there is one, the error, and for the
+    /// closing line how the session ended.
+    pub fn line(
+        &self,
+        outcome: &str,
+        session: Option<&str>,
+        error: Option<String>,
+        ended: Option<&str>,
+    ) {
+        let mut parameters = self.parameters.clone();
+        if let Some(id) = session {
+            parameters["session_id"] = serde_json::json!(id);
+        }
+        if let Some(how) = ended {
+            parameters["ended"] = serde_json::json!(how);
+        }
+        audit::record(
+            self.path.as_deref(),
+            &Entry::session(
+                (self.clock)().saturating_mul(1000),
+                &self.actor,
+                self.action,
+                self.target.clone(),
+                parameters,
+                outcome,
+                error,
+            ),
+        );
+    }
+
+    /// Why the session must not start (see [`audit::refusal`]), written as a `refused` line;
+    /// `None` when it may.
+    pub fn refuse(&self, read_only: bool, safety: &Safety) -> Option<String> {
+        let reason = audit::refusal(read_only, safety, &self.actor, self.path.as_deref())?;
+        self.line("refused", None, Some(reason.clone()), None);
+        tracing::warn!("refused {}: {reason}", self.target);
+        Some(reason)
+    }
+}
+
+/// What a session acts on, as the audit log names it.
+pub fn audit_target(cluster: &str, task_id: &str, container: &str) -> String {
+    let cluster = crate::domain::Cluster::name_from_arn(cluster);
+    format!("task {cluster}/{task_id} container {container}")
+}
+
+/// A shell to open: what ExecuteCommand is sent and what the plugin is started with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shell {
+    /// As ExecuteCommand is given it (the console: as the view names it).
+    pub cluster: String,
+    pub task_arn: String,
+    pub task_id: String,
+    pub container: String,
+    pub command: String,
+    /// The SSM target, `ecs:<cluster>_<task id>_<runtime id>`.
+    pub target: String,
+    pub plugin: PathBuf,
+}
+
+impl Shell {
+    /// The session's audit lines, by `actor`, to `path`.
+    pub fn audit(&self, actor: &Actor, path: Option<PathBuf>, clock: Clock) -> Audit {
+        Audit {
+            path,
+            clock,
+            actor: actor.clone(),
+            action: "exec",
+            target: audit_target(&self.cluster, &self.task_id, &self.container),
+            parameters: super::exec_parameters(
+                &self.cluster,
+                &self.task_id,
+                &self.container,
+                &self.command,
+                None,
+            ),
+        }
+    }
+}
+
+/// ExecuteCommand, audited (`ok` with the session id, or `error`), and the plugin's
+/// invocation for the session it granted. Refusal is checked before, by [`Audit::refuse`].
+pub async fn open(
+    clients: &Clients,
+    target: &AwsTarget,
+    shell: &Shell,
+    audit: &Audit,
+) -> Result<Invocation, AwsError> {
+    let granted = aws::exec::execute_command(
+        &clients.ecs,
+        &shell.cluster,
+        &shell.task_arn,
+        &shell.container,
+        &shell.command,
+    )
+    .await;
+    let grant = granted.inspect_err(|e| audit.line("error", None, Some(e.to_string()), None))?;
+    audit.line("ok", Some(&grant.session_id), None, None);
+    Ok(plugin::invocation(
+        shell.plugin.clone(),
+        grant,
+        &clients.region,
+        target.profile.as_deref(),
+        &serde_json::json!({ "Target": shell.target }),
+        target.endpoint_url.as_deref(),
+    ))
+}
+
+/// The plugin returned (or could not start): the closing line (`ended`, or `error` when it
+/// never ran) with how, which is returned for the caller to show.
+pub fn ended(
+    audit: &Audit,
+    invocation: &Invocation,
+    status: &std::io::Result<std::process::ExitStatus>,
+) -> String {
+    let (outcome, how) = match status {
+        Ok(s) => ("ended", plugin::describe_exit(s)),
+        Err(e) => (
+            "error",
+            format!("could not start {}: {e}", invocation.program.display()),
+        ),
+    };
+    let session = Some(invocation.session.session_id.as_str());
+    audit.line(outcome, session, None, Some(&how));
+    how
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    fn shell() -> Shell {
+        Shell {
+            cluster: "prod".into(),
+            task_arn: "arn:aws:ecs:eu-west-1:210987654321:task/prod/0123456789abcdef".into(),
+            task_id: "0123456789abcdef".into(),
+            container: "app".into(),
+            command: "/bin/sh".into(),
+            target: "ecs:prod_0123456789abcdef_0123456789abcdef-1".into(),
+            plugin: PathBuf::from("/opt/session-manager-plugin"),
+        }
+    }
+
+    fn invocation() -> Invocation {
+        plugin::invocation(
+            PathBuf::from("/opt/session-manager-plugin"),
+            plugin::SessionGrant {
+                session_id: "ecs-execute-command-1".into(),
+                stream_url: "wss://ssm/stream".into(),
+                token: "SECRET-TOKEN".into(),
+            },
+            "eu-west-1",
+            None,
+            &serde_json::json!({ "Target": shell().target }),
+            None,
+        )
+    }
+
+    fn read(path: &std::path::Path) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}")))
+            .collect()
+    }
+
+    #[test]
+    fn the_closing_line_says_how_the_session_ended_and_never_holds_the_token() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("audit.jsonl");
+        let actor = Actor {
+            profile: Some("prod".into()),
+            ..Actor::default()
+        };
+        let audit = shell().audit(&actor, Some(path.clone()), crate::clock::wall_clock());
+        let inv = invocation();
+        let exited = ended(
+            &audit,
+            &inv,
+            &Ok(std::process::ExitStatus::from_raw(7 << 8)),
+        );
+        assert_eq!(exited, "exit 7");
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let failed = ended(&audit, &inv, &Err(missing));
+        assert!(failed.starts_with("could not start /opt/session-manager-plugin"));
+
+        let lines = read(&path);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["action"], "exec");
+        assert_eq!(
+            lines[0]["target"],
+            "task prod/0123456789abcdef container app"
+        );
+        assert_eq!(lines[0]["outcome"], "ended");
+        assert_eq!(lines[0]["parameters"]["ended"], "exit 7");
+        assert_eq!(
+            lines[0]["parameters"]["session_id"],
+            "ecs-execute-command-1"
+        );
+        assert_eq!(lines[0]["parameters"]["command"], "/bin/sh");
+        assert_eq!(lines[1]["outcome"], "error");
+        assert_eq!(lines[1]["parameters"]["ended"], failed.as_str());
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!text.contains("SECRET-TOKEN") && !text.contains("wss://"));
+    }
+
+    #[test]
+    fn a_refusal_is_written_before_anything_is_sent() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("audit.jsonl");
+        let audit = shell().audit(
+            &Actor::default(),
+            Some(path.clone()),
+            crate::clock::wall_clock(),
+        );
+        assert_eq!(audit.refuse(false, &Safety::default()), None);
+        assert!(!path.exists(), "no line for a session that may start");
+        let reason = audit.refuse(true, &Safety::default());
+        assert!(reason.as_deref().is_some_and(|r| r.contains("read-only")));
+        let lines = read(&path);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0]["outcome"], "refused");
+        assert_eq!(lines[0]["error"], reason.unwrap_or_default().as_str());
+        assert!(lines[0]["parameters"].get("session_id").is_none());
+    }
+}
