@@ -61,6 +61,32 @@ fn a_shell_session_gets_the_original_terminal_and_the_console_comes_back() {
     assert!(words.contains(&"echo"), "{}", rec.stty);
     assert!(words.contains(&"isig"), "{}", rec.stty);
 
+    // Audited as `berth exec` audits (tests/exec_cli.rs): opened, then how it ended.
+    let audit = p.home().join(".local/state/berth/audit.jsonl");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["outcome"], "ok");
+    assert_eq!(lines[1]["outcome"], "ended");
+    let keys: Vec<&String> = lines[1]["parameters"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "cluster",
+            "task",
+            "container",
+            "command",
+            "session_id",
+            "ended"
+        ],
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines[1]["parameters"]["ended"], "exit 5");
+
     // Keys work again, and quitting restores the terminal.
     p.send_key("?");
     ok(p.wait_for_text("ECS Exec"));

@@ -300,6 +300,21 @@ async fn exec_passes_the_session_in_the_environment_and_returns_the_exit_code() 
         "arn:aws:iam::123456789012:user/berth-demo"
     );
     assert_eq!(lines[1]["outcome"], "ended");
+    // The console's closing line has the same keys (tests/e2e_exec.rs).
+    let keys: Vec<&String> = lines[1]["parameters"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "cluster",
+            "task",
+            "container",
+            "command",
+            "session_id",
+            "ended"
+        ],
+        "{}",
+        lines[1]
+    );
     assert_eq!(lines[1]["parameters"]["ended"], "exit 7");
     if let Ok(log) = std::fs::read_to_string(home.path().join("state/berth/berth.log")) {
         assert!(!log.contains(&token), "token in the log");

@@ -321,3 +321,89 @@ async fn read_only_sends_no_session_request() {
     assert_eq!(text.matches("\"outcome\":\"refused\"").count(), 2, "{text}");
     sb.shutdown().await;
 }
+
+/// The first audit line in `path`.
+fn first_line(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_json::from_str(text.lines().next().unwrap()).unwrap()
+}
+
+fn keys(v: &serde_json::Value) -> Vec<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+/// A console shell and `berth exec` asked for the same task, container and command write the
+/// same `ok` line: the same keys, action, target and parameters; only the SSM session id
+/// differs (both go through `berth::exec::session`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_shell_and_berth_exec_write_the_same_audit_line() {
+    let sb = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = plugin::install(dir.path());
+    let console_audit = dir.path().join("audit.jsonl");
+    let mut console = Console::with(&sb, false, Some(console_audit.clone()));
+    console.runner.plugin_override = Some(bin.join("session-manager-plugin"));
+    on_ready_task(&mut console).await;
+    console.apply(Action::Command(Command::Exec));
+    console
+        .until("preflight", |s| {
+            s.exec.as_ref().is_some_and(|d| d.inputs.is_some())
+        })
+        .await;
+    for e in update(&mut console.state, key(KeyCode::Enter)) {
+        console.runner.run(e);
+    }
+    let h: HandOver = wait_for(&mut console, "SessionReady", |a| match a {
+        Action::SessionReady(Ok(h)) => Some((**h).clone()),
+        Action::SessionReady(Err(e)) => panic!("{e}"),
+        _ => None,
+    })
+    .await;
+    let berth::app::exec::SessionRequestKind::Shell { command } = &h.request.kind else {
+        panic!("not a shell: {:?}", h.request.kind);
+    };
+
+    let home = dir.path().join("home");
+    let r = &h.request;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args([
+            "--endpoint-url",
+            &sb.endpoint_url(),
+            "--region",
+            "us-east-1",
+        ])
+        .args(["exec", "--cluster", &r.cluster, "--task", &r.task_id])
+        .args(["--container", &r.container, "--command", command])
+        .env("AWS_ACCESS_KEY_ID", sandbox::DEMO_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", sandbox::DEMO_SECRET_ACCESS_KEY)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove(berth::exec::plugin::PLUGIN_ENV)
+        .env("PATH", plugin::path_with(&bin))
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(sb.stats().count("ecs:ExecuteCommand"), 2);
+
+    let ui = first_line(&console_audit);
+    let cli = first_line(&home.join("state/berth/audit.jsonl"));
+    assert_eq!(keys(&ui), keys(&cli), "{ui}\n{cli}");
+    for k in [
+        "action", "target", "outcome", "error", "region", "account", "caller",
+    ] {
+        assert_eq!(ui[k], cli[k], "{k}:\n{ui}\n{cli}");
+    }
+    assert_eq!(ui["outcome"], "ok");
+    let (mut ui_p, mut cli_p) = (ui["parameters"].clone(), cli["parameters"].clone());
+    assert_eq!(keys(&ui_p), keys(&cli_p), "{ui_p}\n{cli_p}");
+    let ids = [&mut ui_p, &mut cli_p].map(|p| p.as_object_mut().unwrap().remove("session_id"));
+    assert!(ids[0].is_some() && ids[0] != ids[1], "{ids:?}");
+    assert_eq!(ui_p, cli_p);
+    sb.shutdown().await;
+}
