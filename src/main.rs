@@ -27,77 +27,15 @@ fn main() -> ExitCode {
         }
     };
 
-    let user_dir = config::user_config_dir();
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let mut warnings = Vec::new();
-    let mut fatal = Vec::new();
-    // config.toml first: its [console] table supplies defaults for the flags below.
-    let user_config = match config::settings::UserConfig::load(user_dir.as_deref()) {
-        Ok(c) => Some(c),
-        Err(errors) => {
-            fatal.extend(errors.iter().map(|d| d.to_string()));
-            None
+    let (keymap, theme, safety, warnings) = match load_config(&mut cli) {
+        Ok(loaded) => loaded,
+        Err(fatal) => {
+            for line in &fatal {
+                eprintln!("{line}");
+            }
+            eprintln!("berth: configuration errors; nothing was started");
+            return ExitCode::from(2);
         }
-    };
-    let console_defaults = user_config
-        .as_ref()
-        .map(|c| c.console.clone())
-        .unwrap_or_default();
-    cli.read_only |= console_defaults.read_only;
-    cli.refresh = cli.refresh.or(console_defaults.refresh);
-    // --keymap wins over [console] keymap; errors about a name from the file point there.
-    let keymap_from_file = match (&cli.keymap, &console_defaults.keymap) {
-        (None, Some((name, place))) => Some((name.clone(), place.clone())),
-        _ => None,
-    };
-    let keymap_selector = cli
-        .keymap
-        .clone()
-        .or_else(|| keymap_from_file.as_ref().map(|(n, _)| n.clone()));
-    let keymap = match Keymap::load(keymap_selector.as_deref(), user_dir.as_deref()) {
-        Ok((k, w)) => {
-            warnings.extend(w.iter().map(|d| d.to_string()));
-            Some(k)
-        }
-        Err(errors) => {
-            let errors = match &keymap_from_file {
-                Some((_, place)) => place.relocate("keymap", errors),
-                None => errors,
-            };
-            fatal.extend(errors.iter().map(|d| d.to_string()));
-            None
-        }
-    };
-    // --theme, then NO_COLOR (mono), then [console] theme, then the default.
-    let theme_from_file = match (&cli.theme, no_color, &console_defaults.theme) {
-        (None, false, Some((name, place))) => Some((name.clone(), place.clone())),
-        _ => None,
-    };
-    let theme_selector = cli
-        .theme
-        .clone()
-        .or_else(|| theme_from_file.as_ref().map(|(n, _)| n.clone()));
-    let theme = match Theme::load(theme_selector.as_deref(), no_color, user_dir.as_deref()) {
-        Ok((t, w)) => {
-            warnings.extend(w.iter().map(|d| d.to_string()));
-            Some(t)
-        }
-        Err(errors) => {
-            let errors = match &theme_from_file {
-                Some((_, place)) => place.relocate("theme", errors),
-                None => errors,
-            };
-            fatal.extend(errors.iter().map(|d| d.to_string()));
-            None
-        }
-    };
-    let safety = user_config.map(|c| c.safety);
-    let (Some(keymap), Some(theme), Some(safety)) = (keymap, theme, safety) else {
-        for line in &fatal {
-            eprintln!("{line}");
-        }
-        eprintln!("berth: configuration errors; nothing was started");
-        return ExitCode::from(2);
     };
     for w in &warnings {
         tracing::warn!("config: {w}");
@@ -202,6 +140,83 @@ fn main() -> ExitCode {
         );
     }
     code
+}
+
+/// What the console starts with, or every configuration error (file:line: what is wrong),
+/// found before the terminal is touched.
+type Config = (Keymap, Theme, berth::config::safety::Safety, Vec<String>);
+
+/// Load config.toml (its [console] table fills in flags not given), the keymap and the theme.
+fn load_config(cli: &mut Cli) -> Result<Config, Vec<String>> {
+    let user_dir = config::user_config_dir();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut warnings = Vec::new();
+    let mut fatal = Vec::new();
+    // config.toml first: its [console] table supplies defaults for the flags below.
+    let user_config = match config::settings::UserConfig::load(user_dir.as_deref()) {
+        Ok(c) => Some(c),
+        Err(errors) => {
+            fatal.extend(errors.iter().map(|d| d.to_string()));
+            None
+        }
+    };
+    let console_defaults = user_config
+        .as_ref()
+        .map(|c| c.console.clone())
+        .unwrap_or_default();
+    cli.read_only |= console_defaults.read_only;
+    cli.refresh = cli.refresh.or(console_defaults.refresh);
+    // --keymap wins over [console] keymap; errors about a name from the file point there.
+    let keymap_from_file = match (&cli.keymap, &console_defaults.keymap) {
+        (None, Some((name, place))) => Some((name.clone(), place.clone())),
+        _ => None,
+    };
+    let keymap_selector = cli
+        .keymap
+        .clone()
+        .or_else(|| keymap_from_file.as_ref().map(|(n, _)| n.clone()));
+    let keymap = match Keymap::load(keymap_selector.as_deref(), user_dir.as_deref()) {
+        Ok((k, w)) => {
+            warnings.extend(w.iter().map(|d| d.to_string()));
+            Some(k)
+        }
+        Err(errors) => {
+            let errors = match &keymap_from_file {
+                Some((_, place)) => place.relocate("keymap", errors),
+                None => errors,
+            };
+            fatal.extend(errors.iter().map(|d| d.to_string()));
+            None
+        }
+    };
+    // --theme, then NO_COLOR (mono), then [console] theme, then the default.
+    let theme_from_file = match (&cli.theme, no_color, &console_defaults.theme) {
+        (None, false, Some((name, place))) => Some((name.clone(), place.clone())),
+        _ => None,
+    };
+    let theme_selector = cli
+        .theme
+        .clone()
+        .or_else(|| theme_from_file.as_ref().map(|(n, _)| n.clone()));
+    let theme = match Theme::load(theme_selector.as_deref(), no_color, user_dir.as_deref()) {
+        Ok((t, w)) => {
+            warnings.extend(w.iter().map(|d| d.to_string()));
+            Some(t)
+        }
+        Err(errors) => {
+            let errors = match &theme_from_file {
+                Some((_, place)) => place.relocate("theme", errors),
+                None => errors,
+            };
+            fatal.extend(errors.iter().map(|d| d.to_string()));
+            None
+        }
+    };
+    let safety = user_config.map(|c| c.safety);
+    match (keymap, theme, safety) {
+        (Some(keymap), Some(theme), Some(safety)) => Ok((keymap, theme, safety, warnings)),
+        _ => Err(fatal),
+    }
 }
 
 async fn console(

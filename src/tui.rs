@@ -302,10 +302,9 @@ fn input_loop(
             Some(t) => t.wait(INPUT_POLL),
             None => TtyState::Input,
         };
-        match waited {
-            TtyState::Gone => return lost("hang-up on the terminal".into()),
-            TtyState::Idle => continue,
-            TtyState::Input => {}
+        // Idle still asks crossterm: a resize reaches it by a signal, not on the terminal.
+        if waited == TtyState::Gone {
+            return lost("hang-up on the terminal".into());
         }
         let timeout = if tty.is_some() {
             Duration::ZERO

@@ -49,48 +49,9 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::RefreshDue => refresh(state, false),
-        Action::AwsConnected { region } => {
-            state.session.connected = true;
-            state.session.region = Some(region);
-            state.session.identity = IdentityState::Pending;
-            if state.banner.as_ref().is_some_and(|b| b.clears_on_success) {
-                state.banner = None;
-            }
-            state.dirty = true;
-            let mut effects = vec![Effect::ResolveIdentity];
-            effects.extend(refresh(state, true));
-            effects
-        }
-        Action::AwsConnectFailed(err) => {
-            state.session.connected = false;
-            state.banner = Some(Banner::from_error(
-                &err,
-                state.session.target.profile.as_deref(),
-            ));
-            state.session.identity = IdentityState::Failed(err);
-            state.dirty = true;
-            Vec::new()
-        }
-        Action::IdentityResolved(result) => {
-            match result {
-                Ok(identity) => {
-                    state.session.identity = IdentityState::Known(identity);
-                    state.apply_safety();
-                    if state.banner.as_ref().is_some_and(|b| b.clears_on_success) {
-                        state.banner = None;
-                    }
-                }
-                Err(err) => {
-                    state.banner = Some(Banner::from_error(
-                        &err,
-                        state.session.target.profile.as_deref(),
-                    ));
-                    state.session.identity = IdentityState::Failed(err);
-                }
-            }
-            state.dirty = true;
-            Vec::new()
-        }
+        Action::AwsConnected { region } => on_connected(state, region),
+        Action::AwsConnectFailed(err) => on_connect_failed(state, err),
+        Action::IdentityResolved(result) => on_identity(state, result),
         Action::Data { request, event } => {
             on_data(state, request, event);
             super::mutations::check_watch(state);
@@ -111,30 +72,7 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             super::mutations::on_mutated(state, mutation, result)
         }
         Action::AuditLoaded(result) => {
-            let now = state.now_unix;
-            if let View::Audit(v) = state.view_mut() {
-                match result {
-                    Ok(entries) => {
-                        if !v.loaded || v.entries != entries || v.error.is_some() {
-                            v.entries = entries;
-                            v.loaded = true;
-                            v.error = None;
-                            v.table.recompute(
-                                &v.entries,
-                                None,
-                                |_, _| std::cmp::Ordering::Equal,
-                                now,
-                            );
-                            state.dirty = true;
-                        }
-                    }
-                    Err(e) => {
-                        v.loaded = true;
-                        v.error = Some(e);
-                        state.dirty = true;
-                    }
-                }
-            }
+            on_audit_loaded(state, result);
             Vec::new()
         }
         Action::ExecPreflight { task, result } => {
@@ -172,6 +110,75 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
                 Err(msg) => set_status(state, msg, true),
             }
             Vec::new()
+        }
+    }
+}
+
+fn on_connected(state: &mut State, region: String) -> Vec<Effect> {
+    state.session.connected = true;
+    state.session.region = Some(region);
+    state.session.identity = IdentityState::Pending;
+    if state.banner.as_ref().is_some_and(|b| b.clears_on_success) {
+        state.banner = None;
+    }
+    state.dirty = true;
+    let mut effects = vec![Effect::ResolveIdentity];
+    effects.extend(refresh(state, true));
+    effects
+}
+
+fn on_connect_failed(state: &mut State, err: crate::aws::AwsError) -> Vec<Effect> {
+    state.session.connected = false;
+    let profile = state.session.target.profile.as_deref();
+    state.banner = Some(Banner::from_error(&err, profile));
+    state.session.identity = IdentityState::Failed(err);
+    state.dirty = true;
+    Vec::new()
+}
+
+fn on_identity(
+    state: &mut State,
+    result: Result<crate::domain::Identity, crate::aws::AwsError>,
+) -> Vec<Effect> {
+    match result {
+        Ok(identity) => {
+            state.session.identity = IdentityState::Known(identity);
+            state.apply_safety();
+            if state.banner.as_ref().is_some_and(|b| b.clears_on_success) {
+                state.banner = None;
+            }
+        }
+        Err(err) => {
+            let profile = state.session.target.profile.as_deref();
+            state.banner = Some(Banner::from_error(&err, profile));
+            state.session.identity = IdentityState::Failed(err);
+        }
+    }
+    state.dirty = true;
+    Vec::new()
+}
+
+fn on_audit_loaded(state: &mut State, result: Result<Vec<crate::audit::Entry>, String>) {
+    let now = state.now_unix;
+    let View::Audit(v) = state.view_mut() else {
+        return;
+    };
+    match result {
+        Ok(entries) => {
+            if !v.loaded || v.entries != entries || v.error.is_some() {
+                v.entries = entries;
+                v.loaded = true;
+                v.error = None;
+                let same =
+                    |_: &crate::audit::Entry, _: &crate::audit::Entry| std::cmp::Ordering::Equal;
+                v.table.recompute(&v.entries, None, same, now);
+                state.dirty = true;
+            }
+        }
+        Err(e) => {
+            v.loaded = true;
+            v.error = Some(e);
+            state.dirty = true;
         }
     }
 }
@@ -231,58 +238,9 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::PageDown => move_selection(state, state.page_rows() as i64),
         Command::Top => move_selection(state, i64::MIN / 2),
         Command::Bottom => move_selection(state, i64::MAX / 2),
-        Command::Filter => {
-            let original = current_table(state).map(|t| t.filter.clone());
-            match original {
-                Some(original) => {
-                    state.input = Some(Input {
-                        kind: InputKind::Filter,
-                        text: original.clone(),
-                        original,
-                        completions: Vec::new(),
-                        error: None,
-                    });
-                }
-                None => set_status(state, "nothing to filter here", true),
-            }
-            Vec::new()
-        }
-        Command::CommandMode => {
-            state.input = Some(Input {
-                kind: InputKind::Command,
-                text: String::new(),
-                original: String::new(),
-                completions: Vec::new(),
-                error: None,
-            });
-            Vec::new()
-        }
-        Command::SortNext | Command::SortReverse => {
-            // Only the columns on screen: sorting by one that is not shown reads as no order.
-            let (columns, shown) = state.view().columns(state.cols).unwrap_or_default();
-            if let Some(table) = current_table_mut(state) {
-                if cmd == Command::SortNext {
-                    table.next_sort_column(&shown);
-                } else {
-                    table.reverse_sort(&shown);
-                }
-                let label = match table.sort {
-                    Some(s) => format!(
-                        "sorted by {} {}",
-                        columns.get(s.column).copied().unwrap_or("?").to_lowercase(),
-                        if s.descending {
-                            "descending"
-                        } else {
-                            "ascending"
-                        }
-                    ),
-                    None => "default order".to_string(),
-                };
-                recompute_visible(state);
-                set_status(state, label, false);
-            }
-            Vec::new()
-        }
+        Command::Filter => open_filter(state),
+        Command::CommandMode => open_command_line(state),
+        Command::SortNext | Command::SortReverse => sort(state, cmd),
         Command::CopyId | Command::CopyArn | Command::CopyIp => copy(state, cmd),
         Command::ShowDeployments => show(state, Show::Deployments),
         Command::ShowEvents => show(state, Show::Events),
@@ -302,20 +260,8 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Command::ShowStopCauses => match nav::show_stop_causes(state) {
-            Ok(effects) => effects,
-            Err(msg) => {
-                set_status(state, msg, true);
-                Vec::new()
-            }
-        },
-        Command::ShowLogs => match nav::show_logs(state) {
-            Ok(effects) => effects,
-            Err(msg) => {
-                set_status(state, msg, true);
-                Vec::new()
-            }
-        },
+        Command::ShowStopCauses => or_status(state, nav::show_stop_causes),
+        Command::ShowLogs => or_status(state, nav::show_logs),
         // Logs-pane commands mean nothing elsewhere.
         Command::Search
         | Command::SearchNext
@@ -333,13 +279,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::ForceDeploy | Command::Scale | Command::RollBack | Command::StopTask => Vec::new(),
         // Handled by exec::command; StopForward outside :forwards does nothing.
         Command::Exec | Command::PortForward | Command::StopForward => Vec::new(),
-        Command::ShowTimeline => match nav::show_timeline(state) {
-            Ok(effects) => effects,
-            Err(msg) => {
-                set_status(state, msg, true);
-                Vec::new()
-            }
-        },
+        Command::ShowTimeline => or_status(state, nav::show_timeline),
         Command::CycleWindow => {
             if super::timeline::cycle_window(state) {
                 refresh(state, true)
@@ -349,6 +289,74 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         }
         Command::Export => super::export::export(state),
     }
+}
+
+/// Run a navigation; what it refuses goes to the status line.
+fn or_status(state: &mut State, go: fn(&mut State) -> Result<Vec<Effect>, String>) -> Vec<Effect> {
+    match go(state) {
+        Ok(effects) => effects,
+        Err(msg) => {
+            set_status(state, msg, true);
+            Vec::new()
+        }
+    }
+}
+
+fn open_filter(state: &mut State) -> Vec<Effect> {
+    let original = current_table(state).map(|t| t.filter.clone());
+    match original {
+        Some(original) => {
+            state.input = Some(Input {
+                kind: InputKind::Filter,
+                text: original.clone(),
+                original,
+                completions: Vec::new(),
+                error: None,
+            });
+        }
+        None => set_status(state, "nothing to filter here", true),
+    }
+    Vec::new()
+}
+
+fn open_command_line(state: &mut State) -> Vec<Effect> {
+    state.input = Some(Input {
+        kind: InputKind::Command,
+        text: String::new(),
+        original: String::new(),
+        completions: Vec::new(),
+        error: None,
+    });
+    Vec::new()
+}
+
+/// `o` / `O`: cycle or reverse the sort, over the columns on screen only (sorting by one that
+/// is not shown reads as no order), and say what it is now.
+fn sort(state: &mut State, cmd: Command) -> Vec<Effect> {
+    let (columns, shown) = state.view().columns(state.cols).unwrap_or_default();
+    let Some(table) = current_table_mut(state) else {
+        return Vec::new();
+    };
+    if cmd == Command::SortNext {
+        table.next_sort_column(&shown);
+    } else {
+        table.reverse_sort(&shown);
+    }
+    let label = match table.sort {
+        Some(s) => format!(
+            "sorted by {} {}",
+            columns.get(s.column).copied().unwrap_or("?").to_lowercase(),
+            if s.descending {
+                "descending"
+            } else {
+                "ascending"
+            }
+        ),
+        None => "default order".to_string(),
+    };
+    recompute_visible(state);
+    set_status(state, label, false);
+    Vec::new()
 }
 
 fn show(state: &mut State, what: Show) -> Vec<Effect> {
