@@ -115,3 +115,19 @@ async fn a_hung_up_line_without_sighup_ends_berth_too() {
     let o = hang_up("noctty").await;
     assert_gone_quietly(&o);
 }
+
+/// ctrl-c quits: the reducer's quit effect is acted on by the loop (the runtime used to ignore
+/// `Effect::Quit` and quit through a flag the reducer set beside it).
+#[test]
+fn ctrl_c_ends_berth_and_restores_the_terminal() {
+    #[allow(dead_code)]
+    #[path = "common/pty.rs"]
+    mod pty;
+    let mut p = pty::Pty::spawn(&["--demo"], &[], 80, 24);
+    p.wait_for_text("prod").unwrap_or_else(|e| panic!("{e}"));
+    p.send(b"\x03");
+    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "{status:?}");
+    p.check_terminal_restored()
+        .unwrap_or_else(|e| panic!("{e}"));
+}
