@@ -7,64 +7,20 @@
 #[allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 #[path = "../tests/common/pty.rs"]
 mod pty;
+mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pty::Pty;
+use support::{demo_credentials, free_port, http, sandbox};
 
 const SECS: u64 = 30;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn http(port: u16, method: &str, path: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|e| panic!("{e}"));
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    );
-    s.write_all(req.as_bytes())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
-}
-
-fn sandbox(port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args(["sandbox", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let t0 = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "sandbox did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
 
 fn main() {
     let port = free_port();
     let mut sb = sandbox(port);
     let url = format!("http://127.0.0.1:{port}");
-    let env = [
-        ("AWS_ACCESS_KEY_ID", berth::sandbox::DEMO_ACCESS_KEY_ID),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            berth::sandbox::DEMO_SECRET_ACCESS_KEY,
-        ),
-    ];
+    let env = demo_credentials();
     println!("| view | requests/min | by operation |");
     println!("|---|---:|---|");
     for (name, args, ready, keys) in [

@@ -7,39 +7,14 @@
 #[allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 #[path = "../tests/common/pty.rs"]
 mod pty;
+mod support;
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pty::Pty;
+use support::{demo_credentials, free_port, sandbox};
 
 const TRIALS: usize = 3;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn sandbox(port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args(["sandbox", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let t0 = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "sandbox did not start"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child
-}
 
 /// Seconds until `pred` holds on the screen (polled every 20 ms, at most 120 s).
 fn until(p: &Pty, pred: impl Fn(&str) -> bool) -> f64 {
@@ -61,13 +36,7 @@ fn main() {
         let port = free_port();
         let mut sb = sandbox(port);
         let url = format!("http://127.0.0.1:{port}");
-        let env = [
-            ("AWS_ACCESS_KEY_ID", berth::sandbox::DEMO_ACCESS_KEY_ID),
-            (
-                "AWS_SECRET_ACCESS_KEY",
-                berth::sandbox::DEMO_SECRET_ACCESS_KEY,
-            ),
-        ];
+        let env = demo_credentials();
         let args = [
             "--endpoint-url",
             url.as_str(),
