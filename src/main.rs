@@ -59,43 +59,8 @@ fn main() -> ExitCode {
             runtime.shutdown_background();
             return code;
         }
-        Some(Commands::Completions { shell }) => {
-            return match berth::cli::completions(shell, &mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("berth: cannot write the completions: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        Some(Commands::Man { dir: Some(dir) }) => {
-            return match berth::cli::man_pages_to(&dir) {
-                Ok(pages) => {
-                    for p in pages {
-                        println!("{}", p.display());
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!(
-                        "berth: cannot write the man pages to {}: {e}",
-                        dir.display()
-                    );
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        Some(Commands::Man { dir: None }) => {
-            return match berth::cli::man_page(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("berth: cannot write the man page: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
+        Some(Commands::Completions { shell }) => return completions(shell),
+        Some(Commands::Man { dir }) => return man(dir.as_deref()),
         Some(Commands::ExecCheck(args)) => {
             let code = runtime.block_on(berth::exec::cli::check(args, &cli));
             runtime.shutdown_background();
@@ -140,6 +105,47 @@ fn main() -> ExitCode {
         );
     }
     code
+}
+
+/// `berth completions SHELL`: a closed pipe (`| head`) is not an error.
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    match berth::cli::completions(shell, &mut std::io::stdout()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("berth: cannot write the completions: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `berth man [--dir DIR]`: the page on stdout, or every page written to DIR.
+fn man(dir: Option<&std::path::Path>) -> ExitCode {
+    let Some(dir) = dir else {
+        return match berth::cli::man_page(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("berth: cannot write the man page: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    };
+    match berth::cli::man_pages_to(dir) {
+        Ok(pages) => {
+            for p in pages {
+                println!("{}", p.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "berth: cannot write the man pages to {}: {e}",
+                dir.display()
+            );
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// What the console starts with, or every configuration error (file:line: what is wrong),
