@@ -269,6 +269,7 @@ pub async fn resolve_target(
                 crate::sandbox::DEMO_ACCESS_KEY_ID.to_string(),
                 crate::sandbox::DEMO_SECRET_ACCESS_KEY.to_string(),
             )),
+            attempt_timeout: None,
         };
         Ok((target, Some(handle)))
     } else {
@@ -278,6 +279,7 @@ pub async fn resolve_target(
                 region: cli.region.clone(),
                 endpoint_url: cli.endpoint_url.clone(),
                 static_credentials: None,
+                attempt_timeout: None,
             },
             None,
         ))

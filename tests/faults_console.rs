@@ -170,13 +170,12 @@ async fn the_endpoint_going_away_and_coming_back() {
 
 /// An endpoint that accepts requests but answers too late: each attempt is abandoned at the
 /// attempt timeout (1 s here, 30 s by default) and retried, the failure shows in place, and
-/// the view recovers once answers are quick again. (Process-wide setting: this test binary's
-/// other tests use the same short timeout, which the sandbox's quick answers never reach.)
+/// the view recovers once answers are quick again. (The short timeout is this console's
+/// target's: other tests' clients keep the default.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_answers_time_out_and_the_view_recovers() {
-    berth::aws::set_attempt_timeout(Duration::from_secs(1));
     let sb = start_at(([127, 0, 0, 1], 0).into()).await;
-    let mut console = Console::new(&sb);
+    let mut console = Console::with_attempt_timeout(&sb, Duration::from_secs(1));
     on_service(&mut console, "prod", "checkout").await;
     sb.set_faults(Faults {
         extra_latency_ms: 3_000,

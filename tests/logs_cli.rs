@@ -55,6 +55,7 @@ async fn sandbox_clients(url: &str) -> (AwsTarget, berth::aws::Clients) {
             sandbox::DEMO_ACCESS_KEY_ID.into(),
             sandbox::DEMO_SECRET_ACCESS_KEY.into(),
         )),
+        attempt_timeout: None,
     };
     let clients = berth::aws::connect(&target)
         .await

@@ -27,6 +27,7 @@ fn target(url: &str) -> AwsTarget {
             sandbox::DEMO_ACCESS_KEY_ID.into(),
             sandbox::DEMO_SECRET_ACCESS_KEY.into(),
         )),
+        attempt_timeout: None,
     }
 }
 

@@ -32,6 +32,10 @@ pub struct AwsTarget {
     pub endpoint_url: Option<String>,
     /// Fixed dummy credentials (the embedded sandbox); `None` uses the default chain.
     pub static_credentials: Option<(String, String)>,
+    /// Longest a single request attempt may take before it is abandoned and retried; `None`
+    /// is [`DEFAULT_ATTEMPT_TIMEOUT`]. Tests use short ones, per target so that a test cannot
+    /// change another's clients.
+    pub attempt_timeout: Option<std::time::Duration>,
 }
 
 /// The SDK clients, built once per target and shared by every effect.
@@ -45,27 +49,16 @@ pub struct Clients {
 }
 
 /// Longest a single request attempt may take before it is abandoned and retried (a hung
-/// endpoint, a half-open connection). The SDK has none by default.
-static ATTEMPT_TIMEOUT_MS: std::sync::atomic::AtomicU64 =
-    std::sync::atomic::AtomicU64::new(DEFAULT_ATTEMPT_TIMEOUT.as_millis() as u64);
-
+/// endpoint, a half-open connection), unless the target says otherwise. The SDK has none by
+/// default.
 pub const DEFAULT_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Change the attempt timeout for clients built afterwards (tests use short ones).
-pub fn set_attempt_timeout(d: std::time::Duration) {
-    ATTEMPT_TIMEOUT_MS.store(
-        d.as_millis().min(u128::from(u64::MAX)) as u64,
-        std::sync::atomic::Ordering::SeqCst,
-    );
-}
-
-/// Connect and per-attempt timeouts for every client.
-pub fn timeouts() -> aws_smithy_types::timeout::TimeoutConfig {
-    let attempt = ATTEMPT_TIMEOUT_MS.load(std::sync::atomic::Ordering::SeqCst);
+/// Connect and per-attempt timeouts for the clients of `target`.
+pub fn timeouts(target: &AwsTarget) -> aws_smithy_types::timeout::TimeoutConfig {
     aws_smithy_types::timeout::TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(std::time::Duration::from_millis(attempt))
+        .operation_attempt_timeout(target.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT))
         .build()
 }
 
@@ -81,7 +74,7 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
     }
     // Polling reads absorb throttling bursts with more attempts than the SDK default.
     loader = loader.retry_config(services::read_retry_config());
-    loader = loader.timeout_config(timeouts());
+    loader = loader.timeout_config(timeouts(target));
     if let Some(url) = &target.endpoint_url {
         loader = loader.endpoint_url(url);
     }

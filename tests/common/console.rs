@@ -32,7 +32,22 @@ impl Console {
         read_only: bool,
         audit: Option<std::path::PathBuf>,
     ) -> Console {
+        Console::connect(handle, Console::target(handle), read_only, audit)
+    }
+
+    /// A read-write console whose clients abandon each request attempt after
+    /// `attempt_timeout` (the console's default is [`berth::aws::DEFAULT_ATTEMPT_TIMEOUT`]).
+    pub fn with_attempt_timeout(handle: &SandboxHandle, attempt_timeout: Duration) -> Console {
         let target = AwsTarget {
+            attempt_timeout: Some(attempt_timeout),
+            ..Console::target(handle)
+        };
+        Console::connect(handle, target, false, None)
+    }
+
+    /// How the console reaches the sandbox of `handle`.
+    fn target(handle: &SandboxHandle) -> AwsTarget {
+        AwsTarget {
             region: Some("us-east-1".into()),
             endpoint_url: Some(handle.endpoint_url()),
             static_credentials: Some((
@@ -40,7 +55,15 @@ impl Console {
                 sandbox::DEMO_SECRET_ACCESS_KEY.into(),
             )),
             ..AwsTarget::default()
-        };
+        }
+    }
+
+    fn connect(
+        handle: &SandboxHandle,
+        target: AwsTarget,
+        read_only: bool,
+        audit: Option<std::path::PathBuf>,
+    ) -> Console {
         let session = Session {
             target: target.clone(),
             region: None,
