@@ -1,7 +1,7 @@
 //! Set-up shared by the reducer tests (actions in, state and effects out, a frame rendered into
 //! a ratatui buffer): a state connected to a region with a known caller, keys, and the screen
-//! as text. Included with `#[path = "common/reducer.rs"] mod reducer;` so a reducer test does
-//! not compile the network and pty harnesses.
+//! as text. The reducer test binary includes it alone (`#[path = "../common/reducer.rs"]
+//! mod reducer;`), so it does not compile the network and pty harnesses.
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use berth::app::{Action, Effect, IdentityState, Session, State, update};

@@ -1,0 +1,20 @@
+//! Reducer tests (actions in, state and effects out) and per-pane `TestBackend` snapshots
+//! (insta, in `snapshots/`) at fixed sizes; property tests of the log parsers. No network, no
+//! terminal, no child process.
+//!
+//! One test binary per kind of test (#14): each binary links berth and the AWS SDK, and 39 of
+//! them spent minutes linking. `cargo test --test reducer logs_pane` runs one file.
+
+// The reducer set-up only: this binary compiles no network or pty harness.
+#[path = "../common/reducer.rs"]
+mod reducer;
+
+mod actions_dialog;
+mod app_reducer;
+mod exec_dialog;
+mod logs_pane;
+mod logs_props;
+mod panes_snapshots;
+mod stopped_pane;
+mod timeline_pane;
+mod ui_snapshots;
