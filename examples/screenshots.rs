@@ -12,6 +12,8 @@
 #[allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 #[path = "../tests/common/console.rs"]
 mod console;
+#[path = "../tests/common/screen.rs"]
+mod screen;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,8 +23,6 @@ use berth::config::theme::Theme;
 use berth::sandbox::{self, SandboxOptions, Scenario};
 use console::{Console, key, loaded, on_service, type_text};
 use crossterm::event::KeyCode;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
@@ -236,16 +236,6 @@ fn paint(buf: &Buffer, fonts: &Fonts, out: &Path) {
     println!("wrote {}", out.display());
 }
 
-fn render(state: &mut State, theme: &Theme, (cols, rows): (u16, u16)) -> Buffer {
-    update(state, Action::Resize { cols, rows });
-    let mut terminal =
-        Terminal::new(TestBackend::new(cols, rows)).unwrap_or_else(|e| panic!("{e}"));
-    terminal
-        .draw(|f| berth::ui::render(f, state, theme))
-        .unwrap_or_else(|e| panic!("{e}"));
-    terminal.backend().buffer().clone()
-}
-
 async fn sandbox(scenario: Scenario, speed: f64) -> sandbox::SandboxHandle {
     sandbox::start(
         ([127, 0, 0, 1], 0).into(),
@@ -299,7 +289,7 @@ fn shot_at(
     // ages follow the sandbox's virtual clock, as in `berth --demo`
     let now = sb.virtual_now_ms() / 1000;
     update(&mut console.state, Action::Tick { now_unix: now });
-    let buf = render(&mut console.state, theme, size);
+    let buf = screen::draw(&mut console.state, theme, size.0, size.1);
     paint(
         &buf,
         fonts,

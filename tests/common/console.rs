@@ -1,18 +1,18 @@
 //! A console without a terminal: the real reducer and effect runner against the sandbox,
-//! driven by actions, rendered into a test backend.
+//! driven by actions, rendered into a test backend. Its includer also declares `screen.rs`
+//! beside it (`common/mod.rs` does; so does the screenshots example).
 
 use std::time::Duration;
 
 use berth::app::{Action, Command, Effect, IdentityState, Session, State, View, update};
 use berth::aws::AwsTarget;
 use berth::config::keymap::Keymap;
-use berth::config::theme::Theme;
 use berth::runtime::EffectRunner;
 use berth::sandbox::{self, SandboxHandle};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::screen;
 
 pub struct Console {
     pub state: State,
@@ -106,30 +106,10 @@ impl Console {
         panic!("never reached: {what}\n{}", self.screen());
     }
 
+    /// The console's frame at 220x60 in the default theme, as text.
     pub fn screen(&mut self) -> String {
-        let theme = Theme::load(Some("default"), false, None).unwrap().0;
-        update(
-            &mut self.state,
-            Action::Resize {
-                cols: 220,
-                rows: 60,
-            },
-        );
-        let mut terminal = Terminal::new(TestBackend::new(220, 60)).unwrap();
-        terminal
-            .draw(|f| berth::ui::render(f, &self.state, &theme))
-            .unwrap();
-        let buffer = terminal.backend().buffer().clone();
-        (0..60)
-            .map(|y| {
-                (0..220)
-                    .map(|x| buffer[(x, y)].symbol().to_string())
-                    .collect::<String>()
-                    .trim_end()
-                    .to_string()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        let theme = screen::theme("default");
+        screen::text(&screen::draw(&mut self.state, &theme, 220, 60))
     }
 }
 

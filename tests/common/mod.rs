@@ -1,5 +1,5 @@
-//! Shared test harness: a moto server per test binary and a pseudo-terminal driver for the real
-//! `berth` binary.
+//! Shared test harness: a moto server per test binary, a pseudo-terminal driver for the real
+//! `berth` binary, a console against the sandbox without a terminal, and the screen as text.
 //!
 //! The endpoints and pty test binaries include this (`#[path = "../common/mod.rs"] mod
 //! common;`) and use only part of it, hence the `dead_code` allowance. Harness code may
@@ -10,3 +10,4 @@ pub mod console;
 pub mod moto;
 pub mod plugin;
 pub mod pty;
+pub mod screen;

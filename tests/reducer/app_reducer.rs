@@ -2,34 +2,15 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
-use berth::app::{
-    Action, Command, DataEvent, Effect, IdentityState, Load, Session, State, View, update,
-};
-use berth::aws::{AwsError, AwsTarget, ErrorKind};
-use berth::config::keymap::Keymap;
+use berth::app::{Action, Command, DataEvent, Effect, IdentityState, Load, State, View, update};
+use berth::aws::{AwsError, ErrorKind};
 use berth::domain::{Cluster, Identity};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-fn keymap() -> Keymap {
-    Keymap::load(None, None)
-        .map(|(k, _)| k)
-        .expect("default keymap")
-}
+use crate::reducer;
 
 fn state() -> State {
-    let session = Session {
-        target: AwsTarget {
-            profile: Some("prod".into()),
-            ..AwsTarget::default()
-        },
-        region: None,
-        connected: false,
-        identity: IdentityState::Pending,
-        read_only: false,
-        protected: false,
-        demo: false,
-    };
-    State::new(session, keymap(), 5, 1_700_000_000)
+    reducer::unconnected(1_700_000_000, Some("prod"), false, false)
 }
 
 fn cluster(name: &str, running: i32) -> Cluster {
@@ -68,12 +49,7 @@ fn special(code: KeyCode) -> Action {
 
 /// Connect and return the clusters request id the reducer asked for.
 fn connected(state: &mut State) -> u64 {
-    let effects = update(
-        state,
-        Action::AwsConnected {
-            region: "eu-west-1".into(),
-        },
-    );
+    let effects = reducer::connect(state);
     assert!(effects.contains(&Effect::ResolveIdentity), "{effects:?}");
     effects
         .iter()

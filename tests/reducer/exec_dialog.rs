@@ -8,13 +8,10 @@
 use berth::app::exec::{Forward, SessionRequestKind};
 use berth::app::{Action, Command, DataEvent, Effect, Failure, State, View, update};
 use berth::aws::{AwsError, ErrorKind};
-use berth::config::theme::Theme;
 use berth::domain::{Container, ContainerDefinition, Task, TaskDefinition};
 use berth::exec::Inputs;
 use berth::exec::preflight::{ExecLogging, Plugin};
 use crossterm::event::KeyCode;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 use crate::reducer::{self, key, status, typed};
 
@@ -335,19 +332,7 @@ fn read_only_refuses_before_any_request() {
     }
     // and the help lists them as disabled
     update(&mut s, Action::Command(Command::Help));
-    update(&mut s, Action::Resize { cols: 80, rows: 60 });
-    let theme = Theme::load(Some("default"), false, None).unwrap().0;
-    let mut terminal = Terminal::new(TestBackend::new(80, 60)).unwrap();
-    terminal.draw(|f| berth::ui::render(f, &s, &theme)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let text: String = (0..60)
-        .map(|y| {
-            (0..80)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect::<String>()
-                + "\n"
-        })
-        .collect();
+    let text = reducer::screen(&mut s, "default", 80, 60);
     assert!(text.contains("disabled (read-only)"), "{text}");
     assert!(text.contains("ECS Exec"), "{text}");
 }

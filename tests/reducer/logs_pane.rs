@@ -7,25 +7,19 @@
 use berth::app::logs::{LogsView, TailState};
 use berth::app::{Action, Command, DataEvent, Effect, State, View, update};
 use berth::config::keymap::Keymap;
-use berth::config::theme::{Slot, Theme};
+use berth::config::theme::Slot;
 use berth::logs::session::SessionEvent;
 use berth::logs::source::Scope;
 use berth::logs::tail::{TailMessage, TailStatus};
 use berth::logs::{LogEvent, Origin};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
 
 use crate::reducer;
+use crate::screen::{draw, text, theme};
 
 const NOW: i64 = 1_700_000_000;
 const T0: i64 = NOW * 1000 - 300_000;
 const TASK_A: &str = "1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6";
 const TASK_B: &str = "9f8e7d6c5b4a49388271605f4e3d2c1b";
-
-fn theme(name: &str) -> Theme {
-    Theme::load(Some(name), false, None).unwrap().0
-}
 
 fn state() -> State {
     reducer::signed_in(NOW, None, false, false)
@@ -176,30 +170,8 @@ fn logs(s: &State) -> &LogsView {
     }
 }
 
-fn draw(s: &mut State, cols: u16, rows: u16, theme_name: &str) -> Buffer {
-    update(s, Action::Resize { cols, rows });
-    let mut terminal = Terminal::new(TestBackend::new(cols, rows)).unwrap();
-    terminal
-        .draw(|f| berth::ui::render(f, s, &theme(theme_name)))
-        .unwrap();
-    terminal.backend().buffer().clone()
-}
-
-fn text(buffer: &Buffer) -> String {
-    let area = buffer.area;
-    let mut out = String::new();
-    for y in 0..area.height {
-        let line: String = (0..area.width)
-            .map(|x| buffer[(x, y)].symbol().to_string())
-            .collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 fn render(s: &mut State) -> String {
-    text(&draw(s, 80, 24, "default"))
+    reducer::screen(s, "default", 80, 24)
 }
 
 fn cmd(s: &mut State, c: Command) -> Vec<Effect> {
@@ -231,20 +203,20 @@ fn structured_lines_show_time_level_task_container_message_and_fields() {
     );
     assert!(row.contains("request_id=req-1"), "{row}");
     // The stack trace stays one event, with its line count.
-    let wide = text(&draw(&mut s, 120, 24, "default"));
+    let wide = text(&draw(&mut s, &theme("default"), 120, 24));
     assert!(
         wide.contains("ECONNREFUSED 10.0.3.7:5432 ↵ +2 lines"),
         "{wide}"
     );
     // Level colours: ERROR in the error slot, WARN in the warning slot.
-    let buffer = draw(&mut s, 80, 24, "default");
+    let buffer = draw(&mut s, &theme("default"), 80, 24);
     let t = theme("default");
     let y = row_of(&text(&buffer), "upstream timeout") as u16;
     assert_eq!(buffer[(13, y)].style().fg, t.style(Slot::LogError).fg);
     let y = row_of(&text(&buffer), "slow request") as u16;
     assert_eq!(buffer[(13, y)].style().fg, t.style(Slot::LogWarn).fg);
     // Mono (NO_COLOR): no colour at all, the error level still stands out.
-    let buffer = draw(&mut s, 80, 24, "mono");
+    let buffer = draw(&mut s, &theme("mono"), 80, 24);
     let y = row_of(&text(&buffer), "upstream timeout") as u16;
     let style = buffer[(13, y)].style();
     use ratatui::style::Color;
@@ -476,7 +448,7 @@ fn hostile_lines_are_rendered_harmlessly() {
         ev(TASK_A, "app", 60, &"x".repeat(300_000)),
     ];
     events(&mut s, tail, hostile);
-    let buffer = draw(&mut s, 80, 24, "default");
+    let buffer = draw(&mut s, &theme("default"), 80, 24);
     let screen = text(&buffer);
     insta::assert_snapshot!("logs_hostile_80x24", screen);
     for cell in buffer.content() {
@@ -518,7 +490,7 @@ fn search_highlights_and_n_moves_between_matches() {
     assert_eq!(logs(&s).selected, 0, "wraps around");
     cmd(&mut s, Command::SearchPrev);
     assert_eq!(logs(&s).selected, 5);
-    let buffer = draw(&mut s, 80, 24, "default");
+    let buffer = draw(&mut s, &theme("default"), 80, 24);
     let screen = text(&buffer);
     let y = row_of(&screen, "request completed") as u16;
     let x = screen

@@ -5,9 +5,11 @@
 //! One test binary per kind of test (#14): each binary links berth and the AWS SDK, and 39 of
 //! them spent minutes linking. `cargo test --test reducer logs_pane` runs one file.
 
-// The reducer set-up only: this binary compiles no network or pty harness.
+// The reducer set-up and the screen text only: this binary compiles no network or pty harness.
 #[path = "../common/reducer.rs"]
 mod reducer;
+#[path = "../common/screen.rs"]
+mod screen;
 
 mod actions_dialog;
 mod app_reducer;

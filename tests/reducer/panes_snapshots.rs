@@ -3,22 +3,16 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
-use berth::app::{Action, Command, DataEvent, Effect, IdentityState, Session, State, View, update};
-use berth::aws::{AwsError, AwsTarget, ErrorKind};
-use berth::config::keymap::Keymap;
-use berth::config::theme::Theme;
+use berth::app::{Action, Command, DataEvent, Effect, State, View, update};
+use berth::aws::{AwsError, ErrorKind};
 use berth::domain::{
-    CapacityProviderItem, Cluster, Container, Deployment, DeploymentConfig, Eni, Identity, Service,
+    CapacityProviderItem, Cluster, Container, Deployment, DeploymentConfig, Eni, Service,
     ServiceEvent, Task,
 };
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+
+use crate::{reducer, screen};
 
 const NOW: i64 = 1_700_000_000;
-
-fn theme() -> Theme {
-    Theme::load(Some("default"), false, None).unwrap().0
-}
 
 fn request_of(effects: &[Effect]) -> u64 {
     effects
@@ -41,36 +35,10 @@ fn feed(s: &mut State, request: u64, events: Vec<DataEvent>) {
 }
 
 fn connected() -> (State, u64) {
-    let session = Session {
-        target: AwsTarget {
-            profile: Some("prod".into()),
-            ..AwsTarget::default()
-        },
-        region: None,
-        connected: false,
-        identity: IdentityState::Pending,
-        read_only: false,
-        protected: false,
-        demo: false,
-    };
-    let keymap = Keymap::load(None, None).unwrap().0;
-    let mut s = State::new(session, keymap, 5, NOW);
-    let effects = update(
-        &mut s,
-        Action::AwsConnected {
-            region: "eu-west-1".into(),
-        },
-    );
-    update(
-        &mut s,
-        Action::IdentityResolved(Ok(Identity {
-            account: "210987654321".into(),
-            arn: "arn:aws:sts::210987654321:assumed-role/OnCall/alice".into(),
-            user_id: "x".into(),
-        })),
-    );
-    let request = request_of(&effects);
-    (s, request)
+    let mut s = reducer::unconnected(NOW, Some("prod"), false, false);
+    let effects = reducer::connect(&mut s);
+    reducer::sign_in(&mut s);
+    (s, request_of(&effects))
 }
 
 fn with_clusters() -> State {
@@ -451,21 +419,7 @@ fn pane_state(keys: &[Command]) -> (State, u64) {
 }
 
 fn render(s: &mut State, cols: u16, rows: u16) -> String {
-    update(s, Action::Resize { cols, rows });
-    let mut terminal = Terminal::new(TestBackend::new(cols, rows)).unwrap();
-    terminal
-        .draw(|f| berth::ui::render(f, s, &theme()))
-        .unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..rows {
-        let line: String = (0..cols)
-            .map(|x| buffer[(x, y)].symbol().to_string())
-            .collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    screen::text(&screen::draw(s, &screen::theme("default"), cols, rows))
 }
 
 #[test]
@@ -749,11 +703,8 @@ fn sorting_cycles_columns_and_reverses() {
 /// The cells drawn with the match highlight, as (x, y), and the header row's text, at
 /// `cols`x`rows`.
 fn highlighted(s: &mut State, cols: u16, rows: u16) -> (Vec<(u16, u16)>, Vec<String>) {
-    update(s, Action::Resize { cols, rows });
-    let mut terminal = Terminal::new(TestBackend::new(cols, rows)).unwrap();
-    let theme = theme();
-    terminal.draw(|f| berth::ui::render(f, s, &theme)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
+    let theme = screen::theme("default");
+    let buffer = screen::draw(s, &theme, cols, rows);
     let mark = theme.style(berth::config::theme::Slot::MatchHighlight);
     let mut cells = Vec::new();
     let mut lines = Vec::new();

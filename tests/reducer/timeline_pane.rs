@@ -9,7 +9,7 @@ use berth::app::{Action, Command, Effect, State, View, update};
 use berth::domain::timeline::ErrorMinute;
 use berth::domain::{Container, Deployment, Service, ServiceEvent, Task};
 
-use crate::reducer;
+use crate::{reducer, screen};
 
 const NOW: i64 = 1_700_000_000;
 
@@ -194,20 +194,7 @@ fn render(s: &mut State) -> String {
 
 /// The foreground colour of the first cell of `needle` on the 120x30 screen, default theme.
 fn colour_of(s: &mut State, needle: &str) -> ratatui::style::Color {
-    use ratatui::{Terminal, backend::TestBackend};
-    update(
-        s,
-        Action::Resize {
-            cols: 120,
-            rows: 30,
-        },
-    );
-    let theme = berth::config::theme::Theme::load(Some("default"), false, None)
-        .unwrap()
-        .0;
-    let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
-    terminal.draw(|f| berth::ui::render(f, s, &theme)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
+    let buffer = screen::draw(s, &screen::theme("default"), 120, 30);
     for y in 0..30 {
         let row: String = (0..120).map(|x| buffer[(x, y)].symbol()).collect();
         if let Some(at) = row.find(needle) {
@@ -262,9 +249,7 @@ fn an_event_has_one_colour_on_every_screen() {
     );
     let on_timeline = colour_of(&mut s, "is unhealthy");
     assert_eq!(on_deployments, on_timeline);
-    let error = berth::config::theme::Theme::load(Some("default"), false, None)
-        .unwrap()
-        .0
+    let error = screen::theme("default")
         .style(berth::config::theme::Slot::Error)
         .fg;
     assert_eq!(Some(on_timeline), error, "an unhealthy target is an error");

@@ -3,39 +3,18 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
-use berth::app::{
-    Action, Banner, BannerLevel, Command, Context, DataEvent, IdentityState, Session, State, update,
-};
-use berth::aws::{AwsError, AwsTarget, ErrorKind};
+use berth::app::{Action, Banner, BannerLevel, Command, Context, DataEvent, State, update};
+use berth::aws::{AwsError, ErrorKind};
 use berth::config::keymap::Keymap;
-use berth::config::theme::Theme;
-use berth::domain::{Cluster, Identity};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use berth::domain::Cluster;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
-fn theme(name: &str) -> Theme {
-    Theme::load(Some(name), false, None)
-        .map(|(t, _)| t)
-        .expect("shipped theme")
-}
+use crate::reducer;
+use crate::screen::{draw, text, theme};
 
 fn base_state() -> State {
-    let session = Session {
-        target: AwsTarget {
-            profile: Some("prod-admin".into()),
-            ..AwsTarget::default()
-        },
-        region: None,
-        connected: false,
-        identity: IdentityState::Pending,
-        read_only: false,
-        protected: false,
-        demo: false,
-    };
-    let keymap = Keymap::load(None, None).map(|(k, _)| k).expect("keymap");
-    State::new(session, keymap, 5, 1_700_000_000)
+    reducer::unconnected(1_700_000_000, Some("prod-admin"), false, false)
 }
 
 fn clusters() -> Vec<Cluster> {
@@ -74,27 +53,14 @@ fn clusters() -> Vec<Cluster> {
 /// A state that has connected, knows who it is, and loaded the clusters above.
 fn loaded_state() -> State {
     let mut s = base_state();
-    let effects = update(
-        &mut s,
-        Action::AwsConnected {
-            region: "eu-west-1".into(),
-        },
-    );
-    let request = effects
+    let request = reducer::connect(&mut s)
         .iter()
         .find_map(|e| match e {
             berth::app::Effect::LoadClusters { request } => Some(*request),
             _ => None,
         })
         .expect("load");
-    update(
-        &mut s,
-        Action::IdentityResolved(Ok(Identity {
-            account: "210987654321".into(),
-            arn: "arn:aws:sts::210987654321:assumed-role/OnCall/alice".into(),
-            user_id: "AROA:alice".into(),
-        })),
-    );
+    reducer::sign_in(&mut s);
     for event in [
         DataEvent::Listed(3),
         DataEvent::Clusters(clusters()),
@@ -103,29 +69,6 @@ fn loaded_state() -> State {
         update(&mut s, Action::Data { request, event });
     }
     s
-}
-
-fn render(state: &mut State, theme: &Theme, cols: u16, rows: u16) -> Buffer {
-    update(state, Action::Resize { cols, rows });
-    let mut terminal = Terminal::new(TestBackend::new(cols, rows)).expect("terminal");
-    terminal
-        .draw(|f| berth::ui::render(f, state, theme))
-        .expect("draw");
-    terminal.backend().buffer().clone()
-}
-
-fn text(buffer: &Buffer) -> String {
-    let area = buffer.area;
-    let mut out = String::new();
-    for y in 0..area.height {
-        let mut line = String::new();
-        for x in 0..area.width {
-            line.push_str(buffer[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// Row index of the first line containing `needle`.
@@ -139,21 +82,21 @@ fn row_of(buffer: &Buffer, needle: &str) -> u16 {
 #[test]
 fn clusters_pane_80x24() {
     let mut s = loaded_state();
-    let buf = render(&mut s, &theme("default"), 80, 24);
+    let buf = draw(&mut s, &theme("default"), 80, 24);
     insta::assert_snapshot!(text(&buf));
 }
 
 #[test]
 fn clusters_pane_200x50() {
     let mut s = loaded_state();
-    let buf = render(&mut s, &theme("default"), 200, 50);
+    let buf = draw(&mut s, &theme("default"), 200, 50);
     insta::assert_snapshot!(text(&buf));
 }
 
 #[test]
 fn header_shows_profile_region_account_and_identity() {
     let mut s = loaded_state();
-    let buf = render(&mut s, &theme("default"), 80, 24);
+    let buf = draw(&mut s, &theme("default"), 80, 24);
     let header = text(&buf).lines().next().unwrap_or_default().to_string();
     for part in [
         "prod-admin",
@@ -168,7 +111,7 @@ fn header_shows_profile_region_account_and_identity() {
 #[test]
 fn header_before_anything_answered() {
     let mut s = base_state();
-    let buf = render(&mut s, &theme("default"), 80, 24);
+    let buf = draw(&mut s, &theme("default"), 80, 24);
     insta::assert_snapshot!(text(&buf));
 }
 
@@ -176,7 +119,7 @@ fn header_before_anything_answered() {
 fn help_screen_lists_the_active_bindings() {
     let mut s = loaded_state();
     update(&mut s, Action::Command(Command::Help));
-    let first_page = text(&render(&mut s, &theme("default"), 80, 24));
+    let first_page = text(&draw(&mut s, &theme("default"), 80, 24));
     let screen = help_scrolled_through(&mut s, 80, 24).join("\n");
     // Every binding of the clusters and global contexts is listed with its first key, on the
     // line where its description starts.
@@ -217,16 +160,16 @@ fn help_scrolled_through(s: &mut State, cols: u16, rows: u16) -> Vec<String> {
         }
         out
     };
-    let mut pages = vec![inside(&render(s, &t, cols, rows))];
+    let mut pages = vec![inside(&draw(s, &t, cols, rows))];
     for _ in 0..200 {
         update(s, Action::Command(Command::Down));
-        let page = inside(&render(s, &t, cols, rows));
+        let page = inside(&draw(s, &t, cols, rows));
         if Some(&page) == pages.last() {
             let end = s.help;
             if end != Some(0) {
                 update(s, Action::Command(Command::Up));
                 assert_eq!(s.help, end.map(|n| n - 1), "one k leaves the end");
-                let up = inside(&render(s, &t, cols, rows));
+                let up = inside(&draw(s, &t, cols, rows));
                 assert_ne!(Some(&up), pages.last(), "and moves the text");
             }
             update(s, Action::Command(Command::Bottom));
@@ -304,7 +247,7 @@ fn help_at_80x24_wraps_whole_words_and_shows_action_names_only_when_wide() {
 fn help_screen_200x50() {
     let mut s = loaded_state();
     update(&mut s, Action::Command(Command::Help));
-    let buf = render(&mut s, &theme("default"), 200, 50);
+    let buf = draw(&mut s, &theme("default"), 200, 50);
     insta::assert_snapshot!(text(&buf));
 }
 
@@ -317,7 +260,7 @@ fn expired_credentials_banner() {
         "The security token included in the request is expired",
     );
     s.banner = Some(Banner::from_error(&err, Some("prod-admin")));
-    let buf = render(&mut s, &theme("default"), 80, 24);
+    let buf = draw(&mut s, &theme("default"), 80, 24);
     let screen = text(&buf);
     assert!(
         screen.contains("aws sso login --profile prod-admin"),
@@ -358,7 +301,7 @@ fn config_warning_banner_and_load_error_in_place() {
             ..
         })
     ));
-    let buf = render(&mut s, &theme("default"), 80, 24);
+    let buf = draw(&mut s, &theme("default"), 80, 24);
     insta::assert_snapshot!(text(&buf));
 }
 
@@ -375,7 +318,7 @@ fn empty_region_says_so() {
     for event in [DataEvent::Listed(0), DataEvent::Done] {
         update(&mut s, Action::Data { request, event });
     }
-    let screen = text(&render(&mut s, &theme("default"), 80, 24));
+    let screen = text(&draw(&mut s, &theme("default"), 80, 24));
     assert!(screen.contains("No ECS clusters in eu-west-1"), "{screen}");
 }
 
@@ -383,7 +326,7 @@ fn empty_region_says_so() {
 fn hostile_cluster_names_are_rendered_harmlessly() {
     let mut s = loaded_state();
     s.clusters.data.rows[0].name = "evil\x1b]52;c;cHduZWQ=\x07\x1b[2J\u{202e}x".into();
-    let buf = render(&mut s, &theme("default"), 80, 24);
+    let buf = draw(&mut s, &theme("default"), 80, 24);
     for cell in buf.content() {
         assert!(
             !cell
@@ -403,7 +346,7 @@ fn mono_theme_uses_no_colour_and_marks_the_selection_with_reverse() {
     assert!(mono.is_mono());
     let mut s = loaded_state();
     update(&mut s, Action::Command(Command::Down));
-    let buf = render(&mut s, &mono, 80, 24);
+    let buf = draw(&mut s, &mono, 80, 24);
     for cell in buf.content() {
         assert!(
             matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
@@ -447,7 +390,7 @@ fn tiny_terminals_show_the_size_notice_and_the_minimum_shows_the_layout() {
         (300, 100),
     ]);
     for (cols, rows) in sizes {
-        let buf = render(&mut s, &t, cols, rows);
+        let buf = draw(&mut s, &t, cols, rows);
         assert_eq!((buf.area.width, buf.area.height), (cols, rows));
         let screen = text(&buf);
         let lines: Vec<&str> = screen.lines().collect();
