@@ -62,7 +62,12 @@ pub(super) fn spawn_signal_watch(tx: UnboundedSender<Action>) {
         loop {
             let action = tokio::select! {
                 _ = term.recv() => Action::Command(Command::Quit),
-                _ = hup.recv() => Action::TerminalLost,
+                _ = hup.recv() => {
+                    // The loop may be busy (a shell session holds it): whatever it is doing,
+                    // a hung-up berth is gone within the deadline.
+                    exit_watchdog(Quit::TerminalLost);
+                    Action::TerminalLost
+                }
             };
             seen += 1;
             if seen > 1 || tx.send(action).is_err() {
