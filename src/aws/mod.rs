@@ -8,6 +8,7 @@ pub mod ecs;
 mod error;
 pub mod exec;
 pub mod identity;
+pub mod kms;
 pub mod loaders;
 pub mod logs;
 pub mod mutations;

@@ -8,6 +8,7 @@
 //! - [`signals`]: SIGINT/SIGQUIT/SIGTSTP ignored while a session owns the terminal.
 //! - [`cli`]: `berth exec-check` and `berth exec`.
 
+pub mod channel;
 pub mod cli;
 pub mod plugin;
 pub mod preflight;
