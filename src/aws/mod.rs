@@ -48,6 +48,8 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Data keys of KMS-encrypted exec sessions.
+    pub kms: aws_sdk_kms::Client,
     /// The credential chain the clients sign with (the native Session Manager client signs
     /// its WebSocket upgrade with the same one).
     pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
@@ -122,6 +124,11 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
         ),
         sts: aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&config)
+                .retry_classifier(FailFastWhenUnreachable)
+                .build(),
+        ),
+        kms: aws_sdk_kms::Client::from_conf(
+            aws_sdk_kms::config::Builder::from(&config)
                 .retry_classifier(FailFastWhenUnreachable)
                 .build(),
         ),

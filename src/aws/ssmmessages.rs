@@ -135,6 +135,16 @@ impl ChannelAccess {
             .map(|t| Zeroizing::new(t.to_string())))
     }
 
+    /// A KMS data key for an encrypted session (its context names the session and target).
+    pub async fn data_key(
+        &self,
+        key_id: &str,
+        session_id: &str,
+        target: &str,
+    ) -> Result<super::kms::DataKey, AwsError> {
+        super::kms::generate_data_key(&self.clients.kms, key_id, session_id, target).await
+    }
+
     /// `ssm:TerminateSession`.
     pub async fn terminate(&self, session_id: &str) -> Result<(), AwsError> {
         super::exec::terminate_session(&self.clients.ssm, session_id).await

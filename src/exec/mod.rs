@@ -10,6 +10,7 @@
 
 pub mod channel;
 pub mod cli;
+pub mod native;
 pub mod plugin;
 pub mod preflight;
 pub mod session;
