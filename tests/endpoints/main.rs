@@ -17,6 +17,7 @@ mod aws_moto;
 mod aws_sandbox;
 mod exec_console;
 mod faults_console;
+mod kms;
 mod logs_moto;
 mod logs_session;
 mod logs_tail;
