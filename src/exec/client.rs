@@ -41,12 +41,13 @@ pub const NATIVE_NAME: &str = "berth's built-in client";
 )]
 #[serde(rename_all = "lowercase")]
 pub enum ExecClient {
-    /// session-manager-plugin when a supported one is installed, else berth's built-in client
+    /// session-manager-plugin when a supported one (1.2.764.0 or later) is installed, else
+    /// berth's built-in client
     #[default]
     Auto,
-    /// Always berth's built-in client
+    /// berth's built-in client, always
     Native,
-    /// Always session-manager-plugin (it must be installed and supported)
+    /// session-manager-plugin, always (it must be installed, 1.2.764.0 or later)
     Plugin,
 }
 
