@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::preflight::Plugin;
-use super::session::{self, Shell};
+use super::client;
+use super::session::{self, Granted, Shell};
 use crate::audit::{self, Actor};
 use crate::aws::{self, Clients};
 use crate::config::safety::Safety;
@@ -65,7 +65,8 @@ pub async fn check(args: ExecTarget, cli: &crate::cli::Cli) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let code = match super::gather(&clients, &args.cluster, &args.task, None).await {
+    let client = cli.exec_client.unwrap_or_default();
+    let code = match super::gather(&clients, &args.cluster, &args.task, None, client).await {
         Ok(inputs) => {
             let report = inputs.check(args.container.as_deref());
             print!("{}", crate::text::sanitize_multiline(&report.to_text()));
@@ -84,7 +85,7 @@ pub async fn check(args: ExecTarget, cli: &crate::cli::Cli) -> ExitCode {
 }
 
 /// `berth exec`: preflight, confirmation in protected accounts, ExecuteCommand, then the
-/// plugin on this terminal. Exits with the session's exit code.
+/// client (`--exec-client`) on this terminal. Exits with the session's exit code.
 pub async fn exec(args: ExecArgs, cli: &crate::cli::Cli, safety: Safety) -> ExitCode {
     let (clients, target, demo) = match connect(cli).await {
         Ok(c) => c,
@@ -105,7 +106,8 @@ async fn exec_connected(
     target: &crate::aws::AwsTarget,
 ) -> ExitCode {
     let t = &args.target;
-    let (report, task) = match super::gather(clients, &t.cluster, &t.task, None).await {
+    let client = cli.exec_client.unwrap_or_default();
+    let (report, task) = match super::gather(clients, &t.cluster, &t.task, None, client).await {
         Ok(inputs) => (inputs.check(t.container.as_deref()), inputs.task),
         Err(e) => return fail(e),
     };
@@ -113,9 +115,11 @@ async fn exec_connected(
         eprint!("{}", crate::text::sanitize_multiline(&report.to_text()));
         return ExitCode::FAILURE;
     }
-    let (Some(ssm_target), Some(container), Plugin::Found { path, .. }) =
-        (report.target(), report.container.clone(), &report.plugin)
-    else {
+    let (Some(ssm_target), Some(container), Some(runner)) = (
+        report.target(),
+        report.container.clone(),
+        report.choice.runner.clone(),
+    ) else {
         return fail("preflight passed without a target (this is a bug)");
     };
     // The cluster as the task names it: ExecuteCommand and the audit line get its name.
@@ -126,7 +130,7 @@ async fn exec_connected(
         container,
         command: args.command.clone(),
         target: ssm_target,
-        plugin: path.clone(),
+        runner,
     };
     let actor = actor(clients, target).await;
     let audit = shell.audit(&actor, audit::default_path(), crate::clock::wall_clock());
@@ -146,8 +150,8 @@ async fn exec_connected(
             return fail("not confirmed; nothing was started");
         }
     }
-    let inv = match session::open(clients, target, &shell, &audit).await {
-        Ok(inv) => inv,
+    let granted = match session::open(clients, target, &shell, &audit).await {
+        Ok(g) => g,
         Err(e) => return fail(e),
     };
     super::signals::install(|s| {
@@ -162,10 +166,21 @@ async fn exec_connected(
         task.short_id(),
         report.cluster
     );
-    let status = super::run_foreground(&inv).await;
-    let ended = session::ended(&audit, &inv, &status);
-    eprintln!("berth: session ended ({ended})");
-    let code = status.map_or(1, |s| s.code().unwrap_or(1));
+    let code = match &granted {
+        Granted::Plugin(inv) => {
+            let status = super::run_foreground(inv).await;
+            let ended = session::ended(&audit, inv, &status);
+            eprintln!("berth: session ended ({ended})");
+            status.map_or(1, |s| s.code().unwrap_or(1))
+        }
+        Granted::Native(grant) => {
+            // PLACEHOLDER: crate::exec::native::run_shell(...) runs the session here.
+            let ended =
+                session::closed(&audit, &grant.session_id, Err(client::native_unavailable()));
+            eprintln!("berth: session ended ({ended})");
+            1
+        }
+    };
     ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1))
 }
 

@@ -1,5 +1,6 @@
 //! ECS Exec end to end in a pseudo-terminal: the real binary on the demo sandbox, keys only,
-//! at 80x24, with the recording plugin double. The plugin must get the terminal in its
+//! at 80x24, with the recording plugin double (`--exec-client plugin`: auto may pick berth's
+//! built-in client). The plugin must get the terminal in its
 //! original (cooked) mode, not berth's raw mode; afterwards the console must come back
 //! intact with "session ended (exit N)".
 
@@ -21,7 +22,15 @@ fn a_shell_session_gets_the_original_terminal_and_the_console_comes_back() {
     let out = dir.path().join("plugin.txt");
     let plugin_path = bin.join("session-manager-plugin");
     let mut p = Pty::spawn(
-        &["--demo", "--cluster", "prod", "--service", "checkout-api"],
+        &[
+            "--demo",
+            "--exec-client",
+            "plugin",
+            "--cluster",
+            "prod",
+            "--service",
+            "checkout-api",
+        ],
         &[
             (
                 "BERTH_SESSION_MANAGER_PLUGIN",
@@ -106,7 +115,15 @@ fn ctrl_c_during_a_session_does_not_kill_berth() {
     let out = dir.path().join("plugin.txt");
     let plugin_path = bin.join("session-manager-plugin");
     let mut p = Pty::spawn(
-        &["--demo", "--cluster", "prod", "--service", "checkout-api"],
+        &[
+            "--demo",
+            "--exec-client",
+            "plugin",
+            "--cluster",
+            "prod",
+            "--service",
+            "checkout-api",
+        ],
         &[
             (
                 "BERTH_SESSION_MANAGER_PLUGIN",
@@ -130,6 +147,62 @@ fn ctrl_c_during_a_session_does_not_kill_berth() {
     p.send(b"\x03");
     ok(p.wait_for_text("session ended (signal 2)"));
     ok(p.wait_for_text("tasks of checkout-api"));
+    p.send_key("q");
+    let status = p.wait_exit().unwrap();
+    assert!(status.success(), "{status:?}");
+    ok(p.check_terminal_restored());
+}
+
+/// `--exec-client native`: the checklist says berth's built-in client runs, and (not in this
+/// build yet) it ends the session with its message; the console comes back.
+#[test]
+fn the_built_in_client_ends_the_session_with_its_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plugin.txt");
+    let bin = plugin::install(dir.path());
+    let plugin_path = bin.join("session-manager-plugin");
+    let mut p = Pty::spawn(
+        &[
+            "--demo",
+            "--exec-client",
+            "native",
+            "--cluster",
+            "prod",
+            "--service",
+            "checkout-api",
+        ],
+        &[
+            (
+                "BERTH_SESSION_MANAGER_PLUGIN",
+                plugin_path.to_str().unwrap(),
+            ),
+            ("BERTH_TEST_PLUGIN_OUT", out.to_str().unwrap()),
+        ],
+        100,
+        30,
+    );
+    ok(p.wait_for_text("checkout-api"));
+    p.send_key("t");
+    ok(p.wait_for_text("RUNNING"));
+    p.send_key("X");
+    ok(p.wait_for_text("enter: start"));
+    let screen = p.screen_text();
+    assert!(
+        screen.contains("✓ client: berth's built-in client (exec client: native)"),
+        "{screen}"
+    );
+    p.send_key("enter");
+    ok(p.wait_for_text("not available in this build"));
+    ok(p.wait_for_text("tasks of checkout-api"));
+    assert!(plugin::read(&out).is_none(), "the plugin ran");
+    let audit = p.home().join(".local/state/berth/audit.jsonl");
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["outcome"], "error", "{text}");
+    assert_eq!(
+        last["parameters"]["ended"],
+        "berth's built-in client is not available in this build"
+    );
     p.send_key("q");
     let status = p.wait_exit().unwrap();
     assert!(status.success(), "{status:?}");
