@@ -6,8 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::client;
-use super::session::{self, Granted, Shell};
+use super::session::{self, Granted, Shell, ShellMode};
 use crate::audit::{self, Actor};
 use crate::aws::{self, Clients};
 use crate::config::safety::Safety;
@@ -35,6 +34,11 @@ pub struct ExecArgs {
     /// Command to run in the container
     #[arg(long, default_value = super::DEFAULT_COMMAND, value_name = "CMD")]
     pub command: String,
+
+    /// Run the command as given, not under `sh -c` (for a container without `sh`); berth's
+    /// built-in client then cannot report its exit status
+    #[arg(long)]
+    pub raw: bool,
 }
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
@@ -130,6 +134,7 @@ async fn exec_connected(
         container,
         command: args.command.clone(),
         target: ssm_target,
+        mode: shell_mode(args.raw),
         runner,
     };
     let actor = actor(clients, target).await;
@@ -159,13 +164,15 @@ async fn exec_connected(
             std::process::exit(130);
         }
     });
-    eprintln!(
-        "berth: {} in {} of task {} ({}); exit the shell to come back",
-        crate::text::sanitize(&shell.command),
-        crate::text::sanitize(&shell.container),
-        task.short_id(),
-        report.cluster
-    );
+    if shell.mode != ShellMode::Scripted {
+        eprintln!(
+            "berth: {} in {} of task {} ({}); exit the shell to come back",
+            crate::text::sanitize(&shell.command),
+            crate::text::sanitize(&shell.container),
+            task.short_id(),
+            report.cluster
+        );
+    }
     let code = match &granted {
         Granted::Plugin(inv) => {
             let status = super::run_foreground(inv).await;
@@ -173,15 +180,53 @@ async fn exec_connected(
             eprintln!("berth: session ended ({ended})");
             status.map_or(1, |s| s.code().unwrap_or(1))
         }
-        Granted::Native(grant) => {
-            // PLACEHOLDER: crate::exec::native::run_shell(...) runs the session here.
-            let ended =
-                session::closed(&audit, &grant.session_id, Err(client::native_unavailable()));
-            eprintln!("berth: session ended ({ended})");
-            1
+        Granted::Native { grant, marker } => {
+            let access = crate::aws::ssmmessages::ChannelAccess::new(clients);
+            let grant = super::native::Grant::from_session(grant.clone(), &shell.target);
+            let outcome = match on_terminal() {
+                false => match super::native::channel::open(access, grant).await {
+                    Ok(ch) => {
+                        let mut stdout = std::io::stdout();
+                        super::native::shell::scripted(ch, marker.as_deref(), &mut stdout).await
+                    }
+                    Err(e) => super::native::Outcome::failed(e),
+                },
+                true => super::native::run_interactive(access, grant, marker.as_deref()).await,
+            };
+            let how = if outcome.failed {
+                Err(outcome.how.clone())
+            } else {
+                Ok(outcome.how.clone())
+            };
+            let ended = session::closed(&audit, granted.session_id(), how);
+            if shell.mode != ShellMode::Scripted || outcome.status != Some(0) {
+                eprintln!("berth: session ended ({ended})");
+            }
+            match (outcome.failed, outcome.status) {
+                (true, _) => 1,
+                (false, Some(n)) => n,
+                (false, None) => 0,
+            }
         }
     };
     ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1))
+}
+
+/// How the built-in client runs the command: as given with `--raw`, on the terminal when
+/// stdin and stdout are one, scripted otherwise.
+fn shell_mode(raw: bool) -> ShellMode {
+    if raw {
+        ShellMode::Raw
+    } else if on_terminal() {
+        ShellMode::Terminal
+    } else {
+        ShellMode::Scripted
+    }
+}
+
+fn on_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
 }
 
 /// Who is asking: the profile and region in use, the account and caller from STS (unknown

@@ -94,6 +94,21 @@ pub struct Shell {
     pub target: String,
     /// The plugin (at its path) or berth's built-in client.
     pub runner: Runner,
+    /// How berth's built-in client runs the command (the plugin always runs it as given).
+    pub mode: ShellMode,
+}
+
+/// How the built-in client runs a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShellMode {
+    /// On the terminal, wrapped to report its exit status.
+    #[default]
+    Terminal,
+    /// stdin and stdout are not a terminal: wrapped, with the remote echo and newline
+    /// translation off.
+    Scripted,
+    /// As given (a container without `sh`, or the user asked): the exit status is unknown.
+    Raw,
 }
 
 impl Shell {
@@ -121,15 +136,19 @@ impl Shell {
 pub enum Granted {
     /// `session-manager-plugin`, started with this invocation (it holds the grant).
     Plugin(Invocation),
-    /// berth's built-in client, for this session.
-    Native(SessionGrant),
+    /// berth's built-in client, for this session; `marker` is the exit-status line to look for
+    /// (`None` when the command runs as given).
+    Native {
+        grant: SessionGrant,
+        marker: Option<String>,
+    },
 }
 
 impl Granted {
     pub fn session_id(&self) -> &str {
         match self {
             Granted::Plugin(inv) => &inv.session.session_id,
-            Granted::Native(grant) => &grant.session_id,
+            Granted::Native { grant, .. } => &grant.session_id,
         }
     }
 }
@@ -143,12 +162,22 @@ pub async fn open(
     shell: &Shell,
     audit: &Audit,
 ) -> Result<Granted, AwsError> {
+    // The built-in client wraps the command to learn its exit status; the audit keeps the
+    // command as the user gave it.
+    let wrapped = match (&shell.runner, shell.mode) {
+        (Runner::Plugin(_), _) => super::native::exit_status::wrap(&shell.command, false, true),
+        (Runner::Native, mode) => super::native::exit_status::wrap(
+            &shell.command,
+            mode == ShellMode::Scripted,
+            mode == ShellMode::Raw,
+        ),
+    };
     let granted = aws::exec::execute_command(
         &clients.ecs,
         &shell.cluster,
         &shell.task_arn,
         &shell.container,
-        &shell.command,
+        &wrapped.command,
     )
     .await;
     let grant = granted.inspect_err(|e| audit.line("error", None, Some(e.to_string()), None))?;
@@ -162,7 +191,10 @@ pub async fn open(
             &serde_json::json!({ "Target": shell.target }),
             target.endpoint_url.as_deref(),
         )),
-        Runner::Native => Granted::Native(grant),
+        Runner::Native => Granted::Native {
+            grant,
+            marker: wrapped.marker,
+        },
     })
 }
 
@@ -219,6 +251,7 @@ mod tests {
             command: "/bin/sh".into(),
             target: "ecs:prod_0123456789abcdef_0123456789abcdef-1".into(),
             runner: Runner::Plugin(PathBuf::from("/opt/session-manager-plugin")),
+            mode: ShellMode::Terminal,
         }
     }
 
@@ -296,7 +329,10 @@ mod tests {
             Some(path.clone()),
             crate::clock::wall_clock(),
         );
-        let granted = Granted::Native(invocation().session);
+        let granted = Granted::Native {
+            grant: invocation().session,
+            marker: None,
+        };
         assert_eq!(granted.session_id(), "ecs-execute-command-1");
         let why = super::super::client::native_unavailable();
         let how = closed(&audit, granted.session_id(), Err(why.clone()));

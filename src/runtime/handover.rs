@@ -19,6 +19,7 @@ pub(super) fn shell(r: &SessionRequest, command: &str) -> Shell {
         command: command.to_string(),
         target: r.target.clone(),
         runner: r.runner.clone(),
+        mode: crate::exec::session::ShellMode::Terminal,
     }
 }
 
@@ -82,8 +83,21 @@ pub(super) async fn hand_over(
             let ok = status.as_ref().is_ok_and(|s| s.success());
             (session::plugin_outcome(inv, &status), ok)
         }
-        // PLACEHOLDER: crate::exec::native::run_shell(...) runs the session here.
-        Granted::Native(_) => (Err(crate::exec::client::native_unavailable()), false),
+        Granted::Native { grant, marker } => match runner.clients() {
+            Some(clients) => {
+                let access = crate::aws::ssmmessages::ChannelAccess::new(&clients);
+                let grant = crate::exec::native::Grant::from_session(grant.clone(), &r.target);
+                let outcome =
+                    crate::exec::native::run_interactive(access, grant, marker.as_deref()).await;
+                let ok = outcome.status == Some(0);
+                if outcome.failed {
+                    (Err(outcome.how), false)
+                } else {
+                    (Ok(outcome.how), ok)
+                }
+            }
+            None => (Err("not connected".to_string()), false),
+        },
     };
     if let Err(e) = tui.resume() {
         tracing::error!("cannot take the terminal back: {e}");

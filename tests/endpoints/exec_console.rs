@@ -455,7 +455,7 @@ async fn the_built_in_client_is_chosen_with_native() {
     .await;
     assert_eq!(h.request.runner, Runner::Native);
     assert!(
-        matches!(&h.granted, Granted::Native(g) if g.session_id.starts_with("ecs-execute-command-")),
+        matches!(&h.granted, Granted::Native { grant: g, .. } if g.session_id.starts_with("ecs-execute-command-")),
         "{:?}",
         h.granted
     );
