@@ -47,6 +47,8 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Data keys of KMS-encrypted exec sessions.
+    pub kms: aws_sdk_kms::Client,
 }
 
 /// Longest a single request attempt may take before it is abandoned and retried (a hung
@@ -117,6 +119,11 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
         ),
         sts: aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&config)
+                .retry_classifier(FailFastWhenUnreachable)
+                .build(),
+        ),
+        kms: aws_sdk_kms::Client::from_conf(
+            aws_sdk_kms::config::Builder::from(&config)
                 .retry_classifier(FailFastWhenUnreachable)
                 .build(),
         ),

@@ -75,12 +75,18 @@ pub(crate) fn cluster_json(sim: &Sim, c: usize, stats: bool, settings: bool) -> 
 }
 
 /// The cluster's `configuration`: the first cluster logs exec sessions to its own group
-/// (OVERRIDE), the others use DEFAULT.
+/// (OVERRIDE), the others use DEFAULT; `staging` encrypts its sessions with the sandbox's KMS
+/// key.
 pub(crate) fn exec_configuration_json(sim: &Sim, c: usize) -> Value {
     let Some(cl) = sim.clusters.get(c) else {
         return Value::Null;
     };
-    if c == 0 {
+    if cl.name == "staging" {
+        json!({"executeCommandConfiguration": {
+            "logging": "DEFAULT",
+            "kmsKeyId": super::kms::exec_key_arn(sim),
+        }})
+    } else if c == 0 {
         json!({"executeCommandConfiguration": {
             "logging": "OVERRIDE",
             "logConfiguration": {

@@ -20,7 +20,8 @@ use super::rng::Rng;
 use super::sim::Sim;
 use super::wire::ApiError;
 use super::{
-    Faults, SandboxOptions, Scenario, Stats, datachannel, ecs, livetail, logs, scenario, ssm, sts,
+    Faults, SandboxOptions, Scenario, Stats, datachannel, ecs, kms, livetail, logs, scenario, ssm,
+    sts,
 };
 
 const JSON_11: &str = "application/x-amz-json-1.1";
@@ -241,6 +242,7 @@ fn classify(headers: &HeaderMap, body: &[u8]) -> Result<Call, ApiError> {
             "AmazonEC2ContainerServiceV20141113" => "ecs",
             "Logs_20140328" => "logs",
             "AmazonSSM" => "ssm",
+            "TrentService" => "kms",
             "AWSSecurityTokenServiceV20110615" => "sts",
             _ => return Err(ApiError::unknown_operation(target)),
         };
@@ -332,6 +334,7 @@ async fn aws_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
                 "ecs" => ecs::handle(&shared, &op, &input),
                 "logs" => logs::handle(&shared, &op, &input),
                 "ssm" => ssm::handle(&shared, &op, &input),
+                "kms" => kms::handle(&shared, &op, &input),
                 "sts" => sts::handle_json(&shared, &op),
                 _ => Err(ApiError::unknown_operation(&op)),
             };

@@ -18,6 +18,7 @@ mod aws_sandbox;
 mod datachannel;
 mod exec_console;
 mod faults_console;
+mod kms;
 mod logs_moto;
 mod logs_session;
 mod logs_tail;
