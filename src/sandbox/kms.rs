@@ -295,7 +295,6 @@ pub(crate) fn exec_key_arn(sim: &Sim) -> String {
 
 /// What the agent does with the handshake's `KMSCipherTextKey`: KMS Decrypt under the
 /// session's encryption context. Not counted as an API request (the console did not make it).
-#[cfg_attr(not(test), allow(dead_code))] // called by the data-channel gateway
 pub(crate) fn decrypt_for_agent(
     shared: &Shared,
     blob: &[u8],

@@ -8,9 +8,13 @@
 
 use std::time::{Duration, Instant};
 
+use aws_sdk_kms::primitives::Blob;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use berth::exec::channel::crypto::SessionKeys;
 use berth::exec::channel::handshake::{
-    HandshakeComplete, HandshakeRequest, HandshakeResponse, ProcessedAction, SessionKind,
-    SessionTypeParameters, Size,
+    ActionStatus, EncryptionChallenge, HandshakeComplete, HandshakeRequest, HandshakeResponse,
+    KmsEncryptionParameters, ProcessedAction, SessionKind, SessionTypeParameters, Size,
 };
 use berth::exec::channel::message::{
     AcknowledgeContent, AgentMessage, ChannelClosed, Flag, MessageType, OpenDataChannel,
@@ -39,6 +43,18 @@ struct Grant {
     token: String,
 }
 
+/// How the client answers a KMSEncryption action.
+enum KmsAnswer {
+    /// GenerateDataKey on this client with the session's context, as the plugin does.
+    DataKey {
+        kms: aws_sdk_kms::Client,
+        session_id: String,
+        target: String,
+    },
+    /// A ciphertext the agent cannot decrypt.
+    Garbage,
+}
+
 /// A minimal data-channel client: acks everything it accepts (duplicates included),
 /// delivers in order, retransmits its own messages.
 struct Client {
@@ -52,6 +68,7 @@ struct Client {
     /// Frames the decoder refused (a corrupted digest, say).
     refused: usize,
     closed: Option<ChannelClosed>,
+    keys: Option<SessionKeys>,
 }
 
 async fn open(url: &str, token: &str, signed: bool) -> Ws {
@@ -97,6 +114,7 @@ impl Client {
             arrived: Vec::new(),
             refused: 0,
             closed: None,
+            keys: None,
         }
     }
 
@@ -124,8 +142,11 @@ impl Client {
     }
 
     async fn type_text(&mut self, text: &str) {
-        self.send(PayloadType::OUTPUT, text.as_bytes().to_vec())
-            .await;
+        let mut payload = text.as_bytes().to_vec();
+        if let Some(keys) = &self.keys {
+            payload = keys.seal(&payload).unwrap_or_else(|e| panic!("seal: {e}"));
+        }
+        self.send(PayloadType::OUTPUT, payload).await;
     }
 
     /// Read for up to `wait`; false once the connection is gone.
@@ -223,7 +244,12 @@ impl Client {
     fn bytes(&self) -> Vec<u8> {
         self.of_type(PayloadType::OUTPUT)
             .iter()
-            .flat_map(|m| m.payload.clone())
+            .flat_map(|m| match &self.keys {
+                Some(keys) => keys
+                    .open(&m.payload)
+                    .unwrap_or_else(|e| panic!("open: {e}")),
+                None => m.payload.clone(),
+            })
             .collect()
     }
 
@@ -233,6 +259,11 @@ impl Client {
 
     /// Wait for the HandshakeRequest, answer it, wait for HandshakeComplete.
     async fn handshake(&mut self) -> HandshakeRequest {
+        self.handshake_kms(None).await
+    }
+
+    /// The handshake, answering a KMSEncryption action as told.
+    async fn handshake_kms(&mut self, kms: Option<&KmsAnswer>) -> HandshakeRequest {
         self.until("the handshake request", |c| {
             !c.of_type(PayloadType::HANDSHAKE_REQUEST).is_empty()
         })
@@ -242,18 +273,49 @@ impl Client {
         assert_eq!(first.payload_type, PayloadType::HANDSHAKE_REQUEST);
         let req: HandshakeRequest = serde_json::from_slice(&first.payload)
             .unwrap_or_else(|e| panic!("bad handshake request: {e}"));
-        let actions = req
-            .actions
-            .iter()
-            .map(|a| {
-                ProcessedAction::new(
-                    &a.action_type,
-                    berth::exec::channel::handshake::ActionStatus::Success,
-                    Value::Null,
-                    "",
-                )
-            })
-            .collect();
+        let mut actions = Vec::new();
+        for a in &req.actions {
+            let result = if a.action_type == "KMSEncryption" {
+                let p: KmsEncryptionParameters =
+                    serde_json::from_value(a.parameters.clone()).unwrap_or_else(|e| panic!("{e}"));
+                let blob = match kms {
+                    Some(KmsAnswer::DataKey {
+                        kms,
+                        session_id,
+                        target,
+                    }) => {
+                        let out = kms
+                            .generate_data_key()
+                            .key_id(&p.key_id)
+                            .number_of_bytes(64)
+                            .encryption_context("aws:ssm:SessionId", session_id)
+                            .encryption_context("aws:ssm:TargetId", target)
+                            .send()
+                            .await
+                            .unwrap_or_else(|e| panic!("GenerateDataKey: {e:?}"));
+                        let plain = out.plaintext().map(|b| b.as_ref().to_vec());
+                        self.keys = Some(
+                            SessionKeys::client(&plain.unwrap_or_default())
+                                .unwrap_or_else(|e| panic!("{e}")),
+                        );
+                        out.ciphertext_blob()
+                            .map(|b: &Blob| b.as_ref().to_vec())
+                            .unwrap_or_default()
+                    }
+                    Some(KmsAnswer::Garbage) => b"bkms-not-a-blob".to_vec(),
+                    None => panic!("unexpected KMS action: {req:?}"),
+                };
+                serde_json::json!({"KMSCipherTextKey": BASE64.encode(blob), "KMSCipherTextHash": null})
+            } else {
+                Value::Null
+            };
+            actions.push(ProcessedAction::new(
+                &a.action_type,
+                ActionStatus::Success,
+                result,
+                "",
+            ));
+        }
         let resp = HandshakeResponse {
             client_version: "1.2.0.0".into(),
             actions,
@@ -264,6 +326,36 @@ impl Client {
             serde_json::to_vec(&resp).unwrap_or_default(),
         )
         .await;
+        if matches!(kms, Some(KmsAnswer::Garbage)) {
+            return req;
+        }
+        if self.keys.is_some() {
+            self.until("the encryption challenge", |c| {
+                !c.of_type(PayloadType::ENC_CHALLENGE_REQUEST).is_empty()
+            })
+            .await;
+            let ch: EncryptionChallenge = serde_json::from_slice(
+                &self.of_type(PayloadType::ENC_CHALLENGE_REQUEST)[0].payload,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            let sealed = BASE64
+                .decode(ch.challenge.as_bytes())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let answer = self
+                .keys
+                .as_ref()
+                .map(|k| k.answer_challenge(&sealed))
+                .unwrap_or_else(|| panic!("no keys"))
+                .unwrap_or_else(|e| panic!("challenge: {e}"));
+            let resp = EncryptionChallenge {
+                challenge: BASE64.encode(answer),
+            };
+            self.send(
+                PayloadType::ENC_CHALLENGE_RESPONSE,
+                serde_json::to_vec(&resp).unwrap_or_default(),
+            )
+            .await;
+        }
         self.until("handshake complete", |c| {
             !c.of_type(PayloadType::HANDSHAKE_COMPLETE).is_empty()
         })
@@ -302,10 +394,14 @@ async fn checkout_task(c: &Clients) -> (String, String, String) {
 }
 
 async fn exec(c: &Clients, task_arn: &str, command: &str) -> Grant {
+    exec_in(c, "prod", task_arn, command).await
+}
+
+async fn exec_in(c: &Clients, cluster: &str, task_arn: &str, command: &str) -> Grant {
     let r = c
         .ecs
         .execute_command()
-        .cluster("prod")
+        .cluster(cluster)
         .task(task_arn)
         .command(command)
         .interactive(true)
@@ -843,4 +939,76 @@ async fn basic_port_forwarding_for_an_old_agent_version() {
         c.text().contains("404 Not Found")
     })
     .await;
+}
+
+/// staging/checkout-api: (task id, arn, the ExecuteCommand session's target).
+async fn staging_task(c: &Clients) -> (String, String, String) {
+    let arns = all_task_arns(&c.ecs, "staging", Some("checkout-api"), None, 100).await;
+    let tasks = describe_tasks(&c.ecs, "staging", &arns[..1]).await;
+    let t = &tasks[0];
+    let arn = t.task_arn().unwrap_or_default().to_string();
+    let id = arn.rsplit('/').next().unwrap_or_default().to_string();
+    let target = format!(
+        "ecs:staging_{}_{}",
+        id,
+        t.containers()[0].runtime_id().unwrap_or_default()
+    );
+    (id, arn, target)
+}
+
+#[tokio::test]
+async fn a_kms_encrypted_session_checks_the_challenge_and_encrypts_both_ways() {
+    let sb = start(SandboxOptions::default()).await;
+    let c = clients(&sb.endpoint_url()).await;
+    let (task_id, task_arn, target) = staging_task(&c).await;
+    let g = exec_in(&c, "staging", &task_arn, "sh").await;
+    let kms = aws_sdk_kms::Client::new(&sdk_config(&sb.endpoint_url()).await);
+    let mut cl = Client::connect(&g).await;
+    let answer = KmsAnswer::DataKey {
+        kms,
+        session_id: g.session_id.clone(),
+        target,
+    };
+    let req = cl.handshake_kms(Some(&answer)).await;
+    let kms_action = req
+        .actions
+        .iter()
+        .find(|a| a.action_type == "KMSEncryption")
+        .unwrap_or_else(|| panic!("staging names a key: {req:?}"));
+    assert!(
+        kms_action.parameters["KMSKeyId"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("arn:aws:kms:us-east-1:123456789012:key/")),
+        "{req:?}"
+    );
+    cl.type_text("hostname\r").await;
+    cl.until("the task id", |c| c.text().contains(&task_id))
+        .await;
+    // on the wire, the output is sealed
+    let raw: Vec<u8> = cl
+        .of_type(PayloadType::OUTPUT)
+        .iter()
+        .flat_map(|m| m.payload.clone())
+        .collect();
+    assert!(!String::from_utf8_lossy(&raw).contains(&task_id));
+    cl.type_text("exit\r").await;
+    cl.until("channel_closed", |c| c.closed.is_some()).await;
+    assert_eq!(sb.stats().count("kms:GenerateDataKey"), 1);
+}
+
+#[tokio::test]
+async fn a_data_key_the_agent_cannot_decrypt_closes_the_channel_with_the_reason() {
+    let sb = start(SandboxOptions::default()).await;
+    let c = clients(&sb.endpoint_url()).await;
+    let (_, task_arn, _) = staging_task(&c).await;
+    let g = exec_in(&c, "staging", &task_arn, "sh").await;
+    let mut cl = Client::connect(&g).await;
+    cl.handshake_kms(Some(&KmsAnswer::Garbage)).await;
+    cl.until("channel_closed", |c| c.closed.is_some()).await;
+    let closed = cl.closed.clone().unwrap_or_default();
+    assert!(
+        closed.output.starts_with("KMS decrypt failed: "),
+        "{closed:?}"
+    );
+    assert!(cl.of_type(PayloadType::HANDSHAKE_COMPLETE).is_empty());
 }

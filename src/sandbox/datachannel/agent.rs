@@ -21,22 +21,26 @@
 //! duplicated or reordered message is always followed by clean retransmissions), except the
 //! delay, which holds every frame written.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
 
 use super::port::Forward;
 use super::standin::Shell;
 use super::{ChannelSpec, Control, Outbound, Run};
+use crate::exec::channel::crypto::SessionKeys;
 use crate::exec::channel::handshake::{
-    ACTION_SESSION_TYPE, ActionStatus, HandshakeComplete, HandshakeRequest, HandshakeResponse,
-    RequestedAction, Size,
+    ACTION_KMS_ENCRYPTION, ACTION_SESSION_TYPE, ActionStatus, AgentVersion, EncryptionChallenge,
+    HandshakeComplete, HandshakeRequest, HandshakeResponse, KmsEncryptionResult, RequestedAction,
+    Size,
 };
 use crate::exec::channel::message::{
-    AcknowledgeContent, AgentMessage, Flag, MessageType, PAYLOAD_OFFSET, PayloadType,
+    AcknowledgeContent, AgentMessage, Flag, MessageType, PAYLOAD_OFFSET, PayloadType, fill_random,
 };
 use crate::exec::channel::sequence::{Incoming, Outgoing};
 use crate::sandbox::Faults;
@@ -56,6 +60,8 @@ const INCOMING_BUFFER: usize = 64;
 const EARLY_LIMIT: usize = 64 * 1024;
 /// Frames held by the delay fault.
 const DELAYED_LIMIT: usize = 4096;
+/// Random bytes in the encryption challenge.
+const CHALLENGE_LEN: usize = 64;
 
 pub(super) const DEFAULT_AGENT_VERSION: &str = "3.3.1000.0";
 const CUSTOMER_MESSAGE: &str =
@@ -132,6 +138,8 @@ pub(super) struct Agent {
     out: Outgoing,
     inc: Incoming,
     phase: Phase,
+    /// The session's keys once the client's KMS data key was decrypted.
+    keys: Option<SessionKeys>,
     program: Option<Program>,
     /// Client Output and Size that arrived before the handshake finished.
     early: Vec<AgentMessage>,
@@ -169,6 +177,7 @@ impl Agent {
             out: Outgoing::new(MessageType::OutputStreamData, WINDOW),
             inc: Incoming::new(INCOMING_BUFFER),
             phase: Phase::AwaitResponse,
+            keys: None,
             program: None,
             early: Vec::new(),
             early_bytes: 0,
@@ -285,10 +294,17 @@ impl Agent {
                 ("Port", p)
             }
         };
-        let actions = vec![RequestedAction {
+        let mut actions = Vec::new();
+        if let Some(key) = &self.spec.kms_key {
+            actions.push(RequestedAction {
+                action_type: ACTION_KMS_ENCRYPTION.to_string(),
+                parameters: json!({"KMSKeyId": key}),
+            });
+        }
+        actions.push(RequestedAction {
             action_type: ACTION_SESSION_TYPE.to_string(),
             parameters: json!({"SessionType": session_type, "Properties": properties}),
-        }];
+        });
         let request = HandshakeRequest {
             agent_version: self.agent_version.clone(),
             actions,
@@ -325,11 +341,82 @@ impl Agent {
             };
             return self.close_channel(&format!("Session handshake failed: {why}"));
         }
-        self.complete_handshake();
+        if self.spec.kms_key.is_none() {
+            return self.complete_handshake();
+        }
+        let keys = match self.session_keys(&response) {
+            Ok(k) => k,
+            Err(why) => return self.close_channel(&why),
+        };
+        // random bytes only the holder of the data key can return
+        let mut challenge = vec![0u8; CHALLENGE_LEN];
+        fill_random(&mut challenge);
+        let sealed = match keys.seal(&challenge) {
+            Ok(s) => s,
+            Err(e) => return self.close_channel(&format!("Encryption challenge failed: {e}")),
+        };
+        self.keys = Some(keys);
+        self.phase = Phase::AwaitChallenge(challenge);
+        let request = EncryptionChallenge {
+            challenge: BASE64.encode(sealed),
+        };
+        self.send_output(
+            PayloadType::ENC_CHALLENGE_REQUEST,
+            serde_json::to_vec(&request).unwrap_or_default(),
+        );
     }
 
-    fn on_challenge_response(&mut self, _payload: &[u8]) {
-        tracing::debug!("data channel {}: unexpected EncChallengeResponse", self.id);
+    /// The KMS action's answer: the data key's ciphertext, decrypted as the agent does (KMS
+    /// Decrypt under the session's encryption context).
+    fn session_keys(&self, response: &HandshakeResponse) -> Result<SessionKeys, String> {
+        let action = response
+            .actions
+            .iter()
+            .find(|a| a.action_type == ACTION_KMS_ENCRYPTION)
+            .ok_or("KMS encryption failed: the client did not answer the KMSEncryption action")?;
+        if action.status != ActionStatus::Success as i32 {
+            let why = if action.error.is_empty() {
+                "the client could not encrypt the session".to_string()
+            } else {
+                action.error.clone()
+            };
+            return Err(format!("KMS encryption failed: {why}"));
+        }
+        let result: KmsEncryptionResult = serde_json::from_value(action.result.clone())
+            .map_err(|e| format!("KMS decrypt failed: no KMSCipherTextKey: {e}"))?;
+        let blob = BASE64
+            .decode(result.ciphertext_key.as_bytes())
+            .map_err(|e| format!("KMS decrypt failed: KMSCipherTextKey is not base64: {e}"))?;
+        let context = BTreeMap::from([
+            ("aws:ssm:SessionId".to_string(), self.id.clone()),
+            ("aws:ssm:TargetId".to_string(), self.target.clone()),
+        ]);
+        let plaintext = crate::sandbox::kms::decrypt_for_agent(&self.shared, &blob, &context)
+            .map_err(|e| format!("KMS decrypt failed: {}: {}", e.code, e.message))?;
+        SessionKeys::agent(&plaintext).map_err(|e| format!("KMS decrypt failed: {e}"))
+    }
+
+    fn on_challenge_response(&mut self, payload: &[u8]) {
+        let Phase::AwaitChallenge(expected) = &self.phase else {
+            tracing::debug!("data channel {}: unexpected EncChallengeResponse", self.id);
+            return;
+        };
+        let answer = serde_json::from_slice::<EncryptionChallenge>(payload)
+            .map_err(|e| e.to_string())
+            .and_then(|c| {
+                BASE64
+                    .decode(c.challenge.as_bytes())
+                    .map_err(|e| e.to_string())
+            })
+            .and_then(|sealed| match &self.keys {
+                Some(k) => k.open(&sealed).map_err(|e| e.to_string()),
+                None => Err("no session keys".to_string()),
+            });
+        match answer {
+            Ok(clear) if clear == *expected => self.complete_handshake(),
+            Ok(_) => self.close_channel("Encryption challenge failed: the answer does not match"),
+            Err(e) => self.close_channel(&format!("Encryption challenge failed: {e}")),
+        }
     }
 
     fn complete_handshake(&mut self) {
@@ -347,9 +434,7 @@ impl Agent {
                     &self.spec.container,
                     port,
                     host.as_deref(),
-                    crate::exec::channel::handshake::AgentVersion::supports_mux(
-                        &self.agent_version,
-                    ),
+                    AgentVersion::supports_mux(&self.agent_version),
                 )),
                 PORT_CUSTOMER_MESSAGE,
             ),
@@ -477,7 +562,13 @@ impl Agent {
             return;
         };
         match m.payload_type {
-            PayloadType::OUTPUT => program.input(&m.payload),
+            PayloadType::OUTPUT => match &self.keys {
+                None => program.input(&m.payload),
+                Some(keys) => match keys.open(&m.payload) {
+                    Ok(clear) => program.input(&clear),
+                    Err(e) => tracing::debug!("data channel {}: input dropped: {e}", self.id),
+                },
+            },
             PayloadType::SIZE => match serde_json::from_slice::<Size>(&m.payload) {
                 Ok(size) => {
                     if let Program::Shell { shell, .. } = program {
@@ -515,6 +606,13 @@ impl Agent {
             }
         }
         for (payload_type, payload) in batch {
+            let payload = match (&self.keys, payload_type) {
+                (Some(keys), PayloadType::OUTPUT) => match keys.seal(&payload) {
+                    Ok(sealed) => sealed,
+                    Err(e) => return self.close_channel(&format!("Encryption failed: {e}")),
+                },
+                _ => payload,
+            };
             self.send_output(payload_type, payload);
         }
         let ended = self.program.as_ref().and_then(Program::ended);
