@@ -463,7 +463,7 @@ mod tests {
 
     #[test]
     fn the_agent_decrypts_what_the_console_generated() {
-        let shared = Shared::new(&SandboxOptions::default());
+        let shared = Shared::new(&SandboxOptions::default(), ([127, 0, 0, 1], 0).into());
         let v = handle(
             &shared,
             "GenerateDataKey",

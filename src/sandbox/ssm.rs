@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::datachannel::{ChannelSpec, ContainerContext, Run};
+use super::datachannel::{ChannelSpec, Run, ShellContext};
 use super::ecs::{cluster_idx, task_slot};
 use super::ecs_json::exec_configuration_json;
 use super::model::*;
@@ -82,9 +82,9 @@ fn new_session(
 }
 
 /// The container a session runs in, as its shell sees it.
-fn container_context(sim: &Sim, slot: usize, container: usize) -> ContainerContext {
+fn container_context(sim: &Sim, slot: usize, container: usize) -> ShellContext {
     let Some(t) = sim.task(slot) else {
-        return ContainerContext::default();
+        return ShellContext::default();
     };
     let td = sim.task_defs.get(t.task_def);
     let name = t
@@ -124,7 +124,7 @@ fn container_context(sim: &Sim, slot: usize, container: usize) -> ContainerConte
         ("ECS_CONTAINER_METADATA_URI_V4".to_string(), metadata),
     ];
     env.sort();
-    ContainerContext {
+    ShellContext {
         task_id: t.id.clone(),
         container: name,
         image: def.map(|c| c.image.clone()).unwrap_or_default(),

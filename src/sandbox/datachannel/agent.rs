@@ -31,7 +31,6 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
 
 use super::port::Forward;
-use super::standin::Shell;
 use super::{ChannelSpec, Control, Outbound, Run};
 use crate::exec::channel::crypto::SessionKeys;
 use crate::exec::channel::handshake::{
@@ -45,6 +44,7 @@ use crate::exec::channel::message::{
 use crate::exec::channel::sequence::{Incoming, Outgoing};
 use crate::sandbox::Faults;
 use crate::sandbox::server::Shared;
+use crate::sandbox::shell::Shell;
 
 /// Output messages in flight before the program is no longer read.
 pub(super) const WINDOW: usize = 64;
@@ -84,9 +84,13 @@ enum Program {
 }
 
 impl Program {
-    fn input(&mut self, data: &[u8]) {
+    fn input(&mut self, data: &[u8], now_ms: i64) {
         match self {
-            Program::Shell { shell, .. } => shell.input(data),
+            Program::Shell { shell, .. } => {
+                // `date` shows the sandbox's virtual clock
+                shell.set_clock(u64::try_from(now_ms).unwrap_or(0));
+                shell.input(data);
+            }
             Program::Port(f) => f.input(data),
         }
     }
@@ -422,13 +426,17 @@ impl Agent {
     fn complete_handshake(&mut self) {
         let elapsed = self.handshake_sent.map(|t| t.elapsed()).unwrap_or_default();
         let (program, message) = match &self.spec.run {
-            Run::Shell { command, .. } => (
-                Program::Shell {
-                    shell: Shell::start(self.spec.container.clone(), command),
-                    drained: false,
-                },
-                CUSTOMER_MESSAGE,
-            ),
+            Run::Shell { command, .. } => {
+                let mut shell = Shell::start(self.spec.container.clone(), command);
+                shell.set_clock(u64::try_from(self.shared.virtual_now()).unwrap_or(0));
+                (
+                    Program::Shell {
+                        shell,
+                        drained: false,
+                    },
+                    CUSTOMER_MESSAGE,
+                )
+            }
             Run::Port { port, host, .. } => (
                 Program::Port(Forward::new(
                     &self.spec.container,
@@ -563,9 +571,9 @@ impl Agent {
         };
         match m.payload_type {
             PayloadType::OUTPUT => match &self.keys {
-                None => program.input(&m.payload),
+                None => program.input(&m.payload, self.shared.virtual_now()),
                 Some(keys) => match keys.open(&m.payload) {
-                    Ok(clear) => program.input(&clear),
+                    Ok(clear) => program.input(&clear, self.shared.virtual_now()),
                     Err(e) => tracing::debug!("data channel {}: input dropped: {e}", self.id),
                 },
             },

@@ -23,7 +23,6 @@
 
 mod agent;
 mod port;
-mod standin;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +36,7 @@ use axum::response::Response;
 use tokio::sync::{Notify, mpsc};
 
 use super::server::Shared;
+pub(crate) use super::shell::ShellContext;
 use crate::exec::channel::message::{MAX_FRAME, OpenDataChannelRequest};
 
 /// How long a new connection may take to send its OpenDataChannel frame.
@@ -53,7 +53,8 @@ const MAX_OPEN_FRAME: usize = 16 * 1024;
 #[derive(Debug, Clone)]
 pub(crate) struct ChannelSpec {
     pub run: Run,
-    pub container: ContainerContext,
+    /// The container the session runs in, as its shell sees it.
+    pub container: ShellContext,
     /// The KMS key the cluster's exec configuration names: the handshake asks the client to
     /// encrypt the session with a data key of it.
     pub kms_key: Option<String>,
@@ -74,19 +75,6 @@ pub(crate) enum Run {
         local_port: Option<String>,
         host: Option<String>,
     },
-}
-
-/// The container a session runs in.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ContainerContext {
-    pub task_id: String,
-    pub container: String,
-    pub image: String,
-    pub env: Vec<(String, String)>,
-    pub secret_names: Vec<String>,
-    /// Ports the task's containers listen on (awsvpc: one localhost for all of them).
-    pub ports: Vec<u16>,
-    pub cluster: String,
 }
 
 /// What a connection tells its session's agent.

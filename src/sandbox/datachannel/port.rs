@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::ContainerContext;
+use super::ShellContext;
 use crate::exec::channel::message::{Flag, PayloadType};
 use crate::exec::channel::smux::{Event, Mux};
 
@@ -197,7 +197,7 @@ pub(super) struct Forward {
 
 impl Forward {
     pub(super) fn new(
-        container: &ContainerContext,
+        container: &ShellContext,
         port: &str,
         host: Option<&str>,
         mux: bool,
@@ -356,11 +356,11 @@ impl Forward {
 mod tests {
     use super::*;
 
-    fn container() -> ContainerContext {
-        ContainerContext {
+    fn container() -> ShellContext {
+        ShellContext {
             task_id: "abc123".into(),
             ports: vec![8080],
-            ..ContainerContext::default()
+            ..ShellContext::default()
         }
     }
 
