@@ -232,7 +232,10 @@ fn the_built_in_client_runs_a_shell_on_the_demo_and_reports_its_exit_status() {
     assert_eq!(lines[1]["parameters"]["ended"], "exit 3", "{text}");
     assert_eq!(lines[1]["parameters"]["task"], id.as_str(), "{text}");
     assert_eq!(lines[1]["parameters"]["command"], "/bin/sh", "{text}");
-    assert!(!text.contains("__BERTH_EXIT_") && !text.contains("Token"), "{text}");
+    assert!(
+        !text.contains("__BERTH_EXIT_") && !text.contains("Token"),
+        "{text}"
+    );
     p.send_key("q");
     let status = p.wait_exit().unwrap();
     assert!(status.success(), "{status:?}");

@@ -488,52 +488,96 @@ async fn exec_client_in_config_toml_is_used_and_the_flag_wins() {
     sb.shutdown().await;
 }
 
-/// `berth exec --exec-client native`: the session is opened (ExecuteCommand, audited) and
-/// berth's built-in client, not in this build yet, ends it with its message; the plugin on
-/// PATH is not run.
+/// Scriptable exec with berth's built-in client (containers-roadmap#1536): stdin is not a
+/// terminal, so the output goes to stdout as the command wrote it (no terminal echo, no `\r`,
+/// no status line), and berth exits with the command's status. The plugin on PATH is not run;
+/// the session token appears in no log, audit line or output, at any log level.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exec_with_the_built_in_client_ends_with_its_message() {
+async fn exec_with_the_built_in_client_streams_output_and_exits_with_the_remote_status() {
     let sb = start().await;
     let url = sb.endpoint_url();
     let home = tempfile::tempdir().unwrap();
     let bin = plugin::install(home.path());
     let (task, _, _) = running_task(&url, "checkout-api", true).await;
-    let out = berth(
-        &url,
-        home.path(),
-        &plugin::path_with(&bin),
-        &[
+    let log = home.path().join("berth.log");
+    let run = |command: &'static str, raw: bool| {
+        let mut args = vec![
             "--exec-client",
             "native",
+            "--log-file",
+            log.to_str().unwrap(),
             "exec",
             "--cluster",
             "prod",
             "--task",
             &task,
-        ],
-    )
-    .output()
-    .await
-    .unwrap();
+            "--command",
+            command,
+        ];
+        if raw {
+            args.push("--raw");
+        }
+        let mut cmd = berth(&url, home.path(), &plugin::path_with(&bin), &args);
+        cmd.env("BERTH_LOG", "trace");
+        cmd
+    };
+    let out = run("cat /etc/os-release", false).output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("\nID="), "{stdout:?}");
+    assert!(!stdout.contains('\r'), "{stdout:?}");
     assert!(
-        stderr.contains("session ended (berth's built-in client is not available in this build)"),
+        !stdout.contains("__BERTH_") && !stdout.contains("cat /etc"),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.ends_with('\n') && !stdout.ends_with("\n\n"),
+        "{stdout:?}"
+    );
+
+    let out = run("hostname; exit 3", false).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), task.as_str());
+    assert!(stderr.contains("session ended (exit 3)"), "{stderr}");
+
+    // As given: it runs, but nothing can say how it ended.
+    let out = run("hostname", true).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(task.as_str()));
+    assert!(
+        stderr.contains("session ended (exit status unknown)"),
         "{stderr}"
     );
-    assert_eq!(sb.stats().count("ecs:ExecuteCommand"), 1);
+
+    assert_eq!(sb.stats().count("ecs:ExecuteCommand"), 3);
     assert!(!home.path().join("plugin.txt").exists(), "the plugin ran");
     let text = std::fs::read_to_string(home.path().join("state/berth/audit.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 2, "{text}");
-    assert_eq!(lines[0]["outcome"], "ok");
-    assert_eq!(lines[1]["outcome"], "error");
-    assert_eq!(
-        lines[1]["parameters"]["ended"],
-        "berth's built-in client is not available in this build"
+    assert_eq!(lines.len(), 6, "{text}");
+    let ended: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["outcome"] == "ended")
+        .map(|l| l["parameters"]["ended"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(ended, ["exit 0", "exit 3", "exit status unknown"], "{text}");
+    // the audit keeps the command as the user gave it, not the wrapper
+    assert_eq!(lines[0]["parameters"]["command"], "cat /etc/os-release");
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        logged.contains("TRACE") || logged.contains("DEBUG"),
+        "{logged}"
     );
+    let tokens = sb.session_tokens();
+    assert_eq!(tokens.len(), 3);
+    for token in tokens {
+        assert!(!text.contains(&token), "token in the audit file");
+        assert!(!logged.contains(&token), "token in the log");
+    }
     sb.shutdown().await;
 }
