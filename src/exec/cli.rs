@@ -187,7 +187,13 @@ async fn exec_connected(
                 false => match super::native::channel::open(access, grant).await {
                     Ok(ch) => {
                         let mut stdout = std::io::stdout();
-                        super::native::shell::scripted(ch, marker.as_deref(), &mut stdout).await
+                        super::native::shell::scripted(
+                            ch,
+                            marker.as_deref(),
+                            tokio::io::stdin(),
+                            &mut stdout,
+                        )
+                        .await
                     }
                     Err(e) => super::native::Outcome::failed(e),
                 },

@@ -254,6 +254,10 @@ pub struct Faults {
     /// Data channel: the agent version of new sessions' handshakes (default `3.3.1000.0`;
     /// `3.0.196.0` or older selects basic port forwarding instead of smux).
     pub agent_version: Option<String>,
+    /// Data channel: the KMS key new sessions ask the client to encrypt with, instead of the
+    /// one the cluster's exec configuration names (a key that does not exist shows how the
+    /// client fails).
+    pub exec_kms_key: Option<String>,
 }
 
 /// A running sandbox; stops when shut down or dropped.

@@ -141,6 +141,16 @@ fn container_context(sim: &Sim, slot: usize, container: usize) -> ShellContext {
     }
 }
 
+/// The KMS key a new session asks the client for: the `exec_kms_key` fault's, else the one
+/// the cluster's exec configuration names, if any.
+fn session_kms_key(shared: &Shared, sim: &Sim, cluster: usize) -> Option<String> {
+    shared
+        .faults()
+        .exec_kms_key
+        .filter(|k| !k.is_empty())
+        .or_else(|| cluster_kms_key(sim, cluster))
+}
+
 /// The KMS key the cluster's exec configuration names, if any.
 fn cluster_kms_key(sim: &Sim, cluster: usize) -> Option<String> {
     exec_configuration_json(sim, cluster)["executeCommandConfiguration"]["kmsKeyId"]
@@ -244,7 +254,7 @@ fn start_session(shared: &Shared, sim: &mut Sim, v: &Value) -> ApiResult {
     let channel = ChannelSpec {
         run,
         container: container_context(sim, slot, container),
-        kms_key: cluster_kms_key(sim, c),
+        kms_key: session_kms_key(shared, sim, c),
     };
     let reason = str_arg(v, "Reason").map(str::to_string);
     Ok(new_session(
@@ -426,7 +436,7 @@ pub(crate) fn execute_command(shared: &Shared, sim: &mut Sim, v: &Value) -> ApiR
             command: command.to_string(),
         },
         container: container_context(sim, slot, idx),
-        kms_key: cluster_kms_key(sim, c),
+        kms_key: session_kms_key(shared, sim, c),
     };
     let s = new_session(
         shared,

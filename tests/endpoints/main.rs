@@ -23,6 +23,7 @@ mod logs_moto;
 mod logs_session;
 mod logs_tail;
 mod moto_clusters;
+mod native_client;
 mod sandbox_conformance;
 mod sandbox_logs;
 mod sandbox_scenarios;

@@ -342,15 +342,22 @@ impl Engine {
                     Receipt::Buffered | Receipt::Duplicate => Vec::new(),
                     Receipt::Dropped => return None,
                 };
-                if let Err(e) = socket.send(Message::binary(ack.encode())).await {
-                    return Some(Stop::Dropped(e.to_string()));
-                }
+                // Accepted messages are handed over even when the socket fails under the ack:
+                // the sequence state already counts them as received.
+                let mut stop = None;
                 for m in delivered {
-                    if let Err(stop) = self.deliver(socket, m).await {
-                        return Some(stop);
+                    if let Err(s) = self.deliver(socket, m).await
+                        && stop.is_none()
+                    {
+                        stop = Some(s);
                     }
                 }
-                None
+                if stop.is_none()
+                    && let Err(e) = socket.send(Message::binary(ack.encode())).await
+                {
+                    stop = Some(Stop::Dropped(e.to_string()));
+                }
+                stop
             }
             MessageType::StartPublication | MessageType::PausePublication => None,
             other => {

@@ -214,12 +214,18 @@ pub async fn interactive(mut channel: Channel, marker: Option<&str>) -> Outcome 
     Outcome::new(status, failure)
 }
 
-/// stdin is not a terminal: its bytes go to the command, the output to `out`.
-pub async fn scripted<W: Write>(
+/// stdin is not a terminal: `source`'s bytes go to the command (its end as Ctrl-D), the
+/// output to `out`.
+pub async fn scripted<R, W>(
     mut channel: Channel,
     marker: Option<&str>,
+    source: R,
     out: &mut W,
-) -> Outcome {
+) -> Outcome
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    W: Write,
+{
     if let Err(e) = ready(&mut channel).await {
         return Outcome::new(None, Some(e));
     }
@@ -233,7 +239,7 @@ pub async fn scripted<W: Write>(
     let (tx, mut input) = mpsc::channel::<Option<Vec<u8>>>(8);
     let reader = tokio::spawn(async move {
         use tokio::io::AsyncReadExt;
-        let mut stdin = tokio::io::stdin();
+        let mut stdin = source;
         let mut buf = vec![0u8; 1024];
         loop {
             match stdin.read(&mut buf).await {
