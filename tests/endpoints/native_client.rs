@@ -28,7 +28,9 @@ async fn connect(sb: &SandboxHandle) -> Clients {
         )),
         ..AwsTarget::default()
     };
-    aws::connect(&target).await.unwrap()
+    aws::connect(&target)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 /// A running task of `cluster` whose ExecuteCommand succeeds: (task arn, task id, container,
@@ -61,20 +63,20 @@ async fn run(clients: &Clients, cluster: &str, command: &str) -> (Vec<u8>, nativ
     let grant =
         aws::exec::execute_command(&clients.ecs, cluster, &arn, &container, &wrapped.command)
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("{e:?}"));
     let ch = channel::open(
         ChannelAccess::new(clients),
         Grant::from_session(grant, &target),
     )
     .await
-    .unwrap();
+    .unwrap_or_else(|e| panic!("{e:?}"));
     let mut out = Vec::new();
     let outcome = tokio::time::timeout(
         DEADLINE,
         shell::scripted(ch, wrapped.marker.as_deref(), tokio::io::empty(), &mut out),
     )
     .await
-    .expect("the session did not end");
+    .unwrap_or_else(|_| panic!("the session did not end"));
     (out, outcome)
 }
 
@@ -166,13 +168,13 @@ async fn session_events(
     let (arn, id, container, target) = exec_task(clients, cluster).await;
     let grant = aws::exec::execute_command(&clients.ecs, cluster, &arn, &container, command)
         .await
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{e:?}"));
     let mut ch = channel::open(
         ChannelAccess::new(clients),
         Grant::from_session(grant, &target),
     )
     .await
-    .unwrap();
+    .unwrap_or_else(|e| panic!("{e:?}"));
     let mut events = Vec::new();
     tokio::time::timeout(DEADLINE, async {
         while let Some(e) = ch.events.recv().await {
@@ -184,7 +186,7 @@ async fn session_events(
         }
     })
     .await
-    .expect("the session did not end");
+    .unwrap_or_else(|_| panic!("the session did not end"));
     (events, id)
 }
 
