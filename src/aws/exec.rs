@@ -47,7 +47,7 @@ fn grant(
         (Some(id), Some(url), Some(token)) => Ok(SessionGrant {
             session_id: id.to_string(),
             stream_url: url.to_string(),
-            token: token.to_string(),
+            token: zeroize::Zeroizing::new(token.to_string()),
         }),
         _ => Err(AwsError::new(
             super::ErrorKind::Other,

@@ -70,7 +70,8 @@ pub async fn probe(at: Option<PathBuf>) -> Plugin {
 pub struct SessionGrant {
     pub session_id: String,
     pub stream_url: String,
-    pub token: String,
+    /// Zeroised when the grant is dropped.
+    pub token: zeroize::Zeroizing<String>,
 }
 
 impl std::fmt::Debug for SessionGrant {
@@ -88,7 +89,7 @@ impl SessionGrant {
         serde_json::json!({
             "SessionId": self.session_id,
             "StreamUrl": self.stream_url,
-            "TokenValue": self.token,
+            "TokenValue": self.token.as_str(),
         })
         .to_string()
     }
@@ -164,7 +165,7 @@ mod tests {
         SessionGrant {
             session_id: "ecs-execute-command-1".into(),
             stream_url: "wss://ssmmessages.eu-west-1.amazonaws.com/v1/data-channel/x".into(),
-            token: "SECRET-TOKEN".into(),
+            token: "SECRET-TOKEN".to_string().into(),
         }
     }
 

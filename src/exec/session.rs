@@ -261,7 +261,7 @@ mod tests {
             plugin::SessionGrant {
                 session_id: "ecs-execute-command-1".into(),
                 stream_url: "wss://ssm/stream".into(),
-                token: "SECRET-TOKEN".into(),
+                token: "SECRET-TOKEN".to_string().into(),
             },
             "eu-west-1",
             None,

@@ -136,7 +136,7 @@ async fn a_shell_request_hands_the_session_to_the_plugin_through_the_environment
     };
     assert_eq!(inv.args.len(), 6);
     assert_eq!(inv.args[0], "AWS_SSM_START_SESSION_RESPONSE");
-    assert!(!format!("{inv:?}").contains(&inv.session.token));
+    assert!(!format!("{inv:?}").contains(inv.session.token.as_str()));
 
     // What the loop does with it: the plugin runs, sees the session in its environment.
     let status = berth::exec::run_foreground(inv).await.unwrap();
@@ -152,7 +152,7 @@ async fn a_shell_request_hands_the_session_to_the_plugin_through_the_environment
     );
     let text = std::fs::read_to_string(&audit).unwrap();
     assert!(text.contains("\"action\":\"exec\""), "{text}");
-    assert!(!text.contains(&inv.session.token));
+    assert!(!text.contains(inv.session.token.as_str()));
     sb.shutdown().await;
 }
 

@@ -23,7 +23,7 @@ impl Grant {
         Grant {
             session_id: session.session_id,
             stream_url: session.stream_url,
-            token: zeroize::Zeroizing::new(session.token),
+            token: session.token,
             target: target.to_string(),
         }
     }
