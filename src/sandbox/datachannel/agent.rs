@@ -12,16 +12,17 @@
 //!
 //! Every client message that is accepted is acked, duplicates included, and delivered in order.
 //! Unacked output is resent on a short tick when its timeout passes, and all of it when a
-//! client reconnects. The official plugin never acks a duplicate, so a message resent after a
-//! reconnect that the client skipped while acking a later one is taken as delivered before the
-//! link dropped. As an interactive agent does, it sends no ExitCode: when the shell has exited
+//! client reconnects. The official plugin never acks a duplicate, and an ack in flight is lost
+//! with its connection, so a message resent at a reconnect is taken as delivered before the
+//! link dropped when the client acks a later one instead, or leaves it unanswered through
+//! [`PRESUME_AFTER`] resends. As an interactive agent does, it sends no ExitCode: when the shell has exited
 //! and its output is acked, `channel_closed` ends the session.
 //!
 //! The `dc_*` faults act here, on the first transmission of each output message (a corrupted,
 //! duplicated or reordered message is always followed by clean retransmissions), except the
 //! delay, which holds every frame written.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -62,6 +63,9 @@ const EARLY_LIMIT: usize = 64 * 1024;
 const DELAYED_LIMIT: usize = 4096;
 /// Random bytes in the encryption challenge.
 const CHALLENGE_LEN: usize = 64;
+/// Retransmissions on a new connection after which a message resent at its start is taken
+/// as one the client had already delivered (and, like the plugin, will never ack).
+const PRESUME_AFTER: u32 = 4;
 
 pub(super) const DEFAULT_AGENT_VERSION: &str = "3.3.1000.0";
 const CUSTOMER_MESSAGE: &str =
@@ -149,8 +153,9 @@ pub(super) struct Agent {
     early: Vec<AgentMessage>,
     early_bytes: usize,
     conn: Option<Conn>,
-    /// Resent when the current connection started; a later ack passes over the skipped ones.
-    presumable: BTreeSet<i64>,
+    /// Resent when the current connection started, with how often they were resent since: a
+    /// later ack passing over one, or [`PRESUME_AFTER`] unanswered resends, settle it.
+    presumable: BTreeMap<i64, u32>,
     started: Instant,
     handshake_sent: Option<Instant>,
     idle_since: Instant,
@@ -186,7 +191,7 @@ impl Agent {
             early: Vec::new(),
             early_bytes: 0,
             conn: None,
-            presumable: BTreeSet::new(),
+            presumable: BTreeMap::new(),
             started: now,
             handshake_sent: None,
             idle_since: now,
@@ -263,7 +268,11 @@ impl Agent {
             return;
         }
         let frames = self.out.all_unacked(Instant::now());
-        self.presumable = frames.iter().filter_map(|f| sequence_of(f)).collect();
+        self.presumable = frames
+            .iter()
+            .filter_map(|f| sequence_of(f))
+            .map(|s| (s, 0))
+            .collect();
         for f in frames {
             self.emit(Outbound::Frame(f));
         }
@@ -499,7 +508,7 @@ impl Agent {
         self.out.ack(acked, now);
         // Resent at this connection's start and passed over for a later one: the client had
         // delivered it before the link dropped (it never acks a duplicate).
-        let skipped: Vec<i64> = self.presumable.range(..=acked).copied().collect();
+        let skipped: Vec<i64> = self.presumable.range(..=acked).map(|(s, _)| *s).collect();
         for s in skipped {
             self.presumable.remove(&s);
             self.out.ack(s, now);
@@ -728,8 +737,22 @@ impl Agent {
                         self.shared
                             .update_stats(|s| s.data_channel.retransmits += n);
                     }
+                    let mut settled = Vec::new();
                     for f in frames {
+                        if let Some(seq) = sequence_of(&f)
+                            && let Some(n) = self.presumable.get_mut(&seq)
+                        {
+                            *n += 1;
+                            if *n >= PRESUME_AFTER {
+                                settled.push(seq);
+                            }
+                        }
                         self.emit(Outbound::Frame(f));
+                    }
+                    // still unanswered: delivered before the link dropped, never to be acked
+                    for seq in settled {
+                        self.presumable.remove(&seq);
+                        self.out.ack(seq, now);
                     }
                 }
                 Err(_) => {
