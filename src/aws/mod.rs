@@ -15,6 +15,7 @@ pub mod mutations;
 pub mod profiles;
 pub mod raw;
 pub mod services;
+pub mod ssmmessages;
 pub mod stream_prefix;
 pub mod task_definitions;
 pub mod tasks;
@@ -49,6 +50,9 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// Data keys of KMS-encrypted exec sessions.
     pub kms: aws_sdk_kms::Client,
+    /// The credential chain the clients sign with (the native Session Manager client signs
+    /// its WebSocket upgrade with the same one).
+    pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 }
 
 /// Longest a single request attempt may take before it is abandoned and retried (a hung
@@ -106,6 +110,7 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
     };
     Ok(Clients {
         region,
+        credentials: config.credentials_provider(),
         ecs: aws_sdk_ecs::Client::from_conf(
             aws_sdk_ecs::config::Builder::from(&config)
                 .retry_classifier(FailFastWhenUnreachable)
