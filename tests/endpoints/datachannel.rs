@@ -483,6 +483,9 @@ async fn an_exec_shell_runs_to_exit_and_closes_without_an_exit_code() {
     cl.type_text("hostname\r").await;
     cl.until("the task id", |c| c.text().contains(&task_id))
         .await;
+    cl.type_text("stty size\r").await;
+    cl.until("the terminal size", |c| c.text().contains("40 120"))
+        .await;
     cl.type_text("exit 3\r").await;
     cl.until("channel_closed", |c| c.closed.is_some()).await;
     let closed = cl.closed.clone().unwrap_or_default();
