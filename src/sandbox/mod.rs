@@ -237,17 +237,19 @@ pub struct Faults {
     /// Limit the faults to these operations (`"ecs:ListTasks"`); empty = all.
     pub operations: Vec<String>,
     /// Data channel: close the socket abruptly (no close frame) right after this many output
-    /// messages have been written, once per session; the client must ResumeSession and
-    /// reconnect.
+    /// messages (the handshake's included) have been written, once per session; the client
+    /// must ResumeSession and reconnect.
     pub dc_drop_after: Option<u64>,
-    /// Data channel: hold every frame the agent writes this long.
+    /// Data channel: hold every frame the agent writes this long (at most 10 minutes).
     pub dc_delay_ms: u64,
-    /// Data channel: percentage (0–100) of output messages written twice.
+    /// Data channel: percentage (0–100) of output messages written twice. This and the next
+    /// two strike first transmissions only: retransmissions go out clean, so even 100 lets a
+    /// session make progress.
     pub dc_duplicate_pct: f64,
     /// Data channel: percentage of output messages held back behind the next one.
     pub dc_reorder_pct: f64,
     /// Data channel: percentage of output messages with a payload byte flipped after the
-    /// digest was computed (the client must drop them; the retransmission is clean).
+    /// digest was computed (the client must drop them and wait for the retransmission).
     pub dc_corrupt_pct: f64,
     /// Data channel: send no acks for this long after a session's agent starts.
     pub dc_withhold_acks_ms: u64,

@@ -69,6 +69,8 @@ struct Client {
     refused: usize,
     closed: Option<ChannelClosed>,
     keys: Option<SessionKeys>,
+    /// Like the official plugin: a duplicate is dropped without an ack.
+    plugin_like: bool,
 }
 
 async fn open(url: &str, token: &str, signed: bool) -> Ws {
@@ -115,6 +117,7 @@ impl Client {
             refused: 0,
             closed: None,
             keys: None,
+            plugin_like: false,
         }
     }
 
@@ -204,6 +207,7 @@ impl Client {
                         self.write(ack.encode()).await;
                         self.delivered.extend(msgs);
                     }
+                    Receipt::Duplicate if self.plugin_like => {}
                     Receipt::Buffered | Receipt::Duplicate => self.write(ack.encode()).await,
                     Receipt::Dropped => {}
                 }
@@ -478,6 +482,9 @@ async fn an_exec_shell_runs_to_exit_and_closes_without_an_exit_code() {
     cl.send(PayloadType::SIZE, size).await;
     cl.type_text("hostname\r").await;
     cl.until("the task id", |c| c.text().contains(&task_id))
+        .await;
+    cl.type_text("stty size\r").await;
+    cl.until("the terminal size", |c| c.text().contains("40 120"))
         .await;
     cl.type_text("exit 3\r").await;
     cl.until("channel_closed", |c| c.closed.is_some()).await;
@@ -1011,4 +1018,123 @@ async fn a_data_key_the_agent_cannot_decrypt_closes_the_channel_with_the_reason(
         "{closed:?}"
     );
     assert!(cl.of_type(PayloadType::HANDSHAKE_COMPLETE).is_empty());
+}
+
+/// Run `command` through ExecuteCommand to its end; the decoded output.
+async fn run_to_end(c: &Clients, task_arn: &str, command: &str) -> Vec<u8> {
+    let g = exec(c, task_arn, command).await;
+    let mut cl = Client::connect(&g).await;
+    cl.handshake().await;
+    cl.until("channel_closed", |c| c.closed.is_some()).await;
+    assert!(cl.of_type(PayloadType::EXIT_CODE).is_empty());
+    cl.bytes()
+}
+
+#[tokio::test]
+async fn a_mebibyte_arrives_intact_through_the_window() {
+    let sb = start(SandboxOptions::default()).await;
+    let c = clients(&sb.endpoint_url()).await;
+    let (_, task_arn, _) = checkout_task(&c).await;
+    let data = run_to_end(&c, &task_arn, "cat /var/lib/berth/data-1m").await;
+    // the pty turned each \n into \r\n
+    let mut plain = Vec::with_capacity(data.len());
+    for (i, b) in data.iter().enumerate() {
+        if !(*b == b'\r' && data.get(i + 1) == Some(&b'\n')) {
+            plain.push(*b);
+        }
+    }
+    assert_eq!(plain.len(), 1 << 20);
+    let sum = ring::digest::digest(&ring::digest::SHA256, &plain);
+    let hex: String = sum.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let listed = run_to_end(&c, &task_arn, "sha256sum /var/lib/berth/data-1m").await;
+    let listed = String::from_utf8_lossy(&listed).to_string();
+    assert!(listed.starts_with(&hex), "{listed} vs {hex}");
+    let stats = sb.stats();
+    assert_eq!(stats.data_channel.connections, 2);
+}
+
+#[tokio::test]
+async fn a_wrapped_command_reports_its_status_in_the_output() {
+    let sb = start(SandboxOptions::default()).await;
+    let c = clients(&sb.endpoint_url()).await;
+    let (_, task_arn, _) = checkout_task(&c).await;
+    let out = run_to_end(
+        &c,
+        &task_arn,
+        r#"sh -c 'ls /nonexistent; printf "\n__status__ %s\n" "$?"'"#,
+    )
+    .await;
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("__status__ "), "{text}");
+    assert!(!text.contains("__status__ 0"), "{text}");
+}
+
+async fn resume(c: &Clients, g: &Grant) -> String {
+    c.ssm
+        .resume_session()
+        .session_id(&g.session_id)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ResumeSession: {e:?}"))
+        .token_value()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The official plugin never acks a duplicate, and the ack of the last message before a
+/// drop is lost with the link: the agent must not wait for it forever.
+#[tokio::test]
+async fn a_client_that_never_acks_duplicates_still_gets_its_session_closed() {
+    let sb = start(SandboxOptions::default()).await;
+    let c = clients(&sb.endpoint_url()).await;
+    let (task_id, task_arn, _) = checkout_task(&c).await;
+    set_faults(
+        &sb,
+        Faults {
+            dc_drop_after: Some(3),
+            ..Faults::default()
+        },
+    );
+
+    // a later ack passes over the resent message
+    let g = exec(&c, &task_arn, "sh").await;
+    let mut cl = Client::connect(&g).await;
+    cl.plugin_like = true;
+    cl.handshake().await;
+    cl.until_disconnected().await;
+    let token = resume(&c, &g).await;
+    cl.reconnect(&g.url, &token).await;
+    cl.type_text("hostname\r").await;
+    cl.until("the task id", |c| c.text().contains(&task_id))
+        .await;
+    cl.type_text("exit\r").await;
+    cl.until("channel_closed", |c| c.closed.is_some()).await;
+
+    // nothing comes after it: the unanswered resends settle it
+    let g = exec(&c, &task_arn, "hostname").await;
+    let mut cl = Client::connect(&g).await;
+    cl.plugin_like = true;
+    cl.handshake().await;
+    cl.until_disconnected().await;
+    let token = resume(&c, &g).await;
+    cl.reconnect(&g.url, &token).await;
+    cl.until("channel_closed", |c| c.closed.is_some()).await;
+    assert!(cl.text().contains(&task_id));
+}
+
+#[tokio::test]
+async fn shutting_the_sandbox_down_closes_connected_channels() {
+    let sb = start(SandboxOptions::default()).await;
+    let c = clients(&sb.endpoint_url()).await;
+    let (_, task_arn, _) = checkout_task(&c).await;
+    let g = exec(&c, &task_arn, "sh").await;
+    let mut cl = Client::connect(&g).await;
+    cl.handshake().await;
+    let stopping = tokio::spawn(sb.shutdown());
+    cl.until("channel_closed", |c| c.closed.is_some()).await;
+    let closed = cl.closed.clone().unwrap_or_default();
+    assert!(closed.output.contains("shutting down"), "{closed:?}");
+    let _ = tokio::time::timeout(DEADLINE, stopping)
+        .await
+        .unwrap_or_else(|_| panic!("the sandbox did not stop"));
 }

@@ -12,16 +12,17 @@
 //!
 //! Every client message that is accepted is acked, duplicates included, and delivered in order.
 //! Unacked output is resent on a short tick when its timeout passes, and all of it when a
-//! client reconnects. The official plugin never acks a duplicate, so a message resent after a
-//! reconnect that the client skipped while acking a later one is taken as delivered before the
-//! link dropped. As an interactive agent does, it sends no ExitCode: when the shell has exited
+//! client reconnects. The official plugin never acks a duplicate, and an ack in flight is lost
+//! with its connection, so a message resent at a reconnect is taken as delivered before the
+//! link dropped when the client acks a later one instead, or leaves it unanswered through
+//! [`PRESUME_AFTER`] resends. As an interactive agent does, it sends no ExitCode: when the shell has exited
 //! and its output is acked, `channel_closed` ends the session.
 //!
 //! The `dc_*` faults act here, on the first transmission of each output message (a corrupted,
 //! duplicated or reordered message is always followed by clean retransmissions), except the
 //! delay, which holds every frame written.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -58,10 +59,14 @@ const IDLE_LIMIT: Duration = Duration::from_secs(20 * 60);
 const INCOMING_BUFFER: usize = 64;
 /// Client input kept while the handshake is still running.
 const EARLY_LIMIT: usize = 64 * 1024;
-/// Frames held by the delay fault.
+/// Frames held by the delay fault, and the longest delay it applies.
 const DELAYED_LIMIT: usize = 4096;
+const MAX_DELAY: Duration = Duration::from_secs(600);
 /// Random bytes in the encryption challenge.
 const CHALLENGE_LEN: usize = 64;
+/// Retransmissions on a new connection after which a message resent at its start is taken
+/// as one the client had already delivered (and, like the plugin, will never ack).
+const PRESUME_AFTER: u32 = 4;
 
 pub(super) const DEFAULT_AGENT_VERSION: &str = "3.3.1000.0";
 const CUSTOMER_MESSAGE: &str =
@@ -149,8 +154,9 @@ pub(super) struct Agent {
     early: Vec<AgentMessage>,
     early_bytes: usize,
     conn: Option<Conn>,
-    /// Resent when the current connection started; a later ack passes over the skipped ones.
-    presumable: BTreeSet<i64>,
+    /// Resent when the current connection started, with how often they were resent since: a
+    /// later ack passing over one, or [`PRESUME_AFTER`] unanswered resends, settle it.
+    presumable: BTreeMap<i64, u32>,
     started: Instant,
     handshake_sent: Option<Instant>,
     idle_since: Instant,
@@ -186,7 +192,7 @@ impl Agent {
             early: Vec::new(),
             early_bytes: 0,
             conn: None,
-            presumable: BTreeSet::new(),
+            presumable: BTreeMap::new(),
             started: now,
             handshake_sent: None,
             idle_since: now,
@@ -263,7 +269,11 @@ impl Agent {
             return;
         }
         let frames = self.out.all_unacked(Instant::now());
-        self.presumable = frames.iter().filter_map(|f| sequence_of(f)).collect();
+        self.presumable = frames
+            .iter()
+            .filter_map(|f| sequence_of(f))
+            .map(|s| (s, 0))
+            .collect();
         for f in frames {
             self.emit(Outbound::Frame(f));
         }
@@ -499,7 +509,7 @@ impl Agent {
         self.out.ack(acked, now);
         // Resent at this connection's start and passed over for a later one: the client had
         // delivered it before the link dropped (it never acks a duplicate).
-        let skipped: Vec<i64> = self.presumable.range(..=acked).copied().collect();
+        let skipped: Vec<i64> = self.presumable.range(..=acked).map(|(s, _)| *s).collect();
         for s in skipped {
             self.presumable.remove(&s);
             self.out.ack(s, now);
@@ -686,11 +696,13 @@ impl Agent {
 
     /// Write a frame now, or after the delay fault.
     fn emit(&mut self, item: Outbound) {
-        let delay = Duration::from_millis(self.faults.dc_delay_ms);
+        let delay = Duration::from_millis(self.faults.dc_delay_ms).min(MAX_DELAY);
         if delay.is_zero() && self.delayed.is_empty() {
             self.write_now(item);
         } else if self.delayed.len() < DELAYED_LIMIT {
-            self.delayed.push_back((Instant::now() + delay, item));
+            let now = Instant::now();
+            self.delayed
+                .push_back((now.checked_add(delay).unwrap_or(now), item));
         }
     }
 
@@ -728,8 +740,22 @@ impl Agent {
                         self.shared
                             .update_stats(|s| s.data_channel.retransmits += n);
                     }
+                    let mut settled = Vec::new();
                     for f in frames {
+                        if let Some(seq) = sequence_of(&f)
+                            && let Some(n) = self.presumable.get_mut(&seq)
+                        {
+                            *n += 1;
+                            if *n >= PRESUME_AFTER {
+                                settled.push(seq);
+                            }
+                        }
                         self.emit(Outbound::Frame(f));
+                    }
+                    // still unanswered: delivered before the link dropped, never to be acked
+                    for seq in settled {
+                        self.presumable.remove(&seq);
+                        self.out.ack(seq, now);
                     }
                 }
                 Err(_) => {
@@ -775,4 +801,175 @@ fn sequence_of(frame: &[u8]) -> Option<i64> {
         .get(48..56)
         .and_then(|b| <[u8; 8]>::try_from(b).ok())
         .map(i64::from_be_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::SandboxOptions;
+    use crate::sandbox::datachannel::ShellContext;
+    use proptest::prelude::*;
+
+    fn agent(run: Run, kms_key: Option<String>) -> (Agent, mpsc::Receiver<Outbound>) {
+        let shared = Arc::new(Shared::new(
+            &SandboxOptions::default(),
+            ([127, 0, 0, 1], 0).into(),
+        ));
+        let spec = ChannelSpec {
+            run,
+            container: ShellContext {
+                task_id: "t1".into(),
+                ports: vec![8080],
+                ..ShellContext::default()
+            },
+            kms_key,
+        };
+        let mut a = Agent::new(shared, "s-1", "ecs:c_t1_r", spec);
+        let (tx, rx) = mpsc::channel(super::super::OUTBOUND_QUEUE);
+        a.control(Control::Attach { conn: 1, tx });
+        (a, rx)
+    }
+
+    fn shell() -> Run {
+        Run::Shell {
+            session_type: "InteractiveCommands",
+            command: "sh".into(),
+        }
+    }
+
+    /// A port session (smux with the default agent version).
+    fn port() -> Run {
+        Run::Port {
+            port: "8080".into(),
+            local_port: None,
+            host: None,
+        }
+    }
+
+    fn input(seq: i64, pt: u32, payload: Vec<u8>) -> Vec<u8> {
+        AgentMessage::stream(MessageType::InputStreamData, seq, PayloadType(pt), payload).encode()
+    }
+
+    fn frames(rx: &mut mpsc::Receiver<Outbound>) -> Vec<AgentMessage> {
+        let mut out = Vec::new();
+        while let Ok(o) = rx.try_recv() {
+            if let Outbound::Frame(f) = o
+                && let Ok(m) = AgentMessage::decode(&f)
+            {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_handshake_request_is_message_zero_and_names_the_session_type() {
+        let (_a, mut rx) = agent(shell(), Some("arn:aws:kms:us-east-1:1:key/k".into()));
+        let sent = frames(&mut rx);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].sequence, 0);
+        assert_eq!(sent[0].payload_type, PayloadType::HANDSHAKE_REQUEST);
+        let req: HandshakeRequest = serde_json::from_slice(&sent[0].payload).unwrap_or_default();
+        assert_eq!(req.agent_version, DEFAULT_AGENT_VERSION);
+        let types: Vec<&str> = req.actions.iter().map(|a| a.action_type.as_str()).collect();
+        assert_eq!(types, vec!["KMSEncryption", "SessionType"]);
+    }
+
+    #[test]
+    fn a_refused_session_type_closes_the_channel() {
+        let (mut a, mut rx) = agent(port(), None);
+        frames(&mut rx);
+        let resp = r#"{"ClientVersion":"x","ProcessedClientActions":[{"ActionType":"SessionType","ActionStatus":2,"ActionResult":null,"Error":"no ports here"}],"Errors":null}"#;
+        a.control(Control::Frame {
+            conn: 1,
+            bytes: input(0, 6, resp.as_bytes().to_vec()),
+        });
+        let sent = frames(&mut rx);
+        let closed = sent
+            .iter()
+            .find(|m| m.message_type == MessageType::ChannelClosed)
+            .map(|m| String::from_utf8_lossy(&m.payload).to_string())
+            .unwrap_or_default();
+        assert!(closed.contains("no ports here"), "{closed}");
+        assert!(a.finished);
+    }
+
+    #[test]
+    fn the_output_window_stops_reading_the_shell() {
+        let (mut a, mut rx) = agent(
+            Run::Shell {
+                session_type: "InteractiveCommands",
+                command: "cat /var/lib/berth/data-1m".into(),
+            },
+            None,
+        );
+        let ok = r#"{"ClientVersion":"x","ProcessedClientActions":[],"Errors":null}"#;
+        a.control(Control::Frame {
+            conn: 1,
+            bytes: input(0, 6, ok.as_bytes().to_vec()),
+        });
+        for _ in 0..10 {
+            a.tick();
+        }
+        assert_eq!(a.out.unacked(), WINDOW);
+        let sent = frames(&mut rx);
+        assert!(sent.iter().all(|m| m.payload.len() <= CHUNK));
+        // the client's next keystroke waits until the window has room
+        a.control(Control::Frame {
+            conn: 1,
+            bytes: input(1, 1, b"x".to_vec()),
+        });
+        assert_eq!(a.inc.expected(), 1);
+    }
+
+    proptest! {
+        /// Whatever arrives, in whatever order, the agent neither panics nor grows without
+        /// bound.
+        #[test]
+        fn any_input_is_survived(
+            ops in proptest::collection::vec(
+                (0u8..5, 0i64..12, 0u32..14, proptest::collection::vec(any::<u8>(), 0..64)),
+                0..60,
+            ),
+            is_port in any::<bool>(),
+            kms in any::<bool>(),
+        ) {
+            let run = if is_port { port() } else { shell() };
+            let (mut a, mut rx) = agent(run, kms.then(|| "k".to_string()));
+            for (op, seq, pt, payload) in ops {
+                let bytes = match op {
+                    0 => payload,
+                    1 => input(seq, pt, payload),
+                    2 => {
+                        let ack = AcknowledgeContent {
+                            message_type: "output_stream_data".into(),
+                            message_id: "x".into(),
+                            sequence_number: seq,
+                            is_sequential_message: true,
+                        };
+                        AgentMessage {
+                            message_type: MessageType::Acknowledge,
+                            schema_version: 1,
+                            created_ms: 1,
+                            sequence: 0,
+                            flags: 3,
+                            id: crate::exec::channel::message::MessageId::random(),
+                            payload_type: PayloadType::NONE,
+                            payload: serde_json::to_vec(&ack).unwrap_or_default(),
+                        }
+                        .encode()
+                    }
+                    3 => {
+                        a.tick();
+                        continue;
+                    }
+                    _ => input(seq, 6, br#"{"ClientVersion":"x","ProcessedClientActions":[],"Errors":null}"#.to_vec()),
+                };
+                a.control(Control::Frame { conn: 1, bytes });
+                frames(&mut rx);
+            }
+            prop_assert!(a.out.unacked() <= WINDOW + 4);
+            prop_assert!(a.inc.buffered() <= INCOMING_BUFFER);
+        }
+    }
 }

@@ -48,6 +48,8 @@ const CONTROL_QUEUE: usize = 64;
 const OUTBOUND_QUEUE: usize = 1024;
 /// Largest OpenDataChannel frame read.
 const MAX_OPEN_FRAME: usize = 16 * 1024;
+/// Registry entries before finished sessions are forgotten.
+const MAX_ENTRIES: usize = 4096;
 
 /// What a session runs once its data channel is open, decided when the session is created.
 #[derive(Debug, Clone)]
@@ -163,7 +165,12 @@ impl Registry {
     }
 
     fn ended(&self, session_id: &str) {
-        lock(&self.agents).insert(session_id.to_string(), Entry::Ended);
+        let mut agents = lock(&self.agents);
+        agents.insert(session_id.to_string(), Entry::Ended);
+        // the tombstones only guard against a connection racing the end; keep them bounded
+        if agents.len() > MAX_ENTRIES {
+            agents.retain(|id, e| matches!(e, Entry::Live(_)) || id == session_id);
+        }
     }
 }
 
