@@ -28,7 +28,7 @@ pub(crate) fn handle(shared: &Shared, op: &str, v: &Value) -> ApiResult {
         "StopTask" => stop_task(sim, v),
         "ListTaskDefinitions" => list_task_definitions(sim, v),
         "DescribeTaskDefinition" => describe_task_definition(sim, v),
-        "ExecuteCommand" => super::ssm::execute_command(sim, v),
+        "ExecuteCommand" => super::ssm::execute_command(shared, sim, v),
         _ => Err(ApiError::unknown_operation(op)),
     }
 }

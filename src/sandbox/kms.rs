@@ -295,7 +295,6 @@ pub(crate) fn exec_key_arn(sim: &Sim) -> String {
 
 /// What the agent does with the handshake's `KMSCipherTextKey`: KMS Decrypt under the
 /// session's encryption context. Not counted as an API request (the console did not make it).
-#[cfg_attr(not(test), allow(dead_code))] // called by the data-channel gateway
 pub(crate) fn decrypt_for_agent(
     shared: &Shared,
     blob: &[u8],
@@ -464,7 +463,7 @@ mod tests {
 
     #[test]
     fn the_agent_decrypts_what_the_console_generated() {
-        let shared = Shared::new(&SandboxOptions::default());
+        let shared = Shared::new(&SandboxOptions::default(), ([127, 0, 0, 1], 0).into());
         let v = handle(
             &shared,
             "GenerateDataKey",

@@ -8,8 +8,11 @@
 //! Layout: `server.rs` (HTTP, routing by `X-Amz-Target`, throttling, latency, faults,
 //! stats), `ecs.rs`/`ecs_json.rs`, `logs.rs`/`loggen.rs`/`livetail.rs`, `ssm.rs`, `sts.rs`
 //! (the services), `sim.rs`/`deploy.rs`/`fleet.rs`/`scenario.rs` (the simulated fleet),
+//! `datachannel/` (the Session Manager data channel: gateway and SSM agent in one, serving
+//! shells and port forwards of ECS Exec and StartSession over a WebSocket).
 //! (The StartLiveTail host fix-up for loopback endpoints lives in `aws::stream_prefix`.)
 
+mod datachannel;
 mod deploy;
 mod ecs;
 mod ecs_json;
@@ -185,6 +188,29 @@ pub struct Stats {
     pub throttled: u64,
     /// Requests answered by an injected fault.
     pub faults: u64,
+    /// The Session Manager data channel's WebSocket side.
+    #[serde(default)]
+    pub data_channel: DataChannelStats,
+}
+
+/// Counters of the data channel (`/v1/data-channel/<session-id>`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct DataChannelStats {
+    /// WebSocket upgrades that carried an `Authorization` header (a SigV4-signing client).
+    pub signed_upgrades: u64,
+    /// WebSocket upgrades without one (the plugin before its signing release).
+    pub unsigned_upgrades: u64,
+    /// Connections whose OpenDataChannel named a valid token.
+    pub connections: u64,
+    /// Of those, the ones that joined a session that already had an agent (a reconnect).
+    pub resumes: u64,
+    /// Connections closed because the first frame was not a valid OpenDataChannel.
+    pub refused: u64,
+    /// Output messages the agent sent again because no ack came.
+    pub retransmits: u64,
+    /// Output frames altered, duplicated, held back or cut off by the `dc_*` faults.
+    pub injected: u64,
 }
 
 impl Stats {
@@ -210,6 +236,24 @@ pub struct Faults {
     pub expired_credentials: bool,
     /// Limit the faults to these operations (`"ecs:ListTasks"`); empty = all.
     pub operations: Vec<String>,
+    /// Data channel: close the socket abruptly (no close frame) right after this many output
+    /// messages have been written, once per session; the client must ResumeSession and
+    /// reconnect.
+    pub dc_drop_after: Option<u64>,
+    /// Data channel: hold every frame the agent writes this long.
+    pub dc_delay_ms: u64,
+    /// Data channel: percentage (0–100) of output messages written twice.
+    pub dc_duplicate_pct: f64,
+    /// Data channel: percentage of output messages held back behind the next one.
+    pub dc_reorder_pct: f64,
+    /// Data channel: percentage of output messages with a payload byte flipped after the
+    /// digest was computed (the client must drop them; the retransmission is clean).
+    pub dc_corrupt_pct: f64,
+    /// Data channel: send no acks for this long after a session's agent starts.
+    pub dc_withhold_acks_ms: u64,
+    /// Data channel: the agent version of new sessions' handshakes (default `3.3.1000.0`;
+    /// `3.0.196.0` or older selects basic port forwarding instead of smux).
+    pub agent_version: Option<String>,
 }
 
 /// A running sandbox; stops when shut down or dropped.
@@ -280,7 +324,7 @@ impl Drop for SandboxHandle {
 pub async fn start(listen: SocketAddr, opts: SandboxOptions) -> std::io::Result<SandboxHandle> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let shared = Arc::new(server::Shared::new(&opts));
+    let shared = Arc::new(server::Shared::new(&opts, addr));
     let (tx, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
     Ok(SandboxHandle {

@@ -1,8 +1,10 @@
 //! HTTP front: one endpoint for every service, routed by `X-Amz-Target` (JSON 1.1) or by
 //! the form `Action` (STS query protocol). Adds latency, throttles with a token bucket,
-//! injects faults, counts requests per operation, and never panics on bad input.
+//! injects faults, counts requests per operation, and never panics on bad input. The data
+//! channel's WebSocket route (`/v1/data-channel/{id}`) is served here too.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -18,7 +20,8 @@ use super::rng::Rng;
 use super::sim::Sim;
 use super::wire::ApiError;
 use super::{
-    Faults, SandboxOptions, Scenario, Stats, ecs, kms, livetail, logs, scenario, ssm, sts,
+    Faults, SandboxOptions, Scenario, Stats, datachannel, ecs, kms, livetail, logs, scenario, ssm,
+    sts,
 };
 
 const JSON_11: &str = "application/x-amz-json-1.1";
@@ -58,6 +61,10 @@ pub(crate) struct Shared {
     request_ids: Mutex<Rng>,
     pub(crate) closing: tokio::sync::watch::Receiver<bool>,
     closing_tx: tokio::sync::watch::Sender<bool>,
+    /// Where the sandbox listens (the data channel's stream URLs point here).
+    addr: SocketAddr,
+    /// The data channel's live agents, by session id.
+    pub(crate) channels: datachannel::Registry,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -66,7 +73,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn new(opts: &SandboxOptions) -> Shared {
+    pub(crate) fn new(opts: &SandboxOptions, addr: SocketAddr) -> Shared {
         let t0 = opts.start_time_ms.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -109,7 +116,32 @@ impl Shared {
             request_ids: Mutex::new(Rng::new(opts.seed ^ 0x5E55)),
             closing,
             closing_tx,
+            addr,
+            channels: datachannel::Registry::default(),
         }
+    }
+
+    /// `ws://<listen address>/v1/data-channel/<id>?role=publish_subscribe` (an unspecified
+    /// listen address is reached through loopback).
+    pub(crate) fn stream_url(&self, session_id: &str) -> String {
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(if addr.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        format!("ws://{addr}/v1/data-channel/{session_id}?role=publish_subscribe")
+    }
+
+    pub(crate) fn update_stats(&self, f: impl FnOnce(&mut Stats)) {
+        f(&mut lock(&self.stats));
+    }
+
+    /// A draw of the seeded fault generator: true with `pct` percent probability.
+    pub(crate) fn fault_chance(&self, pct: f64) -> bool {
+        pct > 0.0 && lock(&self.fault_rng).chance(pct / 100.0)
     }
 
     pub(crate) fn virtual_now(&self) -> i64 {
@@ -150,6 +182,7 @@ pub(crate) async fn serve(
         .route("/_sandbox/stats", get(stats_route))
         .route("/_sandbox/stats/reset", post(reset_route))
         .route("/_sandbox/faults", get(get_faults).post(set_faults))
+        .route("/v1/data-channel/{id}", get(datachannel::route))
         .fallback(aws_route)
         .with_state(shared.clone());
     let closing = shared.closing_tx.clone();

@@ -15,6 +15,7 @@ mod sandbox_support;
 mod actions_sandbox;
 mod aws_moto;
 mod aws_sandbox;
+mod datachannel;
 mod exec_console;
 mod faults_console;
 mod kms;

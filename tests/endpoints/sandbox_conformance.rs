@@ -288,7 +288,7 @@ async fn exec_and_ssm_sessions() {
     assert!(
         session
             .stream_url()
-            .is_some_and(|u| u.starts_with("wss://ssmmessages."))
+            .is_some_and(|u| u.starts_with("ws://127.0.0.1:") && u.contains("/v1/data-channel/"))
     );
     assert!(session.token_value().is_some());
 

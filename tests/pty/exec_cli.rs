@@ -274,7 +274,12 @@ async fn exec_passes_the_session_in_the_environment_and_returns_the_exit_code() 
             .unwrap()
             .starts_with("ecs-execute-command-")
     );
-    assert!(session["StreamUrl"].as_str().unwrap().starts_with("wss://"));
+    assert!(
+        session["StreamUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("ws://127.0.0.1:")
+    );
     assert!(
         rec.args.iter().all(|a| !a.contains(&token)),
         "token in argv"
