@@ -453,7 +453,7 @@ async fn main() {
     let sb = sandbox(Scenario::ExecBroken, 1.0).await;
     let mut c = Console::new(&sb);
     let plugin = std::env::temp_dir().join("session-manager-plugin");
-    let _ = std::fs::write(&plugin, "#!/bin/sh\necho 1.2.707.0\n");
+    let _ = std::fs::write(&plugin, "#!/bin/sh\necho 1.2.764.0\n");
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755));

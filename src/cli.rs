@@ -31,12 +31,14 @@ Examples:
 Files:
   keymaps and themes   $XDG_CONFIG_HOME/berth/{keymap,theme}.toml (override the shipped ones per key)
   config               $XDG_CONFIG_HOME/berth/config.toml ([console] refresh, theme, keymap,
-                       read_only; protected and read-only [profiles.NAME] / [accounts.ID])
+                       read_only, exec_client; protected and read-only [profiles.NAME] /
+                       [accounts.ID])
   log                  $XDG_STATE_HOME/berth/berth.log (level from BERTH_LOG, e.g. BERTH_LOG=debug)
   audit log            $XDG_STATE_HOME/berth/audit.jsonl (actions and exec sessions, 0600)
 
-ECS Exec needs session-manager-plugin (newer than 1.2.497.0) on PATH, or its path in
-BERTH_SESSION_MANAGER_PLUGIN.";
+ECS Exec and port forwarding run session-manager-plugin when a supported one (1.2.764.0 or
+later) is on PATH or at BERTH_SESSION_MANAGER_PLUGIN, and berth's built-in client otherwise
+(--exec-client chooses).";
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -70,6 +72,12 @@ pub struct Cli {
     /// Refuse every action that changes AWS resources
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub read_only: bool,
+
+    /// Client for ECS Exec and port forwarding: auto (session-manager-plugin 1.2.764.0 or
+    /// later when installed, else berth's built-in client), native or plugin [default: auto,
+    /// or [console] exec_client in config.toml]
+    #[arg(long, value_enum, value_name = "CLIENT", global = true, help_heading = GLOBAL)]
+    pub exec_client: Option<crate::exec::client::ExecClient>,
 
     /// Theme: default, mono, light, high-contrast, or a path to a TOML file
     /// (default: mono when NO_COLOR is set)
@@ -117,7 +125,8 @@ pub enum Commands {
     /// Check every ECS Exec precondition of a task and print the report (exit 1 if one fails)
     ExecCheck(crate::exec::cli::ExecTarget),
     /// Open an ECS Exec shell in a container without the console (preflight, then the
-    /// session-manager-plugin; exits with the session's exit code)
+    /// session, by session-manager-plugin or berth's built-in client as --exec-client says;
+    /// exits with the session's exit code)
     Exec(crate::exec::cli::ExecArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout
     /// (`berth completions bash > /etc/bash_completion.d/berth`)
@@ -350,7 +359,7 @@ mod tests {
 
     /// Every option a subcommand reads from the top level, with a value that is not its
     /// default, and how to see that it arrived.
-    const GLOBALS: [(&[&str], Check); 13] = [
+    const GLOBALS: [(&[&str], Check); 14] = [
         (&["--profile", "p"], |c| c.profile.as_deref() == Some("p")),
         (&["--region", "eu-west-1"], |c| {
             c.region.as_deref() == Some("eu-west-1")
@@ -359,6 +368,9 @@ mod tests {
             c.endpoint_url.as_deref() == Some("http://127.0.0.1:4566")
         }),
         (&["--read-only"], |c| c.read_only),
+        (&["--exec-client", "plugin"], |c| {
+            c.exec_client == Some(crate::exec::client::ExecClient::Plugin)
+        }),
         (&["--log-file", "/tmp/b.log"], |c| {
             c.log_file.as_deref() == Some(std::path::Path::new("/tmp/b.log"))
         }),
@@ -537,6 +549,7 @@ mod tests {
                 "--region",
                 "--endpoint-url",
                 "--read-only",
+                "--exec-client",
                 "--log-file",
             ] {
                 assert!(globals.contains(flag), "{sub}: {flag} not global:\n{text}");
@@ -585,6 +598,63 @@ mod tests {
         ])
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(cli.region.as_deref(), Some("eu-west-1"));
+    }
+
+    /// `--exec-client` reads auto, native and plugin, before or after a subcommand, and
+    /// nothing else; absent, it is left for config.toml (then auto).
+    #[test]
+    fn exec_client_is_one_of_three_before_or_after_a_subcommand() {
+        use crate::exec::client::ExecClient;
+        let exec = ["exec", "--cluster", "c", "--task", "t"];
+        for (value, want) in [
+            ("auto", ExecClient::Auto),
+            ("native", ExecClient::Native),
+            ("plugin", ExecClient::Plugin),
+        ] {
+            let flag = ["--exec-client", value];
+            for argv in [
+                argv(&[&flag], &[&exec]),
+                argv(&[&exec], &[&flag]),
+                argv(
+                    &[&flag],
+                    &[&["exec-check", "--cluster", "c", "--task", "t"]],
+                ),
+                argv(&[&flag], &[]),
+            ] {
+                for parse in PARSERS {
+                    let cli = parse(&argv).unwrap_or_else(|e| panic!("{argv:?} refused:\n{e}"));
+                    assert_eq!(cli.exec_client, Some(want), "{argv:?}");
+                }
+            }
+        }
+        let cli = Cli::try_parse_checked(["berth", "exec", "--cluster", "c", "--task", "t"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.exec_client, None);
+        // the later one wins, as for every global
+        let cli = Cli::try_parse_checked([
+            "berth",
+            "--exec-client",
+            "plugin",
+            "exec-check",
+            "--cluster",
+            "c",
+            "--task",
+            "t",
+            "--exec-client",
+            "native",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.exec_client, Some(ExecClient::Native));
+        for bad in ["fast", "Plugin", ""] {
+            let err = Cli::try_parse_checked(["berth", "--exec-client", bad])
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?} was accepted"));
+            assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue, "{bad:?}");
+            let text = err.to_string();
+            assert!(text.contains("auto, native, plugin"), "{text}");
+        }
+        let help = command().render_long_help().to_string();
+        assert!(help.contains("--exec-client <CLIENT>"), "{help}");
     }
 
     #[test]

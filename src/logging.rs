@@ -28,6 +28,8 @@ const CAPPED: &[&str] = &[
     "hyper_util",
     "h2",
     "rustls",
+    "tungstenite",
+    "tokio_tungstenite",
 ];
 
 /// Keeps the log alive; tells at exit whether errors were logged.

@@ -172,6 +172,7 @@ fn load_config(cli: &mut Cli) -> Result<Config, Vec<String>> {
         .unwrap_or_default();
     cli.read_only |= console_defaults.read_only;
     cli.refresh = cli.refresh.or(console_defaults.refresh);
+    cli.exec_client = cli.exec_client.or(console_defaults.exec_client);
     // --keymap wins over [console] keymap; errors about a name from the file point there.
     let keymap_from_file = match (&cli.keymap, &console_defaults.keymap) {
         (None, Some((name, place))) => Some((name.clone(), place.clone())),
@@ -250,6 +251,7 @@ async fn console(
         runtime::now_unix(),
     );
     state.cli_read_only = cli.read_only;
+    state.exec_client = cli.exec_client.unwrap_or_default();
     state.safety = safety.clone();
     state.apply_safety();
     // --cluster/--service open there directly; only that view is loaded.

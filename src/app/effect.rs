@@ -68,11 +68,12 @@ pub enum Effect {
         actor: crate::audit::Actor,
     },
     /// The ECS Exec preflight of a task: DescribeTasks, DescribeTaskDefinition,
-    /// DescribeClusters (exec configuration) and the local plugin; answers
-    /// `Action::ExecPreflight`.
+    /// DescribeClusters (exec configuration) and the local plugin, for a session by `client`;
+    /// answers `Action::ExecPreflight`.
     ExecPreflight {
         cluster: String,
         task: String,
+        client: crate::exec::client::ExecClient,
     },
     /// Open a shell (answers `SessionReady`) or a port forward (answers `ForwardStarted`).
     /// Refused in read-only mode by the runner; audited.

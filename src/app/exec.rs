@@ -1,9 +1,10 @@
 //! ECS Exec and port forwarding in the console. `X` (exec) or `P` (port forward) on a task
 //! opens a dialog that first runs the preflight (shown as a checklist, each failure with its
 //! fix), then offers the container and the command (or the ports). Enter starts it:
-//! - a shell: the runner calls ExecuteCommand, then the loop hands the terminal to
-//!   `session-manager-plugin` and takes it back ("session ended (exit N)");
-//! - a port forward: the runner starts the SSM session and the plugin in the background;
+//! - a shell: the runner calls ExecuteCommand, then the loop hands the terminal to the client
+//!   (`session-manager-plugin` or berth's built-in one, as the preflight's "client" line says)
+//!   and takes it back ("session ended (exit N)");
+//! - a port forward: the runner starts the SSM session and its client in the background;
 //!   `:forwards` lists them, `K` there stops one, quitting stops them all.
 //!
 //! Both are refused in read-only mode here and again in the runner, and audited there.
@@ -17,8 +18,9 @@ use super::update::set_status;
 use super::views::View;
 use crate::domain::Task;
 use crate::exec::Inputs;
-use crate::exec::plugin::Invocation;
-use crate::exec::preflight::{Plugin, Report};
+use crate::exec::client::Runner;
+use crate::exec::preflight::Report;
+use crate::exec::session::Granted;
 
 /// Commands offered for a shell; the last entry means "type your own".
 pub const COMMANDS: &[&str] = &["/bin/sh", "bash", "custom…"];
@@ -214,6 +216,7 @@ pub fn open(state: &mut State, kind: SessionKind) -> Vec<Effect> {
     vec![Effect::ExecPreflight {
         cluster,
         task: task.arn,
+        client: state.exec_client,
     }]
 }
 
@@ -317,7 +320,8 @@ pub struct SessionRequest {
     pub container: String,
     /// `ecs:<cluster>_<task>_<runtime>`.
     pub target: String,
-    pub plugin: std::path::PathBuf,
+    /// What runs the session, as the preflight chose it.
+    pub runner: Runner,
     pub actor: crate::audit::Actor,
 }
 
@@ -395,10 +399,12 @@ fn start(state: &mut State) -> Vec<Effect> {
         ));
         return Vec::new();
     }
-    let (Some(target), Some(container), Plugin::Found { path, .. }) =
-        (report.target(), report.container.clone(), &report.plugin)
-    else {
+    let (Some(target), Some(container)) = (report.target(), report.container.clone()) else {
         d.error = Some("no session target (container runtime id unknown)".into());
+        return Vec::new();
+    };
+    let Some(runner) = report.choice.runner.clone() else {
+        d.error = Some(report.choice.why.clone());
         return Vec::new();
     };
     if let Some((expected, typed)) = &d.confirm
@@ -443,7 +449,7 @@ fn start(state: &mut State) -> Vec<Effect> {
         task_id: d.task_id().to_string(),
         container,
         target,
-        plugin: path.clone(),
+        runner,
         actor,
     };
     vec![Effect::StartSession(Box::new(request))]
@@ -452,7 +458,8 @@ fn start(state: &mut State) -> Vec<Effect> {
 /// A shell session is ready: hand the terminal over (the loop does it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandOver {
-    pub invocation: Invocation,
+    /// The session and what runs it (the plugin's invocation, or berth's built-in client).
+    pub granted: Granted,
     pub request: SessionRequest,
 }
 
@@ -477,7 +484,7 @@ pub fn on_session_ready(state: &mut State, result: Result<Box<HandOver>, String>
     }
 }
 
-/// The plugin exited and the terminal is ours again.
+/// The session's client exited and the terminal is ours again.
 pub fn on_session_ended(state: &mut State, message: String, ok: bool) {
     state.exec = None;
     set_status(state, message, !ok);

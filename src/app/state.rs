@@ -157,6 +157,9 @@ pub struct State {
     pub forwards: Vec<super::exec::Forward>,
     /// A deployment berth started, followed until it ends.
     pub watch: Option<super::mutations::RolloutWatch>,
+    /// The ECS Exec client asked for (`--exec-client`, `[console] exec_client`): the
+    /// preflight and every session of the console use it.
+    pub exec_client: crate::exec::client::ExecClient,
     /// The logs session running for the logs view on top, if any.
     pub logs_tail: Option<super::logs::TailId>,
     /// Lines the logs pane keeps.
@@ -192,6 +195,7 @@ impl State {
             exec: None,
             forwards: Vec::new(),
             watch: None,
+            exec_client: Default::default(),
             logs_tail: None,
             logs_capacity: crate::logs::buffer::DEFAULT_CAPACITY,
         }

@@ -6,6 +6,7 @@
 //! theme = "high-contrast"  # a shipped theme or a file (relative to this directory)
 //! keymap = "vim"           # a shipped keymap or a file
 //! read_only = true         # every profile and account, as with --read-only
+//! exec_client = "auto"     # ECS Exec client: auto, native or plugin, as with --exec-client
 //!
 //! [profiles.prod]          # see `safety.rs`
 //! protected = true
@@ -23,6 +24,7 @@ use toml::Spanned;
 
 use super::diag::{Diagnostic, Severity};
 use super::safety::{Rule, Safety};
+use crate::exec::client::ExecClient;
 
 /// Where a value was written, so later errors about it can point there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +78,8 @@ pub struct Console {
     pub theme: Option<(String, Place)>,
     pub keymap: Option<(String, Place)>,
     pub read_only: bool,
+    /// The ECS Exec client (`auto`, `native`, `plugin`); `--exec-client` wins.
+    pub exec_client: Option<ExecClient>,
 }
 
 /// The whole file.
@@ -106,6 +110,7 @@ struct RawConsole {
     keymap: Option<Spanned<String>>,
     #[serde(default)]
     read_only: bool,
+    exec_client: Option<Spanned<String>>,
 }
 
 impl UserConfig {
@@ -170,6 +175,26 @@ impl UserConfig {
             }
             Ok(Some((resolve_relative(&value, dir), place)))
         };
+        let exec_client = match raw.console.exec_client {
+            None => None,
+            Some(v) => match ExecClient::parse(v.get_ref()) {
+                Some(c) => Some(c),
+                None => {
+                    let names = ExecClient::ALL.map(ExecClient::as_str);
+                    let hint = super::diag::did_you_mean(v.get_ref(), names);
+                    return Err(Diagnostic::at(
+                        origin,
+                        src,
+                        v.span(),
+                        Severity::Error,
+                        format!(
+                            "exec_client = {:?}{hint}: must be \"auto\", \"native\" or \"plugin\"",
+                            v.get_ref()
+                        ),
+                    ));
+                }
+            },
+        };
         let theme = selector(raw.console.theme, "theme")?;
         let keymap = selector(raw.console.keymap, "keymap")?;
         Ok(UserConfig {
@@ -178,6 +203,7 @@ impl UserConfig {
                 theme,
                 keymap,
                 read_only: raw.console.read_only,
+                exec_client,
             },
             safety: Safety {
                 profiles: raw.profiles,
@@ -233,6 +259,24 @@ mod tests {
     }
 
     #[test]
+    fn the_exec_client_is_read() {
+        for (value, want) in [
+            ("auto", ExecClient::Auto),
+            ("native", ExecClient::Native),
+            ("plugin", ExecClient::Plugin),
+        ] {
+            let c = parse(&format!("[console]\nexec_client = \"{value}\"\n"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(c.console.exec_client, Some(want));
+        }
+        let c = parse("[console]\nrefresh = 10\n").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.console.exec_client, None,
+            "absent: the flag or auto decides"
+        );
+    }
+
+    #[test]
     fn an_empty_file_is_all_defaults() {
         assert_eq!(
             parse("").unwrap_or_else(|e| panic!("{e}")),
@@ -250,6 +294,13 @@ mod tests {
             ("[console]\nthemes = \"mono\"\n", 2, "themes"),
             ("[console]\nkeymap = \"  \"\n", 2, "keymap is empty"),
             ("[console]\nread_only = 1\n", 2, "bool"),
+            (
+                "[console]\nrefresh = 5\nexec_client = \"plugins\"\n",
+                3,
+                "exec_client = \"plugins\" (did you mean \"plugin\"?): must be \"auto\", \"native\" or \"plugin\"",
+            ),
+            ("[console]\nexec_client = \"\"\n", 2, "must be \"auto\""),
+            ("[console]\nexec_client = true\n", 2, "string"),
         ] {
             let e = parse(src)
                 .err()

@@ -6,8 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::preflight::Plugin;
-use super::session::{self, Shell};
+use super::session::{self, Granted, Shell, ShellMode};
 use crate::audit::{self, Actor};
 use crate::aws::{self, Clients};
 use crate::config::safety::Safety;
@@ -35,6 +34,11 @@ pub struct ExecArgs {
     /// Command to run in the container
     #[arg(long, default_value = super::DEFAULT_COMMAND, value_name = "CMD")]
     pub command: String,
+
+    /// Run the command as given, not under `sh -c` (for a container without `sh`); berth's
+    /// built-in client then cannot report its exit status
+    #[arg(long)]
+    pub raw: bool,
 }
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
@@ -65,7 +69,8 @@ pub async fn check(args: ExecTarget, cli: &crate::cli::Cli) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let code = match super::gather(&clients, &args.cluster, &args.task, None).await {
+    let client = cli.exec_client.unwrap_or_default();
+    let code = match super::gather(&clients, &args.cluster, &args.task, None, client).await {
         Ok(inputs) => {
             let report = inputs.check(args.container.as_deref());
             print!("{}", crate::text::sanitize_multiline(&report.to_text()));
@@ -84,7 +89,7 @@ pub async fn check(args: ExecTarget, cli: &crate::cli::Cli) -> ExitCode {
 }
 
 /// `berth exec`: preflight, confirmation in protected accounts, ExecuteCommand, then the
-/// plugin on this terminal. Exits with the session's exit code.
+/// client (`--exec-client`) on this terminal. Exits with the session's exit code.
 pub async fn exec(args: ExecArgs, cli: &crate::cli::Cli, safety: Safety) -> ExitCode {
     let (clients, target, demo) = match connect(cli).await {
         Ok(c) => c,
@@ -105,7 +110,8 @@ async fn exec_connected(
     target: &crate::aws::AwsTarget,
 ) -> ExitCode {
     let t = &args.target;
-    let (report, task) = match super::gather(clients, &t.cluster, &t.task, None).await {
+    let client = cli.exec_client.unwrap_or_default();
+    let (report, task) = match super::gather(clients, &t.cluster, &t.task, None, client).await {
         Ok(inputs) => (inputs.check(t.container.as_deref()), inputs.task),
         Err(e) => return fail(e),
     };
@@ -113,9 +119,11 @@ async fn exec_connected(
         eprint!("{}", crate::text::sanitize_multiline(&report.to_text()));
         return ExitCode::FAILURE;
     }
-    let (Some(ssm_target), Some(container), Plugin::Found { path, .. }) =
-        (report.target(), report.container.clone(), &report.plugin)
-    else {
+    let (Some(ssm_target), Some(container), Some(runner)) = (
+        report.target(),
+        report.container.clone(),
+        report.choice.runner.clone(),
+    ) else {
         return fail("preflight passed without a target (this is a bug)");
     };
     // The cluster as the task names it: ExecuteCommand and the audit line get its name.
@@ -126,7 +134,8 @@ async fn exec_connected(
         container,
         command: args.command.clone(),
         target: ssm_target,
-        plugin: path.clone(),
+        mode: shell_mode(args.raw),
+        runner,
     };
     let actor = actor(clients, target).await;
     let audit = shell.audit(&actor, audit::default_path(), crate::clock::wall_clock());
@@ -146,8 +155,8 @@ async fn exec_connected(
             return fail("not confirmed; nothing was started");
         }
     }
-    let inv = match session::open(clients, target, &shell, &audit).await {
-        Ok(inv) => inv,
+    let granted = match session::open(clients, target, &shell, &audit).await {
+        Ok(g) => g,
         Err(e) => return fail(e),
     };
     super::signals::install(|s| {
@@ -155,18 +164,69 @@ async fn exec_connected(
             std::process::exit(130);
         }
     });
-    eprintln!(
-        "berth: {} in {} of task {} ({}); exit the shell to come back",
-        crate::text::sanitize(&shell.command),
-        crate::text::sanitize(&shell.container),
-        task.short_id(),
-        report.cluster
-    );
-    let status = super::run_foreground(&inv).await;
-    let ended = session::ended(&audit, &inv, &status);
-    eprintln!("berth: session ended ({ended})");
-    let code = status.map_or(1, |s| s.code().unwrap_or(1));
+    if shell.mode != ShellMode::Scripted {
+        eprintln!(
+            "berth: {} in {} of task {} ({}); exit the shell to come back",
+            crate::text::sanitize(&shell.command),
+            crate::text::sanitize(&shell.container),
+            task.short_id(),
+            report.cluster
+        );
+    }
+    let code = match &granted {
+        Granted::Plugin(inv) => {
+            let status = super::run_foreground(inv).await;
+            let ended = session::ended(&audit, inv, &status);
+            eprintln!("berth: session ended ({ended})");
+            status.map_or(1, |s| s.code().unwrap_or(1))
+        }
+        Granted::Native { grant, marker } => {
+            let access = crate::aws::ssmmessages::ChannelAccess::new(clients);
+            let grant = super::native::Grant::from_session(grant.clone(), &shell.target);
+            let outcome = match on_terminal() {
+                false => match super::native::channel::open(access, grant).await {
+                    Ok(ch) => {
+                        let mut stdout = std::io::stdout();
+                        super::native::shell::scripted(ch, marker.as_deref(), &mut stdout).await
+                    }
+                    Err(e) => super::native::Outcome::failed(e),
+                },
+                true => super::native::run_interactive(access, grant, marker.as_deref()).await,
+            };
+            let how = if outcome.failed {
+                Err(outcome.how.clone())
+            } else {
+                Ok(outcome.how.clone())
+            };
+            let ended = session::closed(&audit, granted.session_id(), how);
+            if shell.mode != ShellMode::Scripted || outcome.status != Some(0) {
+                eprintln!("berth: session ended ({ended})");
+            }
+            match (outcome.failed, outcome.status) {
+                (true, _) => 1,
+                (false, Some(n)) => n,
+                (false, None) => 0,
+            }
+        }
+    };
     ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1))
+}
+
+/// How the built-in client runs the command: as given with `--raw`, on the terminal when
+/// stdin and stdout are one, scripted otherwise.
+fn shell_mode(raw: bool) -> ShellMode {
+    if raw {
+        ShellMode::Raw
+    } else if on_terminal() {
+        ShellMode::Terminal
+    } else {
+        ShellMode::Scripted
+    }
+}
+
+fn on_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
 }
 
 /// Who is asking: the profile and region in use, the account and caller from STS (unknown

@@ -1,7 +1,9 @@
-//! ECS Exec (break-glass shells) and port forwarding: the preflight, the
-//! `session-manager-plugin` contract, and handing the terminal to it and back.
+//! ECS Exec (break-glass shells) and port forwarding: the preflight, the choice of client
+//! (`session-manager-plugin` or berth's built-in one), the plugin's contract, and handing the
+//! terminal to it and back.
 //!
 //! - [`preflight`]: pure checks with a fix for each failure.
+//! - [`client`]: `--exec-client auto|native|plugin` and which client runs a session.
 //! - [`plugin`]: finding the plugin and building its argv and environment.
 //! - [`session`]: a shell's refusal, ExecuteCommand and audit lines, shared by the console
 //!   and `berth exec`.
@@ -10,6 +12,7 @@
 
 pub mod channel;
 pub mod cli;
+pub mod client;
 pub mod native;
 pub mod plugin;
 pub mod preflight;
@@ -33,6 +36,8 @@ pub struct Inputs {
     pub task_definition: Option<crate::domain::TaskDefinition>,
     pub logging: Option<preflight::ExecLogging>,
     pub plugin: preflight::Plugin,
+    /// The client asked for (`--exec-client`, `[console] exec_client`).
+    pub client: client::ExecClient,
 }
 
 impl Inputs {
@@ -43,6 +48,7 @@ impl Inputs {
             self.task_definition.as_ref(),
             self.logging.as_ref(),
             &self.plugin,
+            self.client,
             container,
         )
     }
@@ -58,13 +64,14 @@ impl Inputs {
 }
 
 /// Gather everything the preflight needs (the task, its task definition, the cluster's exec
-/// configuration, the local plugin). Only a task that cannot be read is an error; the rest
-/// degrade to notes.
+/// configuration, the local plugin), for a session by `client`. Only a task that cannot be
+/// read is an error; the rest degrade to notes.
 pub async fn gather(
     clients: &Clients,
     cluster: &str,
     task: &str,
     plugin_at: Option<std::path::PathBuf>,
+    client: client::ExecClient,
 ) -> Result<Inputs, AwsError> {
     let task = &aws::tasks::expand_task_ref(&clients.ecs, cluster, task).await?;
     let tasks = aws::tasks::describe_tasks(&clients.ecs, cluster, &[task.to_string()]).await?;
@@ -98,6 +105,7 @@ pub async fn gather(
         task_definition: td.ok(),
         logging: logging.ok().flatten(),
         plugin,
+        client,
     })
 }
 

@@ -1,7 +1,9 @@
 //! ECS Exec preflight: every precondition of a session checked before anything touches the
 //! terminal, each failure with how to fix it. Pure: the caller gathers the task, its task
-//! definition, the cluster's exec configuration and the local plugin, then asks [`check`].
+//! definition, the cluster's exec configuration and the local plugin, then asks [`check`]
+//! with the client the user prefers (see [`super::client`]).
 
+use super::client::{self, Choice, ExecClient};
 use crate::domain::{Task, TaskDefinition};
 
 /// The cluster's `executeCommandConfiguration`, shown for audit.
@@ -54,10 +56,6 @@ pub enum Plugin {
     Missing,
 }
 
-/// The oldest plugin that reads the session from `AWS_SSM_START_SESSION_RESPONSE` is the
-/// release after this one.
-pub const PLUGIN_ENV_AFTER: [u32; 4] = [1, 2, 497, 0];
-
 /// Fargate platform versions before this cannot run ECS Exec.
 pub const MIN_PLATFORM: [u32; 3] = [1, 4, 0];
 
@@ -93,7 +91,8 @@ pub struct Report {
     /// Its runtime id (part of the SSM target).
     pub runtime_id: Option<String>,
     pub checks: Vec<Check>,
-    pub plugin: Plugin,
+    /// The client a session will use (`runner` is `None` when the "client" check failed).
+    pub choice: Choice,
 }
 
 impl Report {
@@ -159,7 +158,7 @@ pub fn parse_version(text: &str) -> Option<Vec<u32>> {
     if parts.is_empty() { None } else { Some(parts) }
 }
 
-fn version_at_least(v: &[u32], min: &[u32]) -> bool {
+pub(crate) fn version_at_least(v: &[u32], min: &[u32]) -> bool {
     let len = v.len().max(min.len());
     let pad = |x: &[u32], i: usize| x.get(i).copied().unwrap_or(0);
     for i in 0..len {
@@ -170,10 +169,6 @@ fn version_at_least(v: &[u32], min: &[u32]) -> bool {
         }
     }
     true
-}
-
-fn newer_than(v: &[u32], than: &[u32]) -> bool {
-    version_at_least(v, than) && !version_at_least(than, v)
 }
 
 /// Which container to use: the one asked for, the only one, or the first whose agent runs
@@ -193,13 +188,16 @@ pub fn choose_container(task: &Task, wanted: Option<&str>) -> Option<String> {
 }
 
 /// Run every check. `task_definition` is `None` when it could not be read (a note, not a
-/// failure: the API will say if the filesystem is read-only).
+/// failure: the API will say if the filesystem is read-only). `client` is the preferred
+/// client: the last check says which one will run and why (a failure only when the plugin is
+/// asked for and is missing or too old).
 pub fn check(
     cluster: &str,
     task: &Task,
     task_definition: Option<&TaskDefinition>,
     logging: Option<&ExecLogging>,
     plugin: &Plugin,
+    client: ExecClient,
     container: Option<&str>,
 ) -> Report {
     let mut checks = Vec::new();
@@ -383,37 +381,16 @@ pub fn check(
         None,
     ));
 
-    // 7. The plugin.
-    match plugin {
-        Plugin::Missing => checks.push(fail(
-            "session-manager-plugin",
-            "not found on PATH".into(),
-            INSTALL_HINT.into(),
-        )),
-        Plugin::Found { path, version } => {
-            let shown = path.display();
-            match version.as_deref().and_then(parse_version) {
-                Some(v) if newer_than(&v, &PLUGIN_ENV_AFTER) => checks.push(pass(
-                    "session-manager-plugin",
-                    format!("{} at {shown}", version.as_deref().unwrap_or_default().trim()),
-                )),
-                Some(_) => checks.push(fail(
-                    "session-manager-plugin",
-                    format!(
-                        "{} at {shown} is too old",
-                        version.as_deref().unwrap_or_default().trim()
-                    ),
-                    format!(
-                        "upgrade to a release newer than 1.2.497.0 (it reads the session from the environment, keeping the token out of ps); {INSTALL_HINT}"
-                    ),
-                )),
-                None => checks.push(fail(
-                    "session-manager-plugin",
-                    format!("{shown} did not report a version"),
-                    format!("check that `{shown} --version` works; {INSTALL_HINT}"),
-                )),
-            }
-        }
+    // 7. The client: the plugin or berth's own.
+    let choice = client::choose(client, plugin);
+    if choice.runner.is_some() {
+        checks.push(pass("client", choice.why.clone()));
+    } else {
+        let (what, fix) = choice
+            .problem
+            .clone()
+            .unwrap_or_else(|| (choice.why.clone(), INSTALL_HINT.to_string()));
+        checks.push(fail("client", what, fix));
     }
 
     Report {
@@ -424,7 +401,7 @@ pub fn check(
         container: chosen,
         runtime_id,
         checks,
-        plugin: plugin.clone(),
+        choice,
     }
 }
 
@@ -432,6 +409,7 @@ pub fn check(
 mod tests {
     use super::*;
     use crate::domain::{Container, ContainerDefinition};
+    use crate::exec::client::Runner;
 
     fn task() -> Task {
         Task {
@@ -488,7 +466,8 @@ mod tests {
             &task(),
             Some(&td(false)),
             None,
-            &plugin("1.2.707.0\n"),
+            &plugin("1.2.764.0\n"),
+            ExecClient::Auto,
             None,
         );
         assert!(r.ok(), "{}", r.to_text());
@@ -508,7 +487,8 @@ mod tests {
             &t,
             Some(&td(false)),
             None,
-            &plugin("1.2.707.0"),
+            &plugin("1.2.764.0"),
+            ExecClient::Auto,
             None,
         );
         assert_eq!(failed(&r), vec!["enableExecuteCommand"]);
@@ -526,7 +506,8 @@ mod tests {
             &t,
             Some(&td(false)),
             None,
-            &plugin("1.2.707.0"),
+            &plugin("1.2.764.0"),
+            ExecClient::Auto,
             None,
         );
         assert_eq!(failed(&r), vec!["task RUNNING"]);
@@ -538,7 +519,8 @@ mod tests {
             &t,
             Some(&td(false)),
             None,
-            &plugin("1.2.707.0"),
+            &plugin("1.2.764.0"),
+            ExecClient::Auto,
             None,
         );
         assert_eq!(failed(&r), vec!["ExecuteCommandAgent RUNNING in app"]);
@@ -551,7 +533,8 @@ mod tests {
             &t,
             Some(&td(false)),
             None,
-            &plugin("1.2.707.0"),
+            &plugin("1.2.764.0"),
+            ExecClient::Auto,
             None,
         );
         assert_eq!(failed(&r), vec!["platform version ≥ 1.4.0"]);
@@ -561,32 +544,153 @@ mod tests {
             &task(),
             Some(&td(true)),
             None,
-            &plugin("1.2.707.0"),
+            &plugin("1.2.764.0"),
+            ExecClient::Auto,
             None,
         );
         assert_eq!(failed(&r), vec!["readonlyRootFilesystem off"]);
 
+        // The client fails only when the plugin is asked for (see the client tests below).
         let r = check(
             "prod",
             &task(),
             Some(&td(false)),
             None,
             &Plugin::Missing,
+            ExecClient::Plugin,
             None,
         );
-        assert_eq!(failed(&r), vec!["session-manager-plugin"]);
-        assert!(r.to_text().contains("install session-manager-plugin"));
+        assert_eq!(failed(&r), vec!["client"]);
+        assert!(!r.ok());
+    }
 
+    /// The "client" line of one preflight that passes everything else.
+    fn client_line(plugin: &Plugin, client: ExecClient) -> (Report, Check) {
         let r = check(
             "prod",
             &task(),
             Some(&td(false)),
             None,
-            &plugin("1.2.497.0"),
+            plugin,
+            client,
             None,
         );
-        assert_eq!(failed(&r), vec!["session-manager-plugin"]);
+        let line = r
+            .checks
+            .iter()
+            .find(|c| c.label == "client")
+            .cloned()
+            .unwrap_or_else(|| panic!("no client line:\n{}", r.to_text()));
+        assert_eq!(r.checks.last(), Some(&line), "the client line comes last");
+        (r, line)
+    }
+
+    #[test]
+    fn auto_without_a_plugin_runs_the_built_in_client() {
+        let (r, line) = client_line(&Plugin::Missing, ExecClient::Auto);
+        assert!(r.ok(), "{}", r.to_text());
+        assert_eq!(line.status, Status::Pass);
+        assert_eq!(r.choice.runner, Some(Runner::Native));
+        assert_eq!(
+            line.detail,
+            "session-manager-plugin not found: using berth's built-in client"
+        );
+        assert!(
+            r.to_text().contains(
+                "[ok  ] client: session-manager-plugin not found: using berth's built-in client"
+            ),
+            "{}",
+            r.to_text()
+        );
+    }
+
+    #[test]
+    fn auto_with_an_old_plugin_runs_the_built_in_client_and_says_why() {
+        let (r, line) = client_line(&plugin("1.2.650.0"), ExecClient::Auto);
+        assert!(r.ok(), "{}", r.to_text());
+        assert_eq!(line.status, Status::Pass);
+        assert_eq!(r.choice.runner, Some(Runner::Native));
+        assert_eq!(
+            line.detail,
+            "session-manager-plugin 1.2.650.0 is older than 1.2.764.0: using berth's built-in client"
+        );
+        // the release before the minimum is old; the minimum itself runs
+        let (_, line) = client_line(&plugin("1.2.707.0"), ExecClient::Auto);
+        assert!(
+            line.detail.contains("older than 1.2.764.0"),
+            "{}",
+            line.detail
+        );
+        let (r, line) = client_line(&plugin("1.2.764.0"), ExecClient::Auto);
+        assert_eq!(
+            r.choice.runner,
+            Some(Runner::Plugin(
+                "/usr/local/bin/session-manager-plugin".into()
+            ))
+        );
+        assert_eq!(
+            line.detail,
+            "session-manager-plugin 1.2.764.0 at /usr/local/bin/session-manager-plugin"
+        );
+    }
+
+    #[test]
+    fn plugin_asked_for_and_old_fails_with_the_upgrade() {
+        let (r, line) = client_line(&plugin("1.2.650.0"), ExecClient::Plugin);
         assert!(!r.ok());
+        assert_eq!(r.failures(), 1);
+        assert_eq!(line.status, Status::Fail);
+        assert_eq!(r.choice.runner, None);
+        assert!(line.detail.contains("1.2.650.0"), "{}", line.detail);
+        assert!(
+            line.detail.contains("older than 1.2.764.0"),
+            "{}",
+            line.detail
+        );
+        let fix = line.fix.unwrap_or_default();
+        assert!(fix.starts_with("upgrade to 1.2.764.0 or later"), "{fix}");
+        assert!(fix.contains(INSTALL_HINT), "{fix}");
+        assert!(r.to_text().contains("not ready: 1 check(s) failed"));
+    }
+
+    #[test]
+    fn plugin_asked_for_and_missing_fails_with_the_install() {
+        let (r, line) = client_line(&Plugin::Missing, ExecClient::Plugin);
+        assert!(!r.ok());
+        assert_eq!(line.status, Status::Fail);
+        assert_eq!(r.choice.runner, None);
+        assert!(line.detail.contains("not found"), "{}", line.detail);
+        let fix = line.fix.unwrap_or_default();
+        assert!(fix.starts_with(INSTALL_HINT), "{fix}");
+        assert!(r.to_text().contains("fix: install session-manager-plugin"));
+        // a plugin that does not say its version
+        let silent = Plugin::Found {
+            path: "/opt/smp".into(),
+            version: None,
+        };
+        let (r, line) = client_line(&silent, ExecClient::Plugin);
+        assert!(!r.ok());
+        assert!(
+            line.fix
+                .unwrap_or_default()
+                .contains("`/opt/smp --version`")
+        );
+        // ... is passed over by auto
+        let (r, line) = client_line(&silent, ExecClient::Auto);
+        assert!(r.ok());
+        assert_eq!(r.choice.runner, Some(Runner::Native));
+        assert!(line.detail.contains("did not report its version"));
+    }
+
+    #[test]
+    fn native_runs_the_built_in_client_even_with_a_good_plugin() {
+        for p in [plugin("1.2.779.0"), plugin("1.2.650.0"), Plugin::Missing] {
+            let (r, line) = client_line(&p, ExecClient::Native);
+            assert!(r.ok(), "{}", r.to_text());
+            assert_eq!(r.choice.runner, Some(Runner::Native), "{p:?}");
+            assert_eq!(line.status, Status::Pass);
+            assert_eq!(line.detail, "berth's built-in client (exec client: native)");
+        }
     }
 
     #[test]
@@ -599,7 +703,8 @@ mod tests {
             &t,
             Some(&td(false)),
             None,
-            &plugin("1.2.707.0"),
+            &plugin("1.2.764.0"),
+            ExecClient::Auto,
             None,
         );
         assert!(r.ok());
@@ -613,7 +718,8 @@ mod tests {
             &task(),
             None,
             None,
-            &plugin("1.2.707.0"),
+            &plugin("1.2.764.0"),
+            ExecClient::Auto,
             Some("sidecar"),
         );
         assert_eq!(failed(&r), vec!["container"]);
@@ -634,7 +740,8 @@ mod tests {
             &task(),
             Some(&td(false)),
             Some(&l),
-            &plugin("1.2.707.0"),
+            &plugin("1.2.764.0"),
+            ExecClient::Auto,
             None,
         );
         assert!(r.to_text().contains(
@@ -647,9 +754,11 @@ mod tests {
     fn versions_compare_numerically() {
         assert_eq!(parse_version("1.2.707.0\n"), Some(vec![1, 2, 707, 0]));
         assert_eq!(parse_version("v"), None);
-        assert!(newer_than(&[1, 2, 498, 0], &PLUGIN_ENV_AFTER));
-        assert!(!newer_than(&[1, 2, 497, 0], &PLUGIN_ENV_AFTER));
-        assert!(!newer_than(&[1, 1, 900], &PLUGIN_ENV_AFTER));
+        assert!(version_at_least(&[1, 2, 764, 0], &client::PLUGIN_MIN));
+        assert!(version_at_least(&[1, 2, 764, 1], &client::PLUGIN_MIN));
+        assert!(version_at_least(&[1, 3], &client::PLUGIN_MIN));
+        assert!(!version_at_least(&[1, 2, 763, 99], &client::PLUGIN_MIN));
+        assert!(!version_at_least(&[1, 1, 900], &client::PLUGIN_MIN));
         assert!(version_at_least(&[1, 4], &MIN_PLATFORM));
         assert!(!version_at_least(&[1, 3, 9], &MIN_PLATFORM));
     }

@@ -1,15 +1,17 @@
 //! One ECS Exec shell, the same steps for the console and for `berth exec`: refuse (read-only,
-//! unknown account, nowhere to audit) → ExecuteCommand → the `ok` line and the plugin's
-//! invocation → (the caller hands the terminal over) → the closing line with how it ended.
+//! unknown account, nowhere to audit) → ExecuteCommand → the `ok` line and what runs the
+//! session (the plugin's invocation, or the grant for berth's built-in client) → (the caller
+//! hands the terminal over) → the closing line with how it ended.
 //!
 //! Only the hand-over differs: the console's loop owns the terminal and gives it away between
-//! frames, `berth exec` runs the plugin in the foreground. What is sent to AWS and what is
+//! frames, `berth exec` runs the client in the foreground. What is sent to AWS and what is
 //! written to the audit log is decided here, once, so the two cannot drift apart. Port
 //! forwards use [`Audit`] for their lines too.
 
 use std::path::PathBuf;
 
-use super::plugin::{self, Invocation};
+use super::client::Runner;
+use super::plugin::{self, Invocation, SessionGrant};
 use crate::audit::{self, Actor, Entry};
 use crate::aws::{self, AwsError, AwsTarget, Clients};
 use crate::clock::Clock;
@@ -79,7 +81,7 @@ pub fn audit_target(cluster: &str, task_id: &str, container: &str) -> String {
     format!("task {cluster}/{task_id} container {container}")
 }
 
-/// A shell to open: what ExecuteCommand is sent and what the plugin is started with.
+/// A shell to open: what ExecuteCommand is sent and what runs the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shell {
     /// As ExecuteCommand is given it (the console: as the view names it).
@@ -90,7 +92,23 @@ pub struct Shell {
     pub command: String,
     /// The SSM target, `ecs:<cluster>_<task id>_<runtime id>`.
     pub target: String,
-    pub plugin: PathBuf,
+    /// The plugin (at its path) or berth's built-in client.
+    pub runner: Runner,
+    /// How berth's built-in client runs the command (the plugin always runs it as given).
+    pub mode: ShellMode,
+}
+
+/// How the built-in client runs a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShellMode {
+    /// On the terminal, wrapped to report its exit status.
+    #[default]
+    Terminal,
+    /// stdin and stdout are not a terminal: wrapped, with the remote echo and newline
+    /// translation off.
+    Scripted,
+    /// As given (a container without `sh`, or the user asked): the exit status is unknown.
+    Raw,
 }
 
 impl Shell {
@@ -113,32 +131,71 @@ impl Shell {
     }
 }
 
-/// ExecuteCommand, audited (`ok` with the session id, or `error`), and the plugin's
-/// invocation for the session it granted. Refusal is checked before, by [`Audit::refuse`].
+/// A granted session and what will run it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Granted {
+    /// `session-manager-plugin`, started with this invocation (it holds the grant).
+    Plugin(Invocation),
+    /// berth's built-in client, for this session; `marker` is the exit-status line to look for
+    /// (`None` when the command runs as given).
+    Native {
+        grant: SessionGrant,
+        marker: Option<String>,
+    },
+}
+
+impl Granted {
+    pub fn session_id(&self) -> &str {
+        match self {
+            Granted::Plugin(inv) => &inv.session.session_id,
+            Granted::Native { grant, .. } => &grant.session_id,
+        }
+    }
+}
+
+/// ExecuteCommand, audited (`ok` with the session id, or `error`), and what runs the session
+/// it granted: the plugin's invocation, or the grant for berth's built-in client. Refusal is
+/// checked before, by [`Audit::refuse`].
 pub async fn open(
     clients: &Clients,
     target: &AwsTarget,
     shell: &Shell,
     audit: &Audit,
-) -> Result<Invocation, AwsError> {
+) -> Result<Granted, AwsError> {
+    // The built-in client wraps the command to learn its exit status; the audit keeps the
+    // command as the user gave it.
+    let wrapped = match (&shell.runner, shell.mode) {
+        (Runner::Plugin(_), _) => super::native::exit_status::wrap(&shell.command, false, true),
+        (Runner::Native, mode) => super::native::exit_status::wrap(
+            &shell.command,
+            mode == ShellMode::Scripted,
+            mode == ShellMode::Raw,
+        ),
+    };
     let granted = aws::exec::execute_command(
         &clients.ecs,
         &shell.cluster,
         &shell.task_arn,
         &shell.container,
-        &shell.command,
+        &wrapped.command,
     )
     .await;
     let grant = granted.inspect_err(|e| audit.line("error", None, Some(e.to_string()), None))?;
     audit.line("ok", Some(&grant.session_id), None, None);
-    Ok(plugin::invocation(
-        shell.plugin.clone(),
-        grant,
-        &clients.region,
-        target.profile.as_deref(),
-        &serde_json::json!({ "Target": shell.target }),
-        target.endpoint_url.as_deref(),
-    ))
+    Ok(match &shell.runner {
+        Runner::Plugin(path) => Granted::Plugin(plugin::invocation(
+            path.clone(),
+            grant,
+            &clients.region,
+            target.profile.as_deref(),
+            &serde_json::json!({ "Target": shell.target }),
+            target.endpoint_url.as_deref(),
+        )),
+        Runner::Native => Granted::Native {
+            grant,
+            marker: wrapped.marker,
+        },
+    })
 }
 
 /// The plugin returned (or could not start): the closing line (`ended`, or `error` when it
@@ -148,15 +205,35 @@ pub fn ended(
     invocation: &Invocation,
     status: &std::io::Result<std::process::ExitStatus>,
 ) -> String {
-    let (outcome, how) = match status {
-        Ok(s) => ("ended", plugin::describe_exit(s)),
-        Err(e) => (
-            "error",
-            format!("could not start {}: {e}", invocation.program.display()),
-        ),
+    closed(
+        audit,
+        &invocation.session.session_id,
+        plugin_outcome(invocation, status),
+    )
+}
+
+/// How the plugin ended (`exit N`, `signal N`), or why it never ran.
+pub fn plugin_outcome(
+    invocation: &Invocation,
+    status: &std::io::Result<std::process::ExitStatus>,
+) -> Result<String, String> {
+    match status {
+        Ok(s) => Ok(plugin::describe_exit(s)),
+        Err(e) => Err(format!(
+            "could not start {}: {e}",
+            invocation.program.display()
+        )),
+    }
+}
+
+/// Session `session_id` is over: the closing line, `ended` with how (`Ok`), or `error` when it
+/// never ran (`Err`, why). Returns the how or why, for the caller to show.
+pub fn closed(audit: &Audit, session_id: &str, how: Result<String, String>) -> String {
+    let (outcome, how) = match how {
+        Ok(how) => ("ended", how),
+        Err(why) => ("error", why),
     };
-    let session = Some(invocation.session.session_id.as_str());
-    audit.line(outcome, session, None, Some(&how));
+    audit.line(outcome, Some(session_id), None, Some(&how));
     how
 }
 
@@ -173,7 +250,8 @@ mod tests {
             container: "app".into(),
             command: "/bin/sh".into(),
             target: "ecs:prod_0123456789abcdef_0123456789abcdef-1".into(),
-            plugin: PathBuf::from("/opt/session-manager-plugin"),
+            runner: Runner::Plugin(PathBuf::from("/opt/session-manager-plugin")),
+            mode: ShellMode::Terminal,
         }
     }
 
@@ -238,6 +316,37 @@ mod tests {
         assert_eq!(lines[1]["parameters"]["ended"], failed.as_str());
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
         assert!(!text.contains("SECRET-TOKEN") && !text.contains("wss://"));
+    }
+
+    #[test]
+    fn a_session_its_client_never_ran_closes_with_an_error_line() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("audit.jsonl");
+        let mut native = shell();
+        native.runner = Runner::Native;
+        let audit = native.audit(
+            &Actor::default(),
+            Some(path.clone()),
+            crate::clock::wall_clock(),
+        );
+        let granted = Granted::Native {
+            grant: invocation().session,
+            marker: None,
+        };
+        assert_eq!(granted.session_id(), "ecs-execute-command-1");
+        let why = super::super::client::native_unavailable();
+        let how = closed(&audit, granted.session_id(), Err(why.clone()));
+        assert_eq!(how, why);
+        let lines = read(&path);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0]["outcome"], "error");
+        assert_eq!(lines[0]["parameters"]["ended"], why.as_str());
+        assert_eq!(
+            lines[0]["parameters"]["session_id"],
+            "ecs-execute-command-1"
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!text.contains("SECRET-TOKEN"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Sessions: a shell (ExecuteCommand, then the loop hands the terminal over: see
-//! [`super::handover`]) or a port forward (StartSession, then the plugin runs in the background
-//! until stopped). Both are refused in read-only mode where they run, and audited, through
+//! [`super::handover`]) or a port forward (StartSession, then its client runs in the background
+//! until stopped: `session-manager-plugin`, or berth's built-in client). Both are refused in read-only mode where they run, and audited, through
 //! [`crate::exec::session`] as `berth exec` is.
 
 use std::collections::HashMap;
@@ -11,6 +11,7 @@ use super::runner::EffectRunner;
 use crate::app::exec::{Forward, SessionRequest, SessionRequestKind};
 use crate::app::{Action, Failure};
 use crate::aws::{self, Clients};
+use crate::exec::client::Runner;
 use crate::exec::session::Audit;
 
 /// Running port forwards, by id.
@@ -228,12 +229,23 @@ async fn run_forward(
     };
     let grant = granted.inspect_err(|e| audit.line("error", None, Some(e.to_string()), None))?;
     let session_id = grant.session_id.clone();
+    let plugin = match &request.runner {
+        Runner::Plugin(path) => path.clone(),
+        Runner::Native => {
+            // PLACEHOLDER: crate::exec::native::run_forward(...) runs the forward here.
+            let msg = crate::exec::client::native_unavailable();
+            audit.line("error", Some(&session_id), Some(msg.clone()), None);
+            // The session exists on the SSM side: close it.
+            let _ = aws::exec::terminate_session(&clients.ssm, &session_id).await;
+            return Err(Failure::Local(msg));
+        }
+    };
     let params: serde_json::Map<String, serde_json::Value> = parameters
         .iter()
         .map(|(k, v)| (k.clone(), serde_json::json!([v])))
         .collect();
     let invocation = crate::exec::plugin::invocation(
-        request.plugin.clone(),
+        plugin.clone(),
         grant,
         &clients.region,
         target.profile.as_deref(),
@@ -255,7 +267,7 @@ async fn run_forward(
     let mut child = match child {
         Ok(c) => c,
         Err(e) => {
-            let msg = format!("cannot start {}: {e}", request.plugin.display());
+            let msg = format!("cannot start {}: {e}", plugin.display());
             audit.line("error", Some(&session_id), Some(msg.clone()), None);
             // The session exists on the SSM side: close it.
             let _ = aws::exec::terminate_session(&clients.ssm, &session_id).await;

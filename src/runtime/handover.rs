@@ -1,12 +1,12 @@
 //! The console's shell: opened off the UI task through [`crate::exec::session`] (the steps and
-//! audit lines `berth exec` shares), then the terminal given to `session-manager-plugin` until
-//! it exits, and taken back.
+//! audit lines `berth exec` shares), then the terminal given to the session's client
+//! (`session-manager-plugin` or berth's built-in one) until it exits, and taken back.
 
 use super::runner::EffectRunner;
 use crate::app::Action;
 use crate::app::exec::{HandOver, SessionRequest, SessionRequestKind};
 use crate::aws::{AwsTarget, Clients};
-use crate::exec::session::{self, Audit, Shell};
+use crate::exec::session::{self, Audit, Granted, Shell};
 use crate::tui::{InputReader, Tui};
 
 /// The shell a console request asks for.
@@ -18,7 +18,8 @@ pub(super) fn shell(r: &SessionRequest, command: &str) -> Shell {
         container: r.container.clone(),
         command: command.to_string(),
         target: r.target.clone(),
-        plugin: r.plugin.clone(),
+        runner: r.runner.clone(),
+        mode: crate::exec::session::ShellMode::Terminal,
     }
 }
 
@@ -39,12 +40,7 @@ impl EffectRunner {
                 let _permit = permits.acquire().await;
                 session::open(&clients, &target, &shell, &audit).await
             };
-            let ready = opened.map(|invocation| {
-                Box::new(HandOver {
-                    invocation,
-                    request,
-                })
-            });
+            let ready = opened.map(|granted| Box::new(HandOver { granted, request }));
             let _ = tx.send(Action::SessionReady(ready.map_err(Into::into)));
         });
     }
@@ -80,13 +76,34 @@ pub(super) async fn hand_over(
             r.task_id.get(..8).unwrap_or(&r.task_id),
         );
     }
-    let status = crate::exec::run_foreground(&h.invocation).await;
+    // How it ended (`Ok`), or why it never ran (`Err`).
+    let (how, ok) = match &h.granted {
+        Granted::Plugin(inv) => {
+            let status = crate::exec::run_foreground(inv).await;
+            let ok = status.as_ref().is_ok_and(|s| s.success());
+            (session::plugin_outcome(inv, &status), ok)
+        }
+        Granted::Native { grant, marker } => match runner.clients() {
+            Some(clients) => {
+                let access = crate::aws::ssmmessages::ChannelAccess::new(&clients);
+                let grant = crate::exec::native::Grant::from_session(grant.clone(), &r.target);
+                let outcome =
+                    crate::exec::native::run_interactive(access, grant, marker.as_deref()).await;
+                let ok = outcome.status == Some(0);
+                if outcome.failed {
+                    (Err(outcome.how), false)
+                } else {
+                    (Ok(outcome.how), ok)
+                }
+            }
+            None => (Err("not connected".to_string()), false),
+        },
+    };
     if let Err(e) = tui.resume() {
         tracing::error!("cannot take the terminal back: {e}");
     }
     crate::tui::flush_pending_input();
     input.resume();
-    let ended = session::ended(&runner.session_audit(r), &h.invocation, &status);
-    let ok = status.as_ref().is_ok_and(|s| s.success());
+    let ended = session::closed(&runner.session_audit(r), h.granted.session_id(), how);
     (format!("session ended ({ended})"), ok)
 }

@@ -155,7 +155,11 @@ impl EffectRunner {
                 message,
             } => self.write_file(path, contents, message),
             Effect::Mutate { mutation, actor } => self.mutate(mutation, actor),
-            Effect::ExecPreflight { cluster, task } => self.exec_preflight(cluster, task),
+            Effect::ExecPreflight {
+                cluster,
+                task,
+                client,
+            } => self.exec_preflight(cluster, task, client),
             Effect::StartSession(request) => self.start_session(*request),
             Effect::StopForward { id } => self.stop_forward(id),
             Effect::LoadTimeline {
@@ -441,7 +445,12 @@ impl EffectRunner {
         )
     }
 
-    fn exec_preflight(&mut self, cluster: String, task: String) {
+    fn exec_preflight(
+        &mut self,
+        cluster: String,
+        task: String,
+        client: crate::exec::client::ExecClient,
+    ) {
         let tx = self.tx();
         let Some(clients) = self.clients() else {
             let result = Err(Failure::not_connected());
@@ -452,7 +461,7 @@ impl EffectRunner {
         let plugin = self.plugin_override.clone();
         self.spawn_keyed("exec-preflight", async move {
             let _permit = permits.acquire().await;
-            let result = crate::exec::gather(&clients, &cluster, &task, plugin)
+            let result = crate::exec::gather(&clients, &cluster, &task, plugin, client)
                 .await
                 .map(Box::new)
                 .map_err(Failure::from);

@@ -282,6 +282,16 @@ impl SandboxHandle {
         self.shared.reset_stats();
     }
 
+    /// Every session token handed out so far (tests search logs and files for them).
+    pub fn session_tokens(&self) -> Vec<String> {
+        self.shared
+            .sim()
+            .sessions
+            .iter()
+            .flat_map(|s| s.tokens.iter().cloned())
+            .collect()
+    }
+
     pub fn faults(&self) -> Faults {
         self.shared.faults()
     }

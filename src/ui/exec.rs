@@ -1,6 +1,7 @@
 //! The ECS Exec / port-forward dialog: the preflight checklist (✓ pass, ✗ fail with its fix,
-//! • note), then the container, the command or the ports, and the keys. Symbols carry the
-//! meaning, so it reads the same without colour.
+//! • note; its last line, "client", says whether session-manager-plugin or berth's built-in
+//! client will run the session, and why), then the container, the command or the ports, and
+//! the keys. Symbols carry the meaning, so it reads the same without colour.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -46,7 +47,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, d: &ExecDialog, them
             ));
         }
         (None, _) => lines.push(Line::styled(
-            "checking: task, task definition, cluster, session-manager-plugin…",
+            "checking: task, task definition, cluster, exec client…",
             theme.style(Slot::Muted),
         )),
         (Some(r), _) => {

@@ -1,4 +1,5 @@
-//! A test double of `session-manager-plugin`: a shell script that answers `--version`, and
+//! A test double of `session-manager-plugin`: a shell script that answers `--version` (a
+//! supported release, 1.2.764.0, unless `$BERTH_TEST_PLUGIN_VERSION` says otherwise), and
 //! otherwise records its argv, the session environment variable and the terminal mode it was
 //! given into `$BERTH_TEST_PLUGIN_OUT`, then exits with `$BERTH_TEST_PLUGIN_EXIT` (or, with
 //! `BERTH_TEST_PLUGIN_WAIT=1`, stays up until killed, like a port forward).
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 const SCRIPT: &str = r#"#!/bin/sh
 if [ "$1" = "--version" ]; then
-  echo "${BERTH_TEST_PLUGIN_VERSION:-1.2.707.0}"
+  echo "${BERTH_TEST_PLUGIN_VERSION:-1.2.764.0}"
   exit 0
 fi
 out="${BERTH_TEST_PLUGIN_OUT:-/dev/null}"

@@ -5,6 +5,7 @@
 //! One test binary per kind of test (#14): each binary links berth and the AWS SDK, and 39 of
 //! them spent minutes linking. `cargo test --test config readme` runs one file.
 
+mod config_console;
 mod config_fixtures;
 mod config_props;
 mod readme;

@@ -3,7 +3,9 @@
 //! request comes back as a hand-over whose plugin gets the session only in its environment,
 //! a port forward starts the SSM session and the plugin in the background, `:forwards` lists
 //! it, `K` stops it (TerminateSession, counted by the sandbox), quitting stops the rest, and
-//! read-only mode sends neither ExecuteCommand nor StartSession.
+//! read-only mode sends neither ExecuteCommand nor StartSession. The double is driven with the
+//! exec client set to `plugin` (auto may pick berth's built-in client); with `native`, the
+//! built-in client's placeholder ends the session with its message.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -11,6 +13,8 @@ use std::time::Duration;
 
 use berth::app::exec::HandOver;
 use berth::app::{Action, Command, Effect, State, View, update};
+use berth::exec::client::{ExecClient, Runner};
+use berth::exec::session::Granted;
 use berth::sandbox::{self, SandboxHandle, SandboxOptions};
 use crossterm::event::KeyCode;
 
@@ -91,6 +95,7 @@ async fn a_shell_request_hands_the_session_to_the_plugin_through_the_environment
     let audit = dir.path().join("audit.jsonl");
     let mut console = Console::with(&sb, false, Some(audit.clone()));
     console.runner.plugin_override = Some(bin.join("session-manager-plugin"));
+    console.state.exec_client = ExecClient::Plugin;
     on_ready_task(&mut console).await;
 
     console.apply(Action::Command(Command::Exec));
@@ -105,7 +110,7 @@ async fn a_shell_request_hands_the_session_to_the_plugin_through_the_environment
         "{screen}"
     );
     assert!(
-        screen.contains("✓ session-manager-plugin: 1.2.707.0"),
+        screen.contains("✓ client: session-manager-plugin 1.2.764.0"),
         "{screen}"
     );
     assert!(
@@ -126,7 +131,9 @@ async fn a_shell_request_hands_the_session_to_the_plugin_through_the_environment
     assert_eq!(sb.stats().count("ecs:ExecuteCommand"), 1);
     // The reducer turned it into the loop's hand-over effect and closed the dialog.
     assert!(console.state.exec.is_none());
-    let inv = &handover.invocation;
+    let Granted::Plugin(inv) = &handover.granted else {
+        panic!("not the plugin: {:?}", handover.granted);
+    };
     assert_eq!(inv.args.len(), 6);
     assert_eq!(inv.args[0], "AWS_SSM_START_SESSION_RESPONSE");
     assert!(!format!("{inv:?}").contains(&inv.session.token));
@@ -157,6 +164,7 @@ async fn a_port_forward_runs_in_the_background_until_stopped() {
     let audit = dir.path().join("audit.jsonl");
     let mut console = Console::with(&sb, false, Some(audit.clone()));
     console.runner.plugin_override = Some(bin.join("session-manager-plugin"));
+    console.state.exec_client = ExecClient::Plugin;
     on_ready_task(&mut console).await;
 
     console.apply(Action::Command(Command::PortForward));
@@ -268,6 +276,7 @@ async fn read_only_sends_no_session_request() {
     let audit = dir.path().join("audit.jsonl");
     let mut console = Console::with(&sb, true, Some(audit.clone()));
     console.runner.plugin_override = Some(bin.join("session-manager-plugin"));
+    console.state.exec_client = ExecClient::Plugin;
     on_ready_task(&mut console).await;
     for k in ['X', 'P'] {
         console.apply(key(KeyCode::Char(k)));
@@ -296,7 +305,7 @@ async fn read_only_sends_no_session_request() {
                 task_id: task.id.clone(),
                 container: task.containers[0].name.clone(),
                 target: "ecs:prod_x_y".into(),
-                plugin: bin.join("session-manager-plugin"),
+                runner: Runner::Plugin(bin.join("session-manager-plugin")),
                 actor: berth::app::mutations::actor(&console.state),
             },
         )));
@@ -342,6 +351,7 @@ async fn a_console_shell_and_berth_exec_write_the_same_audit_line() {
     let console_audit = dir.path().join("audit.jsonl");
     let mut console = Console::with(&sb, false, Some(console_audit.clone()));
     console.runner.plugin_override = Some(bin.join("session-manager-plugin"));
+    console.state.exec_client = ExecClient::Plugin;
     on_ready_task(&mut console).await;
     console.apply(Action::Command(Command::Exec));
     console
@@ -371,6 +381,7 @@ async fn a_console_shell_and_berth_exec_write_the_same_audit_line() {
             "--region",
             "us-east-1",
         ])
+        .args(["--exec-client", "plugin"])
         .args(["exec", "--cluster", &r.cluster, "--task", &r.task_id])
         .args(["--container", &r.container, "--command", command])
         .env("AWS_ACCESS_KEY_ID", sandbox::DEMO_ACCESS_KEY_ID)
@@ -404,5 +415,87 @@ async fn a_console_shell_and_berth_exec_write_the_same_audit_line() {
     let ids = [&mut ui_p, &mut cli_p].map(|p| p.as_object_mut().unwrap().remove("session_id"));
     assert!(ids[0].is_some() && ids[0] != ids[1], "{ids:?}");
     assert_eq!(ui_p, cli_p);
+    sb.shutdown().await;
+}
+
+/// `native` asked for: the preflight says so, the shell comes back for berth's built-in client,
+/// and a port forward (which its placeholder cannot run in this build) ends with its message,
+/// an `error` audit line, and its SSM session terminated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_built_in_client_is_chosen_with_native() {
+    let sb = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = plugin::install(dir.path());
+    let audit = dir.path().join("audit.jsonl");
+    let mut console = Console::with(&sb, false, Some(audit.clone()));
+    // a supported plugin is there, and is passed over
+    console.runner.plugin_override = Some(bin.join("session-manager-plugin"));
+    console.state.exec_client = ExecClient::Native;
+    on_ready_task(&mut console).await;
+
+    console.apply(Action::Command(Command::Exec));
+    console
+        .until("preflight", |s| {
+            s.exec.as_ref().is_some_and(|d| d.inputs.is_some())
+        })
+        .await;
+    let screen = console.screen();
+    assert!(
+        screen.contains("✓ client: berth's built-in client (exec client: native)"),
+        "{screen}"
+    );
+    for e in update(&mut console.state, key(KeyCode::Enter)) {
+        console.runner.run(e);
+    }
+    let h: HandOver = wait_for(&mut console, "SessionReady", |a| match a {
+        Action::SessionReady(Ok(h)) => Some((**h).clone()),
+        Action::SessionReady(Err(e)) => panic!("{e}"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(h.request.runner, Runner::Native);
+    assert!(
+        matches!(&h.granted, Granted::Native { grant: g, .. } if g.session_id.starts_with("ecs-execute-command-")),
+        "{:?}",
+        h.granted
+    );
+
+    console.apply(Action::Command(Command::PortForward));
+    console
+        .until("preflight", |s| {
+            s.exec.as_ref().is_some_and(|d| d.inputs.is_some())
+        })
+        .await;
+    console.apply(key(KeyCode::Enter));
+    let err = wait_for(&mut console, "ForwardStarted", |a| match a {
+        Action::ForwardStarted(Err(e)) => Some(e.to_string()),
+        Action::ForwardStarted(Ok(f)) => panic!("started: {f:?}"),
+        _ => None,
+    })
+    .await;
+    assert!(
+        err.contains("berth's built-in client is not available in this build"),
+        "{err}"
+    );
+    let d = console.state.exec.as_ref().expect("the dialog stays open");
+    assert!(
+        d.error.as_deref().unwrap_or("").contains("built-in client"),
+        "{d:?}"
+    );
+    assert_eq!(sb.stats().count("ssm:StartSession"), 1);
+    assert_eq!(sb.stats().count("ssm:TerminateSession"), 1);
+    assert_eq!(console.runner.forward_count(), 0);
+    assert!(!dir.path().join("plugin.txt").exists(), "the plugin ran");
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "port_forward");
+    assert_eq!(last["outcome"], "error");
+    assert!(
+        last["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("built-in client"),
+        "{last}"
+    );
     sb.shutdown().await;
 }

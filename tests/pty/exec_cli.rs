@@ -1,7 +1,9 @@
 //! `berth exec-check` and `berth exec` end to end: the real binary against the sandbox, with a
-//! test double of `session-manager-plugin` on PATH that records how it was started. Asserts
-//! the plugin contract (the session only in the environment, six arguments, the target
-//! format), the exit code passed through, the audit line (0600, no token), and that
+//! test double of `session-manager-plugin` on PATH that records how it was started (chosen
+//! with `--exec-client plugin`: auto may pick berth's built-in client). Asserts the client
+//! line (the plugin, or the built-in client and why; `--exec-client` over `exec_client` in
+//! config.toml), the plugin contract (the session only in the environment, six arguments, the
+//! target format), the exit code passed through, the audit line (0600, no token), and that
 //! `--read-only` sends no ExecuteCommand at all (counted by the sandbox).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -125,7 +127,15 @@ async fn exec_check_passes_a_ready_task_and_explains_each_failure() {
         &url,
         home.path(),
         &plugin::path_with(&bin),
-        &["exec-check", "--cluster", "prod", "--task", &ready],
+        &[
+            "--exec-client",
+            "plugin",
+            "exec-check",
+            "--cluster",
+            "prod",
+            "--task",
+            &ready,
+        ],
     )
     .output()
     .await
@@ -142,7 +152,7 @@ async fn exec_check_passes_a_ready_task_and_explains_each_failure() {
         "{text}"
     );
     assert!(
-        text.contains("[ok  ] session-manager-plugin: 1.2.707.0 at"),
+        text.contains("[ok  ] client: session-manager-plugin 1.2.764.0 at"),
         "{text}"
     );
     assert!(
@@ -173,7 +183,7 @@ async fn exec_check_passes_a_ready_task_and_explains_each_failure() {
         "{text}"
     );
 
-    // no plugin on PATH: install instructions, not a crash
+    // no plugin on PATH: berth's built-in client, and the check passes
     let out = berth(
         &url,
         home.path(),
@@ -184,29 +194,84 @@ async fn exec_check_passes_a_ready_task_and_explains_each_failure() {
     .await
     .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(out.status.success(), "{text}");
     assert!(
-        text.contains("[FAIL] session-manager-plugin: not found on PATH"),
+        text.contains(
+            "[ok  ] client: session-manager-plugin not found: using berth's built-in client"
+        ),
         "{text}"
     );
-    assert!(text.contains("install session-manager-plugin"), "{text}");
-
-    // an old plugin cannot take the session from the environment
-    let mut cmd = berth(
+    // ... unless the plugin is asked for: install instructions, not a crash
+    let out = berth(
         &url,
         home.path(),
-        &plugin::path_with(&bin),
-        &["exec-check", "--cluster", "prod", "--task", &ready],
-    );
-    let out = cmd
-        .env("BERTH_TEST_PLUGIN_VERSION", "1.2.463.0")
-        .output()
-        .await
-        .unwrap();
+        &plugin::path_without(),
+        &[
+            "exec-check",
+            "--cluster",
+            "prod",
+            "--task",
+            &ready,
+            "--exec-client",
+            "plugin",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("1.2.463.0 at"), "{text}");
-    assert!(text.contains("too old"), "{text}");
+    assert!(
+        text.contains("[FAIL] client: session-manager-plugin not found"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix: install session-manager-plugin"),
+        "{text}"
+    );
+
+    // a plugin older than 1.2.764.0: passed over by auto, refused when asked for
+    for (client, passes) in [("auto", true), ("plugin", false)] {
+        let mut cmd = berth(
+            &url,
+            home.path(),
+            &plugin::path_with(&bin),
+            &[
+                "--exec-client",
+                client,
+                "exec-check",
+                "--cluster",
+                "prod",
+                "--task",
+                &ready,
+            ],
+        );
+        let out = cmd
+            .env("BERTH_TEST_PLUGIN_VERSION", "1.2.707.0")
+            .output()
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.success(), passes, "{client}: {text}");
+        if passes {
+            assert!(
+                text.contains(
+                    "[ok  ] client: session-manager-plugin 1.2.707.0 is older than 1.2.764.0: using berth's built-in client"
+                ),
+                "{text}"
+            );
+        } else {
+            assert!(
+                text.contains("[FAIL] client: session-manager-plugin 1.2.707.0 at"),
+                "{text}"
+            );
+            assert!(text.contains("older than 1.2.764.0"), "{text}");
+            assert!(
+                text.contains("fix: upgrade to 1.2.764.0 or later"),
+                "{text}"
+            );
+        }
+    }
     assert_eq!(
         sb.stats().count("ecs:ExecuteCommand"),
         0,
@@ -237,6 +302,8 @@ async fn exec_passes_the_session_in_the_environment_and_returns_the_exit_code() 
             &container,
             "--command",
             "bash",
+            "--exec-client",
+            "plugin",
         ],
     );
     let out = cmd
@@ -337,7 +404,16 @@ async fn read_only_exec_sends_no_execute_command() {
         &url,
         home.path(),
         &plugin::path_with(&bin),
-        &["--read-only", "exec", "--cluster", "prod", "--task", &task],
+        &[
+            "--read-only",
+            "--exec-client",
+            "plugin",
+            "exec",
+            "--cluster",
+            "prod",
+            "--task",
+            &task,
+        ],
     )
     .output()
     .await
@@ -349,5 +425,159 @@ async fn read_only_exec_sends_no_execute_command() {
     assert!(!home.path().join("plugin.txt").exists(), "the plugin ran");
     let text = std::fs::read_to_string(home.path().join("state/berth/audit.jsonl")).unwrap();
     assert!(text.contains("\"outcome\":\"refused\""), "{text}");
+    sb.shutdown().await;
+}
+
+/// `exec_client` in config.toml chooses when no flag does; `--exec-client` wins over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_client_in_config_toml_is_used_and_the_flag_wins() {
+    let sb = start().await;
+    let url = sb.endpoint_url();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config/berth");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        "[console]\nexec_client = \"plugin\"\n",
+    )
+    .unwrap();
+    let (ready, _, _) = running_task(&url, "checkout-api", true).await;
+    let check = |extra: &'static [&'static str]| {
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend(["exec-check", "--cluster", "prod", "--task", &ready]);
+        berth(&url, home.path(), &plugin::path_without(), &args)
+    };
+    // the file asks for the plugin, and there is none
+    let out = check(&[]).output().await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("[FAIL] client: session-manager-plugin not found (exec client: plugin)"),
+        "{text}"
+    );
+    // the flag wins
+    let out = check(&["--exec-client", "native"]).output().await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("[ok  ] client: berth's built-in client (exec client: native)"),
+        "{text}"
+    );
+
+    // a bad value: file, line and what is wrong; nothing runs
+    std::fs::write(
+        config.join("config.toml"),
+        "[console]\nrefresh = 5\nexec_client = \"builtin\"\n",
+    )
+    .unwrap();
+    let out = check(&[]).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let path = config.join("config.toml");
+    assert!(
+        stderr.contains(&format!(
+            "{}:3:15: error: exec_client = \"builtin\"",
+            path.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("must be \"auto\", \"native\" or \"plugin\""),
+        "{stderr}"
+    );
+    sb.shutdown().await;
+}
+
+/// Scriptable exec with berth's built-in client (containers-roadmap#1536): stdin is not a
+/// terminal, so the output goes to stdout as the command wrote it (no terminal echo, no `\r`,
+/// no status line), and berth exits with the command's status. The plugin on PATH is not run;
+/// the session token appears in no log, audit line or output, at any log level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_with_the_built_in_client_streams_output_and_exits_with_the_remote_status() {
+    let sb = start().await;
+    let url = sb.endpoint_url();
+    let home = tempfile::tempdir().unwrap();
+    let bin = plugin::install(home.path());
+    let (task, _, _) = running_task(&url, "checkout-api", true).await;
+    let log = home.path().join("berth.log");
+    let run = |command: &'static str, raw: bool| {
+        let mut args = vec![
+            "--exec-client",
+            "native",
+            "--log-file",
+            log.to_str().unwrap(),
+            "exec",
+            "--cluster",
+            "prod",
+            "--task",
+            &task,
+            "--command",
+            command,
+        ];
+        if raw {
+            args.push("--raw");
+        }
+        let mut cmd = berth(&url, home.path(), &plugin::path_with(&bin), &args);
+        cmd.env("BERTH_LOG", "trace");
+        cmd
+    };
+    let out = run("cat /etc/os-release", false).output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("\nID="), "{stdout:?}");
+    assert!(!stdout.contains('\r'), "{stdout:?}");
+    assert!(
+        !stdout.contains("__BERTH_") && !stdout.contains("cat /etc"),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.ends_with('\n') && !stdout.ends_with("\n\n"),
+        "{stdout:?}"
+    );
+
+    let out = run("hostname; exit 3", false).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), task.as_str());
+    assert!(stderr.contains("session ended (exit 3)"), "{stderr}");
+
+    // As given: it runs, but nothing can say how it ended.
+    let out = run("hostname", true).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(task.as_str()));
+    assert!(
+        stderr.contains("session ended (exit status unknown)"),
+        "{stderr}"
+    );
+
+    assert_eq!(sb.stats().count("ecs:ExecuteCommand"), 3);
+    assert!(!home.path().join("plugin.txt").exists(), "the plugin ran");
+    let text = std::fs::read_to_string(home.path().join("state/berth/audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6, "{text}");
+    let ended: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["outcome"] == "ended")
+        .map(|l| l["parameters"]["ended"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(ended, ["exit 0", "exit 3", "exit status unknown"], "{text}");
+    // the audit keeps the command as the user gave it, not the wrapper
+    assert_eq!(lines[0]["parameters"]["command"], "cat /etc/os-release");
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        logged.contains("TRACE") || logged.contains("DEBUG"),
+        "{logged}"
+    );
+    let tokens = sb.session_tokens();
+    assert_eq!(tokens.len(), 3);
+    for token in tokens {
+        assert!(!text.contains(&token), "token in the audit file");
+        assert!(!logged.contains(&token), "token in the log");
+    }
     sb.shutdown().await;
 }

@@ -1,5 +1,6 @@
 //! ECS Exec and port forwarding in the reducer: the preflight checklist (pass and fail,
-//! snapshots at 80x24), choosing container and command, the protected-account
+//! snapshots at 80x24) with its "client" line (the plugin or berth's built-in client, as
+//! `--exec-client` asks), choosing container and command, the protected-account
 //! confirmation, read-only refusing before anything is sent, the port-forward defaults, and
 //! the `:forwards` list with stopping one.
 
@@ -10,6 +11,7 @@ use berth::app::{Action, Command, DataEvent, Effect, Failure, State, View, updat
 use berth::aws::{AwsError, ErrorKind};
 use berth::domain::{Container, ContainerDefinition, Task, TaskDefinition};
 use berth::exec::Inputs;
+use berth::exec::client::{ExecClient, Runner};
 use berth::exec::preflight::{ExecLogging, Plugin};
 use crossterm::event::KeyCode;
 
@@ -48,7 +50,12 @@ fn task(exec: bool) -> Task {
     }
 }
 
+/// What the preflight reads, for a session by the default client (auto).
 fn inputs(exec: bool, plugin: Plugin) -> Box<Inputs> {
+    inputs_for(exec, plugin, ExecClient::Auto)
+}
+
+fn inputs_for(exec: bool, plugin: Plugin, client: ExecClient) -> Box<Inputs> {
     Box::new(Inputs {
         cluster: "prod".into(),
         task: task(exec),
@@ -74,13 +81,17 @@ fn inputs(exec: bool, plugin: Plugin) -> Box<Inputs> {
             ..ExecLogging::default()
         }),
         plugin,
+        client,
     })
 }
 
+const PLUGIN: &str = "/usr/local/bin/session-manager-plugin";
+
+/// A supported plugin (the minimum, 1.2.764.0).
 fn plugin() -> Plugin {
     Plugin::Found {
-        path: "/usr/local/bin/session-manager-plugin".into(),
-        version: Some("1.2.707.0".into()),
+        path: PLUGIN.into(),
+        version: Some("1.2.764.0".into()),
     }
 }
 
@@ -104,14 +115,15 @@ fn state(read_only: bool, protected: bool) -> State {
     s
 }
 
-/// Press `cmd`, check the preflight request, answer it.
+/// Press `cmd`, check the preflight request (for the state's client), answer it.
 fn open(s: &mut State, cmd: Command, answer: Box<Inputs>) {
     let effects = update(s, Action::Command(cmd));
     assert_eq!(
         effects,
         vec![Effect::ExecPreflight {
             cluster: "prod".into(),
-            task: TASK.into()
+            task: TASK.into(),
+            client: s.exec_client,
         }]
     );
     let screen = render(s);
@@ -138,7 +150,7 @@ fn the_preflight_checklist_passes_and_a_shell_starts_in_the_chosen_container() {
         "ECS Exec · task 01234567",
         "✓ task RUNNING",
         "✓ enableExecuteCommand",
-        "✓ session-manager-plugin: 1.2.707.0",
+        "✓ client: session-manager-plugin 1.2.764.0",
         "• cluster exec logging: DEFAULT",
         "enter: start",
     ] {
@@ -170,6 +182,7 @@ fn the_preflight_checklist_passes_and_a_shell_starts_in_the_chosen_container() {
         "ecs:prod_0123456789abcdef0123456789abcdef_rt-app"
     );
     assert_eq!(req.actor.account.as_deref(), Some("210987654321"));
+    assert_eq!(req.runner, Runner::Plugin(PLUGIN.into()));
     assert!(s.exec.as_ref().unwrap().starting);
     // keys are ignored while it starts; the failure comes back into the dialog
     assert!(key(&mut s, KeyCode::Enter).is_empty());
@@ -217,16 +230,24 @@ fn a_custom_command_is_typed() {
     );
 }
 
+/// The plugin asked for (`--exec-client plugin`) and missing: a failed check with the
+/// install hint, next to the task's own failure.
 #[test]
 fn a_failed_preflight_shows_the_fixes_and_cannot_start() {
     let mut s = state(false, false);
-    open(&mut s, Command::Exec, inputs(false, Plugin::Missing));
+    s.exec_client = ExecClient::Plugin;
+    open(
+        &mut s,
+        Command::Exec,
+        inputs_for(false, Plugin::Missing, ExecClient::Plugin),
+    );
     let screen = render(&mut s);
     insta::assert_snapshot!("exec_preflight_fail_80x24", screen);
     for needle in [
         "✗ enableExecuteCommand: off for this task",
         "--enable-execute-command",
-        "✗ session-manager-plugin: not found on PATH",
+        "✗ client: session-manager-plugin not found (exec client: plugin)",
+        "fix: install session-manager-plugin",
         "esc: close",
     ] {
         assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
@@ -243,6 +264,54 @@ fn a_failed_preflight_shows_the_fixes_and_cannot_start() {
     );
     key(&mut s, KeyCode::Esc);
     assert!(s.exec.is_none());
+}
+
+/// No plugin, or one older than 1.2.764.0: auto picks berth's built-in client, says why on
+/// the client line, and the session is requested for it.
+#[test]
+fn without_a_supported_plugin_auto_uses_the_built_in_client() {
+    for (plugin, why) in [
+        (
+            Plugin::Missing,
+            "✓ client: session-manager-plugin not found: using berth's built-in client",
+        ),
+        (
+            Plugin::Found {
+                path: PLUGIN.into(),
+                version: Some("1.2.707.0".into()),
+            },
+            "✓ client: session-manager-plugin 1.2.707.0 is older than 1.2.764.0: using",
+        ),
+    ] {
+        let mut s = state(false, false);
+        open(&mut s, Command::Exec, inputs(true, plugin));
+        let screen = render(&mut s);
+        assert!(screen.contains(why), "{why:?} missing:\n{screen}");
+        assert!(screen.contains("enter: start"), "{screen}");
+        let effects = key(&mut s, KeyCode::Enter);
+        let [Effect::StartSession(req)] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        assert_eq!(req.runner, Runner::Native);
+    }
+    // native asked for: the built-in client even with a supported plugin
+    let mut s = state(false, false);
+    s.exec_client = ExecClient::Native;
+    open(
+        &mut s,
+        Command::PortForward,
+        inputs_for(true, plugin(), ExecClient::Native),
+    );
+    let screen = render(&mut s);
+    assert!(
+        screen.contains("✓ client: berth's built-in client (exec client: native)"),
+        "{screen}"
+    );
+    let effects = key(&mut s, KeyCode::Enter);
+    let [Effect::StartSession(req)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(req.runner, Runner::Native);
 }
 
 #[test]

@@ -55,9 +55,8 @@ impl OscFilter {
                 },
                 State::Swallow | State::SwallowEscape => {
                     self.swallowed += 1;
-                    if b == 0x07 || (self.state == State::SwallowEscape && b == b'\\') {
-                        self.state = State::Text;
-                    } else if self.swallowed >= MAX_SEQUENCE {
+                    let ended = b == 0x07 || (self.state == State::SwallowEscape && b == b'\\');
+                    if ended || self.swallowed >= MAX_SEQUENCE {
                         self.state = State::Text;
                     } else {
                         self.state = if b == 0x1b {

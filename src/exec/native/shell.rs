@@ -32,6 +32,11 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The session never ran.
+    pub fn failed(why: String) -> Outcome {
+        Outcome::new(None, Some(why))
+    }
+
     fn new(status: Option<i32>, failure: Option<String>) -> Outcome {
         let how = match (&failure, status) {
             (Some(e), _) => e.clone(),
