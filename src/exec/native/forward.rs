@@ -72,8 +72,10 @@ pub const MESSAGE_BYTES: usize = 1024;
 /// Bytes from the agent waiting for one local client at most (smux mode); a client further
 /// behind is disconnected.
 pub const LOCAL_QUEUE_BYTES: usize = 2 * 1024 * 1024;
-/// Pieces waiting for one local client at most.
-const LOCAL_QUEUE_PIECES: usize = 256;
+/// Pieces (smux frames' data) waiting for one local client at most: enough that a burst of
+/// tiny frames, decoded before the connection's task gets to run, is not taken for a slow
+/// client; [`LOCAL_QUEUE_BYTES`] is the bound that matters.
+const LOCAL_QUEUE_PIECES: usize = 4096;
 /// smux keep-alive for agents up to 3.1.1511.0: a NOP this often...
 pub const MUX_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 /// ...and the session is given up when nothing arrived for this long.
@@ -120,13 +122,23 @@ pub enum ForwardNote {
         customer_message: String,
     },
     /// A local client connected.
-    Opened { peer: SocketAddr },
+    Opened {
+        peer: SocketAddr,
+    },
     /// A local client's connection ended normally (either side closed it).
-    Closed { peer: SocketAddr },
+    Closed {
+        peer: SocketAddr,
+    },
     /// berth closed a connection: too slow a reader, the destination failed.
-    Dropped { peer: SocketAddr, why: String },
+    Dropped {
+        peer: SocketAddr,
+        why: String,
+    },
     /// A client was turned away on arrival.
-    Refused { peer: SocketAddr, why: String },
+    Refused {
+        peer: SocketAddr,
+        why: String,
+    },
     /// The agent could not connect to the destination port.
     DestinationFailed,
     /// The listener could not accept a connection (retried shortly).
@@ -227,9 +239,14 @@ pub async fn run(
         commands: &channel.commands,
     };
     let keepalive = (MUX_KEEPALIVE_INTERVAL, MUX_KEEPALIVE_TIMEOUT);
-    forward(link, listener, &mut stop, &Notes(report), keepalive, || async move {
-        access.terminate(&session_id).await.map_err(|e| e.plain())
-    })
+    forward(
+        link,
+        listener,
+        &mut stop,
+        &Notes(report),
+        keepalive,
+        || async move { access.terminate(&session_id).await.map_err(|e| e.plain()) },
+    )
     .await
 }
 
@@ -390,9 +407,11 @@ fn common_event(event: Event, notes: &Notes) -> Option<Ended> {
         Event::Closed(text) => Some(Ended::Closed(
             crate::text::sanitize(text.trim()).into_owned(),
         )),
-        Event::Failed(e) => Some(Ended::Failed(e)),
+        Event::Failed(e) => Some(Ended::Failed(crate::text::sanitize(&e).into_owned())),
         Event::Reconnecting(why) => {
-            notes.say(ForwardNote::Reconnecting(why));
+            notes.say(ForwardNote::Reconnecting(
+                crate::text::sanitize(&why).into_owned(),
+            ));
             None
         }
         Event::Reconnected => {
@@ -425,7 +444,7 @@ fn channel_gone(link: &mut Link<'_>) -> Ended {
             Event::Closed(text) => {
                 return Ended::Closed(crate::text::sanitize(text.trim()).into_owned());
             }
-            Event::Failed(e) => return Ended::Failed(e),
+            Event::Failed(e) => return Ended::Failed(crate::text::sanitize(&e).into_owned()),
             _ => {}
         }
     }
@@ -444,9 +463,7 @@ where
         && let Some(mode) = served.mode
         && sends_terminate_flag(mode, &served.agent_version)
     {
-        let flag = link
-            .commands
-            .send(Command::Flag(Flag::TerminateSession));
+        let flag = link.commands.send(Command::Flag(Flag::TerminateSession));
         if !matches!(tokio::time::timeout(CLOSE_WAIT, flag).await, Ok(Ok(()))) {
             tracing::debug!("port forward: the TerminateSession flag could not be queued");
         }

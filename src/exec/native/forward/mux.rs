@@ -234,10 +234,7 @@ impl Session<'_> {
                     .map(|(id, _)| *id)
                     .collect();
                 for id in waiting {
-                    self.end_stream(
-                        id,
-                        Some("connection to the destination port failed".into()),
-                    );
+                    self.end_stream(id, Some("connection to the destination port failed".into()));
                 }
                 None
             }

@@ -203,7 +203,8 @@ async fn mux_agent(
                                 smux::Event::Opened(id) => {
                                     seen.lock().unwrap().opened += 1;
                                     if behaviour == Agent::DestinationDown {
-                                        let _ = events.send(Event::Flag(Flag::ConnectToPortError)).await;
+                                        let flag = Event::Flag(Flag::ConnectToPortError);
+                                        let _ = events.send(flag).await;
                                     }
                                     if behaviour == Agent::FloodFirst && id == 3 {
                                         flooding = true;
@@ -433,7 +434,13 @@ async fn mux_forwards_twenty_concurrent_connections_through_one_session() {
     let ready = h
         .note("ready", |n| matches!(n, ForwardNote::Ready { .. }))
         .await;
-    assert!(matches!(ready, ForwardNote::Ready { mode: Mode::Mux, .. }));
+    assert!(matches!(
+        ready,
+        ForwardNote::Ready {
+            mode: Mode::Mux,
+            ..
+        }
+    ));
     let clients: Vec<_> = (0..20)
         .map(|i| {
             // One large payload: many PSH frames, many messages, reads of 32 KiB.
@@ -462,7 +469,10 @@ async fn mux_forwards_twenty_concurrent_connections_through_one_session() {
     assert_eq!(outcome.mode, Some(Mode::Mux));
     assert_eq!(outcome.connections, 20);
     assert_eq!(terminated, 1);
-    assert_eq!(count(&notes, |n| matches!(n, ForwardNote::Opened { .. })), 20);
+    assert_eq!(
+        count(&notes, |n| matches!(n, ForwardNote::Opened { .. })),
+        20
+    );
     let seen = seen.lock().unwrap();
     assert_eq!(seen.opened, 20);
     assert_eq!(seen.flags, vec![Flag::TerminateSession]);
@@ -482,12 +492,18 @@ async fn mux_destination_failure_closes_the_waiting_connection() {
     // The agent never answers nor FINs: the flag alone closes the connection.
     let read = bounded("the connection to close", socket.read_to_end(&mut buf)).await;
     assert!(read.is_err() || buf.is_empty(), "{read:?} {buf:?}");
-    h.note("destination failed", |n| *n == ForwardNote::DestinationFailed)
-        .await;
+    h.note("destination failed", |n| {
+        *n == ForwardNote::DestinationFailed
+    })
+    .await;
     let dropped = h
         .note("dropped", |n| matches!(n, ForwardNote::Dropped { .. }))
         .await;
-    assert!(dropped.to_string().ends_with("connection to the destination port failed"));
+    assert!(
+        dropped
+            .to_string()
+            .ends_with("connection to the destination port failed")
+    );
     let (outcome, terminated, _) = h.finish(true).await;
     assert_eq!(outcome.ended, Ended::Stopped);
     assert_eq!(terminated, 1);
@@ -509,10 +525,16 @@ async fn mux_a_client_that_does_not_read_is_dropped_and_the_others_go_on() {
     })
     .await;
     // Meanwhile another connection is served.
-    let back = bounded("the second client", round_trip(h.addr, b"still here".to_vec())).await;
+    let back = bounded(
+        "the second client",
+        round_trip(h.addr, b"still here".to_vec()),
+    )
+    .await;
     assert_eq!(back, b"still here");
     let dropped = h
-        .note("the sleeper dropped", |n| matches!(n, ForwardNote::Dropped { .. }))
+        .note("the sleeper dropped", |n| {
+            matches!(n, ForwardNote::Dropped { .. })
+        })
         .await;
     let ForwardNote::Dropped { peer, why } = dropped else {
         unreachable!()
@@ -568,7 +590,9 @@ async fn mux_broken_smux_from_the_agent_ends_the_session() {
     let h = Harness::start(NO_HURRY, |events, commands| async move {
         let _held = &commands;
         let _ = events.send(port_ready(NEW_AGENT)).await;
-        let _ = events.send(Event::Output(vec![2, 0, 0, 0, 3, 0, 0, 0])).await;
+        let _ = events
+            .send(Event::Output(vec![2, 0, 0, 0, 3, 0, 0, 0]))
+            .await;
         std::future::pending::<()>().await;
     })
     .await;
@@ -601,7 +625,13 @@ async fn basic_forwards_one_connection_after_another() {
     let ready = h
         .note("ready", |n| matches!(n, ForwardNote::Ready { .. }))
         .await;
-    assert!(matches!(ready, ForwardNote::Ready { mode: Mode::Basic, .. }));
+    assert!(matches!(
+        ready,
+        ForwardNote::Ready {
+            mode: Mode::Basic,
+            ..
+        }
+    ));
     let mut first = TcpStream::connect(h.addr).await.unwrap();
     assert_eq!(bounded("first", exchange(&mut first, b"one")).await, b"one");
     // The second waits in the backlog until the first is gone.
@@ -609,7 +639,9 @@ async fn basic_forwards_one_connection_after_another() {
     second.write_all(b"two").await.unwrap();
     drop(first);
     let mut back = [0u8; 3];
-    bounded("second", second.read_exact(&mut back)).await.unwrap();
+    bounded("second", second.read_exact(&mut back))
+        .await
+        .unwrap();
     assert_eq!(&back, b"two");
     drop(second);
     h.notes_until(
@@ -655,8 +687,10 @@ async fn basic_destination_failure_closes_the_connection_and_tells_the_agent() {
     let mut buf = Vec::new();
     let read = bounded("the connection to close", socket.read_to_end(&mut buf)).await;
     assert!(read.is_err() || buf.is_empty(), "{read:?} {buf:?}");
-    h.note("destination failed", |n| *n == ForwardNote::DestinationFailed)
-        .await;
+    h.note("destination failed", |n| {
+        *n == ForwardNote::DestinationFailed
+    })
+    .await;
     let (_, terminated, _) = h.finish(true).await;
     assert_eq!(terminated, 1);
     let flags = seen.lock().unwrap().flags.clone();
@@ -712,20 +746,27 @@ async fn the_gateway_closing_the_session_ends_the_forward() {
     let mut h = Harness::start(NO_HURRY, |events, commands| async move {
         let _held = &commands;
         let _ = events.send(port_ready(NEW_AGENT)).await;
-        let _ = events.send(Event::Reconnecting("socket dropped".into())).await;
+        let _ = events
+            .send(Event::Reconnecting("socket dropped".into()))
+            .await;
         let _ = events.send(Event::Reconnected).await;
         let _ = events.send(Event::Closed("bye\u{1b}[2J".into())).await;
         std::future::pending::<()>().await;
     })
     .await;
-    h.note("reconnecting", |n| matches!(n, ForwardNote::Reconnecting(_)))
-        .await;
+    h.note("reconnecting", |n| {
+        matches!(n, ForwardNote::Reconnecting(_))
+    })
+    .await;
     let (outcome, _, notes) = h.finish(false).await;
     assert!(notes.contains(&ForwardNote::Reconnected));
     let Ended::Closed(text) = &outcome.ended else {
         panic!("{outcome:?}")
     };
-    assert!(text.starts_with("bye") && !text.contains('\u{1b}'), "{text:?}");
+    assert!(
+        text.starts_with("bye") && !text.contains('\u{1b}'),
+        "{text:?}"
+    );
 }
 
 #[tokio::test]
