@@ -2,12 +2,14 @@
 //!
 //! - [`channel`]: one data channel (WebSocket, handshake, acks, retransmission, KMS,
 //!   keep-alive, resume).
+//! - [`forward`]: port forwarding from a local listener (smux or basic).
 //! - [`shell`]: an interactive shell on the terminal, or a scripted command on stdin/stdout.
 //! - [`exit_status`]: the `sh -c` wrapper that reports the command's exit status.
 //! - [`osc`]: what a remote shell may not do to the local terminal.
 
 pub mod channel;
 pub mod exit_status;
+pub mod forward;
 pub mod osc;
 pub mod shell;
 
