@@ -185,17 +185,6 @@ fn refused(what: String, fix: String) -> Choice {
     }
 }
 
-/// PLACEHOLDER for berth's built-in client, which is not in this build yet. Every place a
-/// session would start with [`Runner::Native`] calls this instead of
-/// `crate::exec::native::run_shell` / `crate::exec::native::run_forward` and ends the session
-/// with its message:
-/// - `src/runtime/handover.rs` `hand_over` (a console shell),
-/// - `src/runtime/forwards.rs` `run_forward` (a console port forward),
-/// - `src/exec/cli.rs` `exec_connected` (`berth exec`).
-pub fn native_unavailable() -> String {
-    "berth's built-in client is not available in this build".to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -334,7 +334,7 @@ mod tests {
             marker: None,
         };
         assert_eq!(granted.session_id(), "ecs-execute-command-1");
-        let why = super::super::client::native_unavailable();
+        let why = "cannot open the data channel: connection refused".to_string();
         let how = closed(&audit, granted.session_id(), Err(why.clone()));
         assert_eq!(how, why);
         let lines = read(&path);

@@ -232,12 +232,15 @@ async fn run_forward(
     let plugin = match &request.runner {
         Runner::Plugin(path) => path.clone(),
         Runner::Native => {
-            // PLACEHOLDER: crate::exec::native::run_forward(...) runs the forward here.
-            let msg = crate::exec::client::native_unavailable();
-            audit.line("error", Some(&session_id), Some(msg.clone()), None);
-            // The session exists on the SSM side: close it.
-            let _ = aws::exec::terminate_session(&clients.ssm, &session_id).await;
-            return Err(Failure::Local(msg));
+            let ctx = ForwardCtx {
+                tx,
+                clients,
+                target,
+                request,
+                running,
+                clock,
+            };
+            return run_native_forward(ctx, spec, grant, audit).await;
         }
     };
     let params: serde_json::Map<String, serde_json::Value> = parameters
@@ -316,6 +319,102 @@ async fn run_forward(
         }
     };
     running.remove(id);
+    audit.line("ended", Some(&session_id), None, Some(&how));
+    let _ = tx.send(Action::ForwardEnded { id, how });
+    Ok(())
+}
+
+/// The forward through berth's built-in client: the local port bound first (a port in use is
+/// said before anything runs), the channel opened, then the forwarder until it is stopped or
+/// the session ends. `K` (or quitting) stops it: the forwarder sends the TerminateSession flag
+/// and calls `ssm:TerminateSession`.
+async fn run_native_forward(
+    ctx: ForwardCtx,
+    spec: ForwardSpec,
+    grant: crate::exec::plugin::SessionGrant,
+    audit: &Audit,
+) -> Result<(), Failure> {
+    use crate::exec::native::{self, forward};
+    let ForwardCtx {
+        tx,
+        clients,
+        request,
+        running,
+        clock,
+        ..
+    } = ctx;
+    let id = spec.id;
+    let session_id = grant.session_id.clone();
+    let fail = |msg: String| {
+        audit.line("error", Some(&session_id), Some(msg.clone()), None);
+        Failure::Local(msg)
+    };
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", spec.local_port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = aws::exec::terminate_session(&clients.ssm, &session_id).await;
+            return Err(fail(format!(
+                "cannot listen on 127.0.0.1:{}: {e}",
+                spec.local_port
+            )));
+        }
+    };
+    let local_port = listener
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or(spec.local_port);
+    let access = aws::ssmmessages::ChannelAccess::new(&clients);
+    let channel = match native::channel::open(
+        access.clone(),
+        native::Grant::from_session(grant, &request.target),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = aws::exec::terminate_session(&clients.ssm, &session_id).await;
+            return Err(fail(e));
+        }
+    };
+    let (kill, killed) = tokio::sync::oneshot::channel::<bool>();
+    running.insert(
+        id,
+        ForwardProc {
+            kill,
+            session_id: session_id.clone(),
+        },
+    );
+    audit.line("ok", Some(&session_id), None, None);
+    let remote = match &spec.host {
+        Some(h) => format!("{h}:{}", spec.remote_port),
+        None => spec.remote_port.to_string(),
+    };
+    let _ = tx.send(Action::ForwardStarted(Ok(Forward {
+        id,
+        local_port,
+        remote,
+        cluster: crate::domain::Cluster::name_from_arn(&request.cluster).to_string(),
+        task_id: request.task_id.clone(),
+        container: request.container.clone(),
+        session_id: session_id.clone(),
+        started_at: clock(),
+        ended: None,
+    })));
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let (notes_tx, mut notes) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        // Whichever way the watcher is told (stop or quit), the forwarder ends the session.
+        let _ = killed.await;
+        let _ = stop.send(());
+    });
+    tokio::spawn(async move {
+        while let Some(note) = notes.recv().await {
+            tracing::info!("port forward {id}: {note}");
+        }
+    });
+    let outcome = forward::run(channel, access, listener, stopped, notes_tx).await;
+    running.remove(id);
+    let how = outcome.how();
     audit.line("ended", Some(&session_id), None, Some(&how));
     let _ = tx.send(Action::ForwardEnded { id, how });
     Ok(())

@@ -419,8 +419,8 @@ async fn a_console_shell_and_berth_exec_write_the_same_audit_line() {
 }
 
 /// `native` asked for: the preflight says so, the shell comes back for berth's built-in client,
-/// and a port forward (which its placeholder cannot run in this build) ends with its message,
-/// an `error` audit line, and its SSM session terminated.
+/// and a port forward runs through it (no plugin): `:forwards` lists it, an HTTP request to
+/// the local port reaches the task's service, `K` stops it and the session is terminated.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_built_in_client_is_chosen_with_native() {
     let sb = start().await;
@@ -466,22 +466,39 @@ async fn the_built_in_client_is_chosen_with_native() {
             s.exec.as_ref().is_some_and(|d| d.inputs.is_some())
         })
         .await;
+    // a free local port (the default one may be taken on a busy machine)
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    console.state.exec.as_mut().unwrap().local_port = free.to_string();
     console.apply(key(KeyCode::Enter));
-    let err = wait_for(&mut console, "ForwardStarted", |a| match a {
-        Action::ForwardStarted(Err(e)) => Some(e.to_string()),
-        Action::ForwardStarted(Ok(f)) => panic!("started: {f:?}"),
+    let forward = wait_for(&mut console, "ForwardStarted", |a| match a {
+        Action::ForwardStarted(Ok(f)) => Some(f.clone()),
+        Action::ForwardStarted(Err(e)) => panic!("{e}"),
         _ => None,
     })
     .await;
-    assert!(
-        err.contains("berth's built-in client is not available in this build"),
-        "{err}"
-    );
-    let d = console.state.exec.as_ref().expect("the dialog stays open");
-    assert!(
-        d.error.as_deref().unwrap_or("").contains("built-in client"),
-        "{d:?}"
-    );
+    assert_eq!(forward.local_port, free);
+    assert_eq!(console.runner.forward_count(), 1);
+    let (status, body) =
+        crate::sandbox_support::http(([127, 0, 0, 1], free).into(), "GET", "/healthz", &[], "")
+            .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.trim(), format!("ok {}", forward.task_id));
+
+    console.apply(Action::Command(Command::CommandMode));
+    type_text(&mut console, "forwards");
+    console.apply(key(KeyCode::Enter));
+    assert!(console.screen().contains(&format!("localhost:{free}")));
+    console.apply(key(KeyCode::Char('K')));
+    let how = wait_for(&mut console, "ForwardEnded", |a| match a {
+        Action::ForwardEnded { how, .. } => Some(how.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(how, "stopped");
     assert_eq!(sb.stats().count("ssm:StartSession"), 1);
     assert_eq!(sb.stats().count("ssm:TerminateSession"), 1);
     assert_eq!(console.runner.forward_count(), 0);
@@ -489,13 +506,7 @@ async fn the_built_in_client_is_chosen_with_native() {
     let text = std::fs::read_to_string(&audit).unwrap();
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["action"], "port_forward");
-    assert_eq!(last["outcome"], "error");
-    assert!(
-        last["error"]
-            .as_str()
-            .unwrap_or("")
-            .contains("built-in client"),
-        "{last}"
-    );
+    assert_eq!(last["outcome"], "ended");
+    assert_eq!(last["parameters"]["ended"], "stopped");
     sb.shutdown().await;
 }
