@@ -287,7 +287,9 @@ async fn read_only_sends_no_session_request() {
         View::Tasks(v) => v.data.rows[v.table.selected_row().unwrap()].clone(),
         _ => unreachable!(),
     };
-    for kind in [
+    // with either client
+    let runners = [Runner::Plugin(bin.join("session-manager-plugin")), Runner::Native];
+    for (kind, runner) in [
         berth::app::exec::SessionRequestKind::Shell {
             command: "/bin/sh".into(),
         },
@@ -296,7 +298,10 @@ async fn read_only_sends_no_session_request() {
             local_port: 18080,
             host: None,
         },
-    ] {
+    ]
+    .into_iter()
+    .flat_map(|k| runners.clone().map(|r| (k.clone(), r)))
+    {
         console.runner.run(Effect::StartSession(Box::new(
             berth::app::exec::SessionRequest {
                 kind,
@@ -305,7 +310,7 @@ async fn read_only_sends_no_session_request() {
                 task_id: task.id.clone(),
                 container: task.containers[0].name.clone(),
                 target: "ecs:prod_x_y".into(),
-                runner: Runner::Plugin(bin.join("session-manager-plugin")),
+                runner,
                 actor: berth::app::mutations::actor(&console.state),
             },
         )));
@@ -326,7 +331,7 @@ async fn read_only_sends_no_session_request() {
     assert_eq!(stats.count("ssm:StartSession"), 0);
     assert!(!dir.path().join("plugin.txt").exists());
     let text = std::fs::read_to_string(&audit).unwrap();
-    assert_eq!(text.matches("\"outcome\":\"refused\"").count(), 2, "{text}");
+    assert_eq!(text.matches("\"outcome\":\"refused\"").count(), 4, "{text}");
     sb.shutdown().await;
 }
 

@@ -400,28 +400,31 @@ async fn read_only_exec_sends_no_execute_command() {
     let home = tempfile::tempdir().unwrap();
     let bin = plugin::install(home.path());
     let (task, _, _) = running_task(&url, "checkout-api", true).await;
-    let out = berth(
-        &url,
-        home.path(),
-        &plugin::path_with(&bin),
-        &[
-            "--read-only",
-            "--exec-client",
-            "plugin",
-            "exec",
-            "--cluster",
-            "prod",
-            "--task",
-            &task,
-        ],
-    )
-    .output()
-    .await
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("read-only"), "{stderr}");
+    for client in ["plugin", "native"] {
+        let out = berth(
+            &url,
+            home.path(),
+            &plugin::path_with(&bin),
+            &[
+                "--read-only",
+                "--exec-client",
+                client,
+                "exec",
+                "--cluster",
+                "prod",
+                "--task",
+                &task,
+            ],
+        )
+        .output()
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{client}: {stderr}");
+        assert!(stderr.contains("read-only"), "{client}: {stderr}");
+    }
     assert_eq!(sb.stats().count("ecs:ExecuteCommand"), 0);
+    assert_eq!(sb.stats().data_channel.connections, 0);
     assert!(!home.path().join("plugin.txt").exists(), "the plugin ran");
     let text = std::fs::read_to_string(home.path().join("state/berth/audit.jsonl")).unwrap();
     assert!(text.contains("\"outcome\":\"refused\""), "{text}");
