@@ -18,6 +18,7 @@ mod aws_sandbox;
 mod datachannel;
 mod exec_console;
 mod faults_console;
+mod independent_client;
 mod kms;
 mod logs_moto;
 mod logs_session;
