@@ -532,6 +532,35 @@ async fn an_exec_shell_runs_to_exit_and_closes_without_an_exit_code() {
     assert!(ended.is_some(), "the session never ended");
 }
 
+/// A client that has no result for an action omits `ActionResult` (and `Error`) rather than
+/// sending null, as aws-ssm-bridge does; the agent decodes into Go structs, where an absent field
+/// is its zero value, so the session goes on.
+#[tokio::test]
+async fn a_handshake_response_without_action_result_completes_the_handshake() {
+    let sb = start(SandboxOptions::default()).await;
+    let c = clients(&sb.endpoint_url()).await;
+    let (task_id, task_arn, _) = checkout_task(&c).await;
+    let g = exec(&c, &task_arn, "sh").await;
+    let mut cl = Client::connect(&g).await;
+    cl.until("the handshake request", |c| {
+        !c.of_type(PayloadType::HANDSHAKE_REQUEST).is_empty()
+    })
+    .await;
+    cl.send(
+        PayloadType::HANDSHAKE_RESPONSE,
+        br#"{"ClientVersion":"1.2.764.0","ProcessedClientActions":[{"ActionType":"SessionType","ActionStatus":1}],"Errors":[]}"#.to_vec(),
+    )
+    .await;
+    cl.until("handshake complete", |c| {
+        !c.of_type(PayloadType::HANDSHAKE_COMPLETE).is_empty() || c.closed.is_some()
+    })
+    .await;
+    assert_eq!(cl.closed, None, "the agent refused the response");
+    cl.type_text("hostname\r").await;
+    cl.until("the task id", |c| c.text().contains(&task_id))
+        .await;
+}
+
 #[tokio::test]
 async fn a_wrong_token_or_a_missing_open_is_refused() {
     let sb = start(SandboxOptions::default()).await;

@@ -19,6 +19,7 @@ mod datachannel;
 mod exec_console;
 mod faults_console;
 mod forward_native;
+mod independent_client;
 mod kms;
 mod logs_moto;
 mod logs_session;

@@ -110,7 +110,9 @@ pub struct ProcessedAction {
     pub action_type: String,
     #[serde(rename = "ActionStatus")]
     pub status: i32,
-    #[serde(rename = "ActionResult")]
+    /// Absent is null: the agent decodes into a Go `json.RawMessage`, which an absent field
+    /// leaves nil, and clients that have no result omit it (aws-ssm-bridge does).
+    #[serde(rename = "ActionResult", default)]
     pub result: Value,
     #[serde(rename = "Error", default)]
     pub error: String,
@@ -233,6 +235,25 @@ mod tests {
             serde_json::to_string(&r).unwrap_or_default(),
             r#"{"ClientVersion":"berth/0.1.0","ProcessedClientActions":[{"ActionType":"SessionType","ActionStatus":1,"ActionResult":null,"Error":""}],"Errors":null}"#
         );
+    }
+
+    #[test]
+    fn a_response_without_action_result_or_error_parses_as_null_and_empty() {
+        // as aws-ssm-bridge sends it; the agent's Go decoder leaves absent fields zero
+        let r: HandshakeResponse = serde_json::from_str(
+            r#"{"ClientVersion":"1.2.764.0","ProcessedClientActions":[{"ActionType":"SessionType","ActionStatus":1}],"Errors":[]}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            r.actions,
+            vec![ProcessedAction::new(
+                ACTION_SESSION_TYPE,
+                ActionStatus::Success,
+                Value::Null,
+                ""
+            )]
+        );
+        assert_eq!(r.errors, Some(Vec::new()));
     }
 
     #[test]
