@@ -288,7 +288,10 @@ async fn read_only_sends_no_session_request() {
         _ => unreachable!(),
     };
     // with either client
-    let runners = [Runner::Plugin(bin.join("session-manager-plugin")), Runner::Native];
+    let runners = [
+        Runner::Plugin(bin.join("session-manager-plugin")),
+        Runner::Native,
+    ];
     for (kind, runner) in [
         berth::app::exec::SessionRequestKind::Shell {
             command: "/bin/sh".into(),

@@ -527,7 +527,12 @@ async fn exec_with_the_built_in_client_streams_output_and_exits_with_the_remote_
     let out = run("cat /etc/os-release", false).output().await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {stderr}\nstdout: {stdout}\nlog: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
     assert!(stdout.contains("\nID="), "{stdout:?}");
     assert!(!stdout.contains('\r'), "{stdout:?}");
     assert!(

@@ -46,6 +46,8 @@ const CONTROL_QUEUE: usize = 64;
 /// Frames queued from the agent to a connection; beyond that they are dropped and the
 /// retransmission (or the client's) makes up for them.
 const OUTBOUND_QUEUE: usize = 1024;
+/// How long a closed channel's socket waits for the client to close its side.
+const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
 /// Largest OpenDataChannel frame read.
 const MAX_OPEN_FRAME: usize = 16 * 1024;
 /// Registry entries before finished sessions are forgotten.
@@ -264,6 +266,17 @@ async fn connection(shared: Arc<Shared>, session_id: String, mut socket: WebSock
                 }
                 Some(Outbound::Close) => {
                     let _ = socket.send(Message::Close(None)).await;
+                    // Read until the client goes too (bounded), as a gateway does: dropping the
+                    // socket with the client's last acks unread resets the connection, and the
+                    // reset can discard `channel_closed` before the client has read it.
+                    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+                        while let Some(Ok(m)) = socket.recv().await {
+                            if matches!(m, Message::Close(_)) {
+                                break;
+                            }
+                        }
+                    })
+                    .await;
                     break;
                 }
                 // dropping the socket ends the TCP connection without a close frame
