@@ -22,8 +22,11 @@ use crate::exec::client::Runner;
 use crate::exec::preflight::Report;
 use crate::exec::session::Granted;
 
-/// Commands offered for a shell; the last entry means "type your own".
-pub const COMMANDS: &[&str] = &["/bin/sh", "bash", "custom…"];
+/// Commands offered for a shell; from [`CUSTOM`] on, "type your own" (the last one runs it as
+/// given, not under `sh -c`: for a container without `sh`, at the price of its exit status).
+pub const COMMANDS: &[&str] = &["/bin/sh", "bash", "custom…", "custom, as given…"];
+/// The first "type your own" entry of [`COMMANDS`].
+pub const CUSTOM: usize = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionKind {
@@ -98,9 +101,14 @@ impl ExecDialog {
 
     pub fn command_text(&self) -> String {
         match COMMANDS.get(self.command) {
-            Some(c) if self.command + 1 < COMMANDS.len() => (*c).to_string(),
+            Some(c) if self.command < CUSTOM => (*c).to_string(),
             _ => self.custom.trim().to_string(),
         }
+    }
+
+    /// The command runs as given (berth's built-in client then cannot learn its exit status).
+    pub fn raw(&self) -> bool {
+        self.command + 1 == COMMANDS.len()
     }
 
     /// The fields shown, in tab order.
@@ -109,7 +117,7 @@ impl ExecDialog {
         match self.kind {
             SessionKind::Shell => {
                 f.push(Focus::Command);
-                if self.command + 1 == COMMANDS.len() {
+                if self.command >= CUSTOM {
                     f.push(Focus::Custom);
                 }
             }
@@ -329,6 +337,8 @@ pub struct SessionRequest {
 pub enum SessionRequestKind {
     Shell {
         command: String,
+        /// As given, not under `sh -c` (see [`ExecDialog::raw`]).
+        raw: bool,
     },
     Forward {
         remote_port: u16,
@@ -356,7 +366,7 @@ impl SessionRequest {
     /// Audit parameters: never the token or the stream URL.
     pub fn parameters(&self, session_id: Option<&str>) -> serde_json::Value {
         let mut p = match &self.kind {
-            SessionRequestKind::Shell { command } => crate::exec::exec_parameters(
+            SessionRequestKind::Shell { command, .. } => crate::exec::exec_parameters(
                 &self.cluster,
                 &self.task_id,
                 &self.container,
@@ -422,7 +432,10 @@ fn start(state: &mut State) -> Vec<Effect> {
                 d.focus = Focus::Custom;
                 return Vec::new();
             }
-            SessionRequestKind::Shell { command }
+            SessionRequestKind::Shell {
+                command,
+                raw: d.raw(),
+            }
         }
         SessionKind::Forward => {
             let ports = parse_port("remote port", &d.remote_port)

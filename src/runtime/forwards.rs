@@ -97,8 +97,8 @@ impl EffectRunner {
             return reply_err(Failure::not_connected());
         };
         match request.kind.clone() {
-            SessionRequestKind::Shell { command } => {
-                let shell = super::handover::shell(&request, &command);
+            SessionRequestKind::Shell { command, raw } => {
+                let shell = super::handover::shell(&request, &command, raw);
                 self.open_shell(clients, target, shell, request, audit);
             }
             SessionRequestKind::Forward {
@@ -142,8 +142,8 @@ impl EffectRunner {
     pub(super) fn session_audit(&self, request: &SessionRequest) -> Audit {
         let (path, clock) = (self.audit_path.clone(), self.clock.clone());
         match &request.kind {
-            SessionRequestKind::Shell { command } => {
-                super::handover::shell(request, command).audit(&request.actor, path, clock)
+            SessionRequestKind::Shell { command, raw } => {
+                super::handover::shell(request, command, *raw).audit(&request.actor, path, clock)
             }
             SessionRequestKind::Forward { .. } => Audit {
                 path,

@@ -10,7 +10,7 @@ use crate::exec::session::{self, Audit, Granted, Shell};
 use crate::tui::{InputReader, Tui};
 
 /// The shell a console request asks for.
-pub(super) fn shell(r: &SessionRequest, command: &str) -> Shell {
+pub(super) fn shell(r: &SessionRequest, command: &str, raw: bool) -> Shell {
     Shell {
         cluster: r.cluster.clone(),
         task_arn: r.task_arn.clone(),
@@ -19,7 +19,11 @@ pub(super) fn shell(r: &SessionRequest, command: &str) -> Shell {
         command: command.to_string(),
         target: r.target.clone(),
         runner: r.runner.clone(),
-        mode: crate::exec::session::ShellMode::Terminal,
+        mode: if raw {
+            crate::exec::session::ShellMode::Raw
+        } else {
+            crate::exec::session::ShellMode::Terminal
+        },
     }
 }
 
@@ -62,7 +66,7 @@ pub(super) async fn hand_over(
         tracing::warn!("cannot release the terminal: {e}");
     }
     let what = match &r.kind {
-        SessionRequestKind::Shell { command } => command.clone(),
+        SessionRequestKind::Shell { command, .. } => command.clone(),
         SessionRequestKind::Forward { .. } => "port forward".into(),
     };
     {

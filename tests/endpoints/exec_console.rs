@@ -295,6 +295,7 @@ async fn read_only_sends_no_session_request() {
     for (kind, runner) in [
         berth::app::exec::SessionRequestKind::Shell {
             command: "/bin/sh".into(),
+            raw: false,
         },
         berth::app::exec::SessionRequestKind::Forward {
             remote_port: 8080,
@@ -376,7 +377,7 @@ async fn a_console_shell_and_berth_exec_write_the_same_audit_line() {
         _ => None,
     })
     .await;
-    let berth::app::exec::SessionRequestKind::Shell { command } = &h.request.kind else {
+    let berth::app::exec::SessionRequestKind::Shell { command, .. } = &h.request.kind else {
         panic!("not a shell: {:?}", h.request.kind);
     };
 
@@ -463,7 +464,7 @@ async fn the_built_in_client_is_chosen_with_native() {
     .await;
     assert_eq!(h.request.runner, Runner::Native);
     assert!(
-        matches!(&h.granted, Granted::Native { grant: g, .. } if g.session_id.starts_with("ecs-execute-command-")),
+        matches!(&h.granted, Granted::Native { grant: g, marker: Some(_) } if g.session_id.starts_with("ecs-execute-command-")),
         "{:?}",
         h.granted
     );

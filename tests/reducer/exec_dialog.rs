@@ -174,7 +174,8 @@ fn the_preflight_checklist_passes_and_a_shell_starts_in_the_chosen_container() {
     assert_eq!(
         req.kind,
         SessionRequestKind::Shell {
-            command: "bash".into()
+            command: "bash".into(),
+            raw: false,
         }
     );
     assert_eq!(
@@ -210,7 +211,8 @@ fn a_custom_command_is_typed() {
     let mut s = state(false, false);
     open(&mut s, Command::Exec, inputs(true, plugin()));
     key(&mut s, KeyCode::Tab);
-    key(&mut s, KeyCode::Left); // wraps to "custom…"
+    key(&mut s, KeyCode::Left); // wraps to "custom, as given…"
+    key(&mut s, KeyCode::Left); // "custom…"
     key(&mut s, KeyCode::Enter);
     assert!(
         s.exec.as_ref().unwrap().error.as_deref() == Some("type a command"),
@@ -225,7 +227,33 @@ fn a_custom_command_is_typed() {
     assert_eq!(
         req.kind,
         SessionRequestKind::Shell {
-            command: "env | sort".into()
+            command: "env | sort".into(),
+            raw: false,
+        }
+    );
+}
+
+/// "custom, as given…": for a container without `sh`; the request says so, so that berth's
+/// built-in client does not wrap it (and reports the exit status as unknown).
+#[test]
+fn a_custom_command_can_run_as_given() {
+    let mut s = state(false, false);
+    open(&mut s, Command::Exec, inputs(true, plugin()));
+    key(&mut s, KeyCode::Tab);
+    key(&mut s, KeyCode::Left); // wraps to "custom, as given…"
+    let screen = render(&mut s);
+    assert!(screen.contains("custom, as given"), "{screen}");
+    key(&mut s, KeyCode::Tab);
+    typed(&mut s, "/app/healthcheck --verbose");
+    let effects = key(&mut s, KeyCode::Enter);
+    let [Effect::StartSession(req)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(
+        req.kind,
+        SessionRequestKind::Shell {
+            command: "/app/healthcheck --verbose".into(),
+            raw: true,
         }
     );
 }
