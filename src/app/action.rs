@@ -53,6 +53,12 @@ pub enum Action {
     ForwardStarted(Result<super::exec::Forward, super::Failure>),
     /// A port forward's plugin exited or was stopped.
     ForwardEnded { id: u64, how: String },
+    /// berth's built-in client on a running forward: a connection opened, or a problem.
+    ForwardNote {
+        id: u64,
+        connection: bool,
+        problem: Option<String>,
+    },
     /// A timeline load answered.
     TimelineLoaded {
         request: RequestId,

@@ -531,16 +531,24 @@ const FORWARD: &[Column<Forward>] = &[
         .shown(|f, _| f.task_id.get(..8).unwrap_or(&f.task_id).to_string())
         .slot(muted),
     Column::<Forward>::new("CONTAINER", Length(14), 0, |f| f.container.clone()).slot(muted),
-    Column::<Forward>::new("STATUS", Fill(1), 0, |f| match &f.ended {
-        None => "active".to_string(),
-        Some(how) => format!("ended ({how})"),
-    })
-    .slot(|f| {
-        if f.ended.is_none() {
-            Slot::Success
-        } else {
-            Slot::Muted
+    Column::<Forward>::new("STATUS", Fill(1), 0, |f| {
+        let mut text = match &f.ended {
+            None => "active".to_string(),
+            Some(how) => format!("ended ({how})"),
+        };
+        if f.connections > 0 {
+            let s = if f.connections == 1 { "" } else { "s" };
+            text.push_str(&format!(" · {} connection{s}", f.connections));
         }
+        if let (None, Some(p)) = (&f.ended, &f.problem) {
+            text.push_str(&format!(" · {p}"));
+        }
+        text
+    })
+    .slot(|f| match (&f.ended, &f.problem) {
+        (None, None) => Slot::Success,
+        (None, Some(_)) => Slot::Warning,
+        _ => Slot::Muted,
     }),
     Column::<Forward>::new("SESSION", Length(30), 140, |f| f.session_id.clone()).slot(muted),
 ];

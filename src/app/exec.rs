@@ -518,6 +518,11 @@ pub struct Forward {
     pub started_at: i64,
     /// `None` while active; how it ended otherwise.
     pub ended: Option<String>,
+    /// Local connections carried so far (berth's built-in client reports them).
+    pub connections: u64,
+    /// The last problem the client reported (a destination that refused, a dropped client,
+    /// a reconnect), cleared when a connection goes through again.
+    pub problem: Option<String>,
 }
 
 pub fn on_forward_started(state: &mut State, result: Result<Forward, String>) {
@@ -558,6 +563,32 @@ pub fn on_forward_ended(state: &mut State, id: u64, how: String) {
     let message = format!("port forward localhost:{} ended ({how})", f.local_port);
     f.ended = Some(how);
     set_status(state, message, false);
+    state.dirty = true;
+}
+
+/// berth's built-in client reported on forward `id`: a connection opened (`connection`), or a
+/// problem (`Some`), or the problem is over (`None` with `connection`).
+pub fn on_forward_note(state: &mut State, id: u64, connection: bool, problem: Option<String>) {
+    let Some(f) = state
+        .forwards
+        .iter_mut()
+        .find(|f| f.id == id && f.ended.is_none())
+    else {
+        return;
+    };
+    if connection {
+        f.connections = f.connections.saturating_add(1);
+        f.problem = None;
+    }
+    let said = problem.map(|p| {
+        let p = crate::text::sanitize(&p).into_owned();
+        f.problem = Some(p.clone());
+        format!("port forward localhost:{}: {p}", f.local_port)
+    });
+    // The row may be too narrow for it at 80 columns: the status line says it too.
+    if let Some(message) = said {
+        set_status(state, message, true);
+    }
     state.dirty = true;
 }
 

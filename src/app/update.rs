@@ -97,6 +97,15 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             super::exec::sync_forwards(state);
             Vec::new()
         }
+        Action::ForwardNote {
+            id,
+            connection,
+            problem,
+        } => {
+            super::exec::on_forward_note(state, id, connection, problem);
+            super::exec::sync_forwards(state);
+            Vec::new()
+        }
         Action::TimelineLoaded { request, result } => {
             let result = noticed(state, result);
             super::timeline::on_loaded(state, request, result);

@@ -302,6 +302,8 @@ async fn run_forward(
         session_id: session_id.clone(),
         started_at: clock(),
         ended: None,
+        connections: 0,
+        problem: None,
     })));
     let how = tokio::select! {
         status = child.wait() => match status {
@@ -399,6 +401,8 @@ async fn run_native_forward(
         session_id: session_id.clone(),
         started_at: clock(),
         ended: None,
+        connections: 0,
+        problem: None,
     })));
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let (notes_tx, mut notes) = tokio::sync::mpsc::channel(64);
@@ -407,9 +411,28 @@ async fn run_native_forward(
         let _ = killed.await;
         let _ = stop.send(());
     });
+    let notes_tx_ui = tx.clone();
     tokio::spawn(async move {
         while let Some(note) = notes.recv().await {
             tracing::info!("port forward {id}: {note}");
+            let (connection, problem) = match &note {
+                forward::ForwardNote::Opened { .. } => (true, None),
+                forward::ForwardNote::Dropped { .. }
+                | forward::ForwardNote::Refused { .. }
+                | forward::ForwardNote::DestinationFailed
+                | forward::ForwardNote::AcceptFailed(_)
+                | forward::ForwardNote::Reconnecting(_)
+                | forward::ForwardNote::TerminateFailed(_) => (false, Some(note.to_string())),
+                forward::ForwardNote::Reconnected => (false, Some("reconnected".to_string())),
+                forward::ForwardNote::Ready { .. } | forward::ForwardNote::Closed { .. } => {
+                    continue;
+                }
+            };
+            let _ = notes_tx_ui.send(Action::ForwardNote {
+                id,
+                connection,
+                problem,
+            });
         }
     });
     let outcome = forward::run(channel, access, listener, stopped, notes_tx).await;

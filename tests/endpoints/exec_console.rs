@@ -496,6 +496,17 @@ async fn the_built_in_client_is_chosen_with_native() {
             .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body.trim(), format!("ok {}", forward.task_id));
+    // the client reports the connection to the console
+    wait_for(&mut console, "ForwardNote", |a| match a {
+        Action::ForwardNote {
+            id,
+            connection: true,
+            ..
+        } if *id == forward.id => Some(()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(console.state.forwards[0].connections, 1);
 
     console.apply(Action::Command(Command::CommandMode));
     type_text(&mut console, "forwards");

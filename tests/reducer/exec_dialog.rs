@@ -496,6 +496,8 @@ fn a_port_forward_defaults_to_the_container_port_and_lists_in_forwards() {
             session_id: "berth-0a1b2c".into(),
             started_at: NOW,
             ended: None,
+            connections: 0,
+            problem: None,
         })),
     );
     assert!(s.exec.is_none());
@@ -508,6 +510,50 @@ fn a_port_forward_defaults_to_the_container_port_and_lists_in_forwards() {
     insta::assert_snapshot!("forwards_80x24", screen);
     assert!(screen.contains("localhost:10080"), "{screen}");
     assert!(screen.contains("active"), "{screen}");
+    // berth's built-in client reports connections and problems on the row
+    for _ in 0..2 {
+        update(
+            &mut s,
+            Action::ForwardNote {
+                id: 1,
+                connection: true,
+                problem: None,
+            },
+        );
+    }
+    update(
+        &mut s,
+        Action::ForwardNote {
+            id: 1,
+            connection: false,
+            problem: Some("connection to the destination port failed\x1b[2J".into()),
+        },
+    );
+    assert_eq!(
+        status(&s),
+        "port forward localhost:10080: connection to the destination port failed␛[2J"
+    );
+    let wide = reducer::screen(&mut s, "default", 160, 24);
+    assert!(
+        wide.contains("active · 2 connections · connection to the destination port"),
+        "{wide}"
+    );
+    assert!(!wide.contains('\x1b'), "{wide}");
+    update(
+        &mut s,
+        Action::ForwardNote {
+            id: 1,
+            connection: true,
+            problem: None,
+        },
+    );
+    let wide = reducer::screen(&mut s, "default", 160, 24);
+    let row = wide
+        .lines()
+        .find(|l| l.starts_with("localhost:10080"))
+        .unwrap_or_default();
+    assert!(row.contains("active · 3 connections"), "{wide}");
+    assert!(!row.contains("destination port"), "{wide}");
     let effects = key(&mut s, KeyCode::Char('K'));
     assert_eq!(effects, vec![Effect::StopForward { id: 1 }]);
     update(
