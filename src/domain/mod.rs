@@ -9,6 +9,7 @@ pub mod severity;
 pub mod stop_cause;
 mod task;
 mod task_definition;
+pub mod taskdef_diff;
 pub mod timeline;
 
 pub use cluster::Cluster;
