@@ -279,32 +279,18 @@ async fn run_forward(
     };
     drain_output(child.stdout.take(), id);
     drain_output(child.stderr.take(), id);
-    let (kill, killed) = tokio::sync::oneshot::channel();
-    running.insert(
-        id,
-        ForwardProc {
-            kill,
-            session_id: session_id.clone(),
+    let killed = announce(
+        Started {
+            tx: &tx,
+            running: &running,
+            request: &request,
+            spec: &spec,
+            clock: &clock,
         },
+        spec.local_port,
+        &session_id,
+        audit,
     );
-    audit.line("ok", Some(&session_id), None, None);
-    let remote = match &spec.host {
-        Some(h) => format!("{h}:{}", spec.remote_port),
-        None => spec.remote_port.to_string(),
-    };
-    let _ = tx.send(Action::ForwardStarted(Ok(Forward {
-        id,
-        local_port: spec.local_port,
-        remote,
-        cluster: crate::domain::Cluster::name_from_arn(&request.cluster).to_string(),
-        task_id: request.task_id.clone(),
-        container: request.container.clone(),
-        session_id: session_id.clone(),
-        started_at: clock(),
-        ended: None,
-        connections: 0,
-        problem: None,
-    })));
     let how = tokio::select! {
         status = child.wait() => match status {
             Ok(s) => crate::exec::plugin::describe_exit(&s),
@@ -324,6 +310,53 @@ async fn run_forward(
     audit.line("ended", Some(&session_id), None, Some(&how));
     let _ = tx.send(Action::ForwardEnded { id, how });
     Ok(())
+}
+
+/// What a started forward is announced with.
+struct Started<'a> {
+    tx: &'a tokio::sync::mpsc::UnboundedSender<Action>,
+    running: &'a Forwards,
+    request: &'a SessionRequest,
+    spec: &'a ForwardSpec,
+    clock: &'a crate::clock::Clock,
+}
+
+/// A forward runs (whichever client carries it): kept among the running ones, the `ok` audit
+/// line, and `ForwardStarted` for the console. The receiver fires when it is to stop.
+fn announce(
+    s: Started<'_>,
+    local_port: u16,
+    session_id: &str,
+    audit: &Audit,
+) -> tokio::sync::oneshot::Receiver<bool> {
+    let (kill, killed) = tokio::sync::oneshot::channel();
+    let id = s.spec.id;
+    s.running.insert(
+        id,
+        ForwardProc {
+            kill,
+            session_id: session_id.to_string(),
+        },
+    );
+    audit.line("ok", Some(session_id), None, None);
+    let remote = match &s.spec.host {
+        Some(h) => format!("{h}:{}", s.spec.remote_port),
+        None => s.spec.remote_port.to_string(),
+    };
+    let _ = s.tx.send(Action::ForwardStarted(Ok(Forward {
+        id,
+        local_port,
+        remote,
+        cluster: crate::domain::Cluster::name_from_arn(&s.request.cluster).to_string(),
+        task_id: s.request.task_id.clone(),
+        container: s.request.container.clone(),
+        session_id: session_id.to_string(),
+        started_at: (s.clock)(),
+        ended: None,
+        connections: 0,
+        problem: None,
+    })));
+    killed
 }
 
 /// The forward through berth's built-in client: the local port bound first (a port in use is
@@ -378,32 +411,18 @@ async fn run_native_forward(
             return Err(fail(e));
         }
     };
-    let (kill, killed) = tokio::sync::oneshot::channel::<bool>();
-    running.insert(
-        id,
-        ForwardProc {
-            kill,
-            session_id: session_id.clone(),
+    let killed = announce(
+        Started {
+            tx: &tx,
+            running: &running,
+            request: &request,
+            spec: &spec,
+            clock: &clock,
         },
-    );
-    audit.line("ok", Some(&session_id), None, None);
-    let remote = match &spec.host {
-        Some(h) => format!("{h}:{}", spec.remote_port),
-        None => spec.remote_port.to_string(),
-    };
-    let _ = tx.send(Action::ForwardStarted(Ok(Forward {
-        id,
         local_port,
-        remote,
-        cluster: crate::domain::Cluster::name_from_arn(&request.cluster).to_string(),
-        task_id: request.task_id.clone(),
-        container: request.container.clone(),
-        session_id: session_id.clone(),
-        started_at: clock(),
-        ended: None,
-        connections: 0,
-        problem: None,
-    })));
+        &session_id,
+        audit,
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let (notes_tx, mut notes) = tokio::sync::mpsc::channel(64);
     tokio::spawn(async move {
