@@ -23,6 +23,7 @@ pub mod domain;
 pub mod exec;
 pub mod logging;
 pub mod logs;
+pub mod panes;
 pub mod runtime;
 pub mod sandbox;
 pub mod text;

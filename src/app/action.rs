@@ -15,15 +15,22 @@ pub enum Action {
     /// A command, already resolved (from a key, or sent directly by tests).
     Command(Command),
     /// The terminal was resized; the next frame redraws everything.
-    Resize { cols: u16, rows: u16 },
+    Resize {
+        cols: u16,
+        rows: u16,
+    },
     /// One second passed (spinners, staleness, relative times).
-    Tick { now_unix: i64 },
+    Tick {
+        now_unix: i64,
+    },
     /// The terminal went away (hang-up, end of input, SIGHUP): nobody is watching.
     TerminalLost,
     /// The focused view's refresh interval elapsed.
     RefreshDue,
     /// SDK configuration resolved for the session's profile and region.
-    AwsConnected { region: String },
+    AwsConnected {
+        region: String,
+    },
     /// SDK configuration could not be resolved (no region, bad profile).
     AwsConnectFailed(AwsError),
     /// STS GetCallerIdentity answered.
@@ -48,11 +55,17 @@ pub enum Action {
     /// A shell session was opened (hand the terminal over), or why not.
     SessionReady(Result<Box<super::exec::HandOver>, super::Failure>),
     /// The plugin exited and the terminal is ours again.
-    SessionEnded { message: String, ok: bool },
+    SessionEnded {
+        message: String,
+        ok: bool,
+    },
     /// A port forward started (or why not).
     ForwardStarted(Result<super::exec::Forward, super::Failure>),
     /// A port forward's plugin exited or was stopped.
-    ForwardEnded { id: u64, how: String },
+    ForwardEnded {
+        id: u64,
+        how: String,
+    },
     /// berth's built-in client on a running forward: a connection opened, or a problem.
     ForwardNote {
         id: u64,
@@ -65,6 +78,11 @@ pub enum Action {
         result: Result<Box<super::timeline::TimelineData>, super::Failure>,
     },
     /// A save finished: the message to show, or why it failed.
+    /// A pane's load answered (see `app::pane`).
+    PaneLoaded {
+        request: RequestId,
+        result: Result<super::pane::PaneData, super::Failure>,
+    },
     Saved(Result<String, String>),
     /// Progress of a load started by an effect.
     Data {

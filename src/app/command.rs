@@ -59,6 +59,7 @@ pub enum Command {
     ShowTimeline,
     CycleWindow,
     Export,
+    ShowDiff,
 }
 
 impl Command {
@@ -114,6 +115,7 @@ impl Command {
         Command::ShowTimeline,
         Command::CycleWindow,
         Command::Export,
+        Command::ShowDiff,
     ];
 
     /// The snake_case name keymaps use.
@@ -169,6 +171,7 @@ impl Command {
             Command::ShowTimeline => "show_timeline",
             Command::CycleWindow => "cycle_window",
             Command::Export => "export",
+            Command::ShowDiff => "show_diff",
         }
     }
 
@@ -209,6 +212,7 @@ pub enum Context {
     Audit,
     Forwards,
     Timeline,
+    Diff,
     Help,
 }
 
@@ -227,6 +231,7 @@ impl Context {
         Context::Audit,
         Context::Forwards,
         Context::Timeline,
+        Context::Diff,
         Context::Help,
     ];
 
@@ -246,6 +251,7 @@ impl Context {
             Context::Audit => "audit",
             Context::Forwards => "forwards",
             Context::Timeline => "timeline",
+            Context::Diff => "diff",
             Context::Help => "help",
         }
     }

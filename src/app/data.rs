@@ -63,6 +63,7 @@ pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
         View::Audit(_) => Some(Effect::LoadAudit),
         View::Forwards(_) => None,
         View::Timeline(_) => super::timeline::refresh(state, request, shown),
+        View::Pane(_) => super::pane::refresh(state, request, shown),
         // Handled above.
         View::Logs(_) => None,
     };
@@ -330,6 +331,6 @@ pub fn view_error(v: &View) -> Option<&AwsError> {
         View::Logs(_) => None,
         View::Stopped(v) => v.data.error.as_ref(),
         View::Audit(_) | View::Forwards(_) => None,
-        View::Timeline(_) => None,
+        View::Timeline(_) | View::Pane(_) => None,
     }
 }

@@ -93,6 +93,11 @@ pub enum Effect {
     },
     /// Create a new file (0600, never overwriting) with `contents`; answers `Action::Saved`
     /// with `message`.
+    /// A pane's load (see `app::pane`).
+    LoadPane {
+        request: RequestId,
+        load: super::pane::PaneLoad,
+    },
     WriteFile {
         path: std::path::PathBuf,
         contents: Vec<u8>,

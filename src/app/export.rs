@@ -72,6 +72,7 @@ pub fn markdown(state: &State) -> Result<(String, String, usize), String> {
     let title = state.breadcrumbs().join(" › ");
     let (body, rows) = match view {
         View::Timeline(v) => (super::timeline::markdown(v), v.entries.len()),
+        View::Pane(p) => return p.markdown(&title).map(|(doc, rows)| (title, doc, rows)),
         View::Clusters => table(&state.clusters.data.rows, &state.clusters.table),
         View::Services(v) => table(&v.data.rows, &v.table),
         View::Deployments(v) => {

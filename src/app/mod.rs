@@ -13,6 +13,7 @@ mod input;
 pub mod logs;
 pub mod mutations;
 pub mod nav;
+pub mod pane;
 pub mod rows;
 mod state;
 pub mod table;

@@ -98,7 +98,8 @@ pub fn select(state: &mut State) -> Vec<Effect> {
         | View::TaskDetail(_)
         | View::Logs(_)
         | View::Audit(_)
-        | View::Forwards(_) => None,
+        | View::Forwards(_)
+        | View::Pane(_) => None,
     };
     match next {
         Some(view) => push(state, view),
@@ -238,6 +239,10 @@ pub fn show_logs(state: &mut State) -> Result<Vec<Effect>, String> {
         View::Logs(_) => return Ok(Vec::new()),
         View::Audit(_) => return Err("no logs for the audit log".into()),
         View::Forwards(_) => return Err("no logs for the port forwards".into()),
+        View::Pane(p) => match (p.cluster(), p.service()) {
+            (Some(c), Some(s)) => scope(c, Some(s), None),
+            _ => return Err("open a service or a task first".into()),
+        },
         View::Stopped(v) => match &v.service {
             Some(s) => scope(&v.cluster, Some(s), None),
             None => return Err("open a service's stopped tasks, or a task, first".into()),
@@ -364,6 +369,7 @@ pub enum LineCommand {
     Audit,
     Forwards,
     Timeline,
+    Diff,
     Region,
     Profile,
     Help,
@@ -385,6 +391,7 @@ impl LineCommand {
         LineCommand::Audit,
         LineCommand::Forwards,
         LineCommand::Timeline,
+        LineCommand::Diff,
         LineCommand::Region,
         LineCommand::Profile,
         LineCommand::Help,
@@ -406,6 +413,7 @@ impl LineCommand {
             LineCommand::Audit => "audit",
             LineCommand::Forwards => "forwards",
             LineCommand::Timeline => "timeline",
+            LineCommand::Diff => "diff",
             LineCommand::Region => "region",
             LineCommand::Profile => "profile",
             LineCommand::Help => "help",
@@ -472,6 +480,10 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
         LineCommand::Why => show_stop_causes(state),
         LineCommand::Audit => Ok(push(state, View::Audit(Default::default()))),
         LineCommand::Timeline => show_timeline(state),
+        LineCommand::Diff => {
+            let args: Vec<&str> = std::iter::once(arg).flatten().chain(words).collect();
+            show_diff(state, Some(&args))
+        }
         LineCommand::Forwards => {
             let effects = push(state, View::Forwards(Default::default()));
             super::exec::sync_forwards(state);
@@ -598,3 +610,129 @@ const REGIONS: &[&str] = &[
     "us-west-1",
     "us-west-2",
 ];
+
+/// The task-definition diff. With `args` (`:diff 42 43`, `:diff 43` for 42 → 43,
+/// `:diff family:42 family:43`, or ARNs): those revisions, the family taken from the current
+/// service when only numbers are given. Without (`D`): the selected deployment's revision
+/// against the one it replaced (the deployment before it, else the previous revision), or the
+/// selected service's current revision against the previous one.
+pub fn show_diff(state: &mut State, args: Option<&[&str]>) -> Result<Vec<Effect>, String> {
+    let cluster = state
+        .view()
+        .cluster()
+        .map(str::to_string)
+        .ok_or("open a cluster first (the diff compares a service's revisions)")?;
+    let current = current_task_definition(state);
+    let service = state
+        .view()
+        .service()
+        .map(str::to_string)
+        .or_else(|| current.as_ref().map(|(s, _)| s.clone()));
+    let current = current.map(|(_, td)| td);
+    let (old, new) = match args {
+        Some(args) if !args.is_empty() => diff_args(args, current.as_deref())?,
+        _ => match selected_deployment_pair(state) {
+            Some(pair) => pair?,
+            None => {
+                let new =
+                    current.ok_or("select a service or a deployment to diff (or :diff 42 43)")?;
+                (previous_revision(&new)?, new)
+            }
+        },
+    };
+    let pane =
+        crate::panes::taskdef_diff::TaskDefDiff::new(&cluster, service.as_deref(), &old, &new);
+    Ok(push(state, View::Pane(Box::new(pane))))
+}
+
+/// (service name, its task definition) of the service the current view is about.
+fn current_task_definition(state: &State) -> Option<(String, String)> {
+    match state.view() {
+        View::Services(v) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.data.rows.get(i))
+            .map(|r| (r.service.name.clone(), r.service.task_definition.clone())),
+        _ => state.views.iter().rev().find_map(|v| match v {
+            View::Deployments(s) | View::Events(s) => s
+                .service()
+                .map(|svc| (svc.name.clone(), svc.task_definition.clone())),
+            View::Timeline(t) => t
+                .data
+                .as_ref()
+                .and_then(|d| d.service.as_ref())
+                .map(|svc| (svc.name.clone(), svc.task_definition.clone())),
+            _ => None,
+        }),
+    }
+}
+
+/// In the deployments view: the selected deployment's revision and the one it replaced.
+fn selected_deployment_pair(state: &State) -> Option<Result<(String, String), String>> {
+    let View::Deployments(v) = state.view() else {
+        return None;
+    };
+    let service = v.service()?;
+    let Some(d) = v
+        .table
+        .selected_row()
+        .and_then(|i| service.deployments.get(i))
+    else {
+        return Some(Err("select a deployment first".into()));
+    };
+    let before = service
+        .deployments
+        .iter()
+        .filter(|o| o.id != d.id && o.created_at < d.created_at)
+        .max_by_key(|o| o.created_at)
+        .map(|o| o.task_definition.clone());
+    Some(match before {
+        Some(old) => Ok((old, d.task_definition.clone())),
+        None => previous_revision(&d.task_definition).map(|old| (old, d.task_definition.clone())),
+    })
+}
+
+/// `family:42` for `family:43` or its ARN.
+fn previous_revision(task_definition: &str) -> Result<String, String> {
+    let name = crate::domain::family_revision(task_definition);
+    match name.rsplit_once(':').map(|(f, r)| (f, r.parse::<u32>())) {
+        Some((family, Ok(rev))) if rev > 1 => Ok(format!("{family}:{}", rev - 1)),
+        Some((_, Ok(_))) => Err(format!(
+            "{name} is the family's first revision: nothing before it"
+        )),
+        _ => Err(format!(
+            "{name} names no revision (expected family:revision)"
+        )),
+    }
+}
+
+/// The revisions `:diff` names.
+fn diff_args(args: &[&str], current: Option<&str>) -> Result<(String, String), String> {
+    let family = current
+        .map(crate::domain::family_revision)
+        .and_then(|n| n.rsplit_once(':').map(|(f, _)| f.to_string()));
+    let named = |a: &str| -> Result<String, String> {
+        if a.contains(':') {
+            return Ok(a.to_string());
+        }
+        if a.parse::<u32>().is_err() {
+            return Err(format!(
+                ":diff takes revisions (42, family:42 or an ARN), not {a}"
+            ));
+        }
+        match &family {
+            Some(f) => Ok(format!("{f}:{a}")),
+            None => Err(format!(
+                "which family? open a service first, or :diff family:{a} …"
+            )),
+        }
+    };
+    match args {
+        [one] => {
+            let new = named(one)?;
+            Ok((previous_revision(&new)?, new))
+        }
+        [old, new] => Ok((named(old)?, named(new)?)),
+        _ => Err(":diff takes one or two revisions: :diff 43, :diff 42 43".into()),
+    }
+}

@@ -254,6 +254,7 @@ impl State {
             View::Audit(v) => !v.loaded,
             View::Forwards(_) => false,
             View::Timeline(v) => v.loading,
+            View::Pane(p) => p.is_loading(),
             View::Logs(v) => matches!(
                 v.state,
                 super::logs::TailState::Resolving | super::logs::TailState::Reading

@@ -111,6 +111,11 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             super::timeline::on_loaded(state, request, result);
             Vec::new()
         }
+        Action::PaneLoaded { request, result } => {
+            let result = noticed(state, result);
+            super::pane::on_loaded(state, request, result);
+            Vec::new()
+        }
         Action::Saved(result) => {
             match result {
                 Ok(msg) => set_status(state, msg, false),
@@ -215,6 +220,9 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
     if let Some(effects) = super::logs::command(state, cmd) {
         return effects;
     }
+    if let Some(effects) = super::pane::command(state, cmd) {
+        return effects;
+    }
     match cmd {
         Command::Quit => {
             state.quitting = true;
@@ -295,6 +303,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             }
         }
         Command::Export => super::export::export(state),
+        Command::ShowDiff => or_status(state, |s| super::nav::show_diff(s, None)),
     }
 }
 
@@ -470,6 +479,7 @@ pub fn recompute_visible(state: &mut State) {
             v.table
                 .recompute(&v.groups, None, super::views::cause_order, now)
         }
+        Some(View::Pane(p)) => p.recompute(now),
     }
 }
 
@@ -545,6 +555,7 @@ fn copy(state: &mut State, cmd: Command) -> Vec<Effect> {
             .selected_row()
             .and_then(|i| v.entries.get(i))
             .map(|e| ("entry", e.text.clone())),
+        (View::Pane(p), _) => p.copy(cmd),
     };
     match picked {
         Some((what, text)) if !text.is_empty() => {

@@ -31,6 +31,8 @@ pub enum View {
     Forwards(ForwardsView),
     /// The incident timeline of a service.
     Timeline(Box<super::timeline::TimelineView>),
+    /// A view built as one unit (see `app::pane`).
+    Pane(Box<dyn super::pane::Pane>),
 }
 
 impl View {
@@ -48,6 +50,7 @@ impl View {
             View::Audit(_) => Context::Audit,
             View::Forwards(_) => Context::Forwards,
             View::Timeline(_) => Context::Timeline,
+            View::Pane(p) => p.context(),
         }
     }
 
@@ -63,6 +66,7 @@ impl View {
             View::Stopped(v) => Some(&v.cluster),
             View::Audit(_) | View::Forwards(_) => None,
             View::Timeline(v) => Some(&v.cluster),
+            View::Pane(p) => p.cluster(),
         }
     }
 
@@ -75,6 +79,7 @@ impl View {
             View::Logs(v) => v.scope.service.as_deref(),
             View::Stopped(v) => v.service.as_deref(),
             View::Timeline(v) => Some(&v.service),
+            View::Pane(p) => p.service(),
             _ => None,
         }
     }
@@ -107,6 +112,7 @@ impl View {
             View::Timeline(v) => {
                 format!("timeline {}", super::timeline::window_label(v.window_secs))
             }
+            View::Pane(p) => p.crumb(),
         }
     }
 
@@ -132,6 +138,7 @@ impl View {
             View::Forwards(_) => of::<super::exec::Forward>(width, &[]),
             View::Timeline(_) => of::<crate::domain::timeline::Entry>(width, &[]),
             View::TaskDetail(_) | View::Logs(_) => return None,
+            View::Pane(p) => return p.columns(width),
         })
     }
 
@@ -145,6 +152,7 @@ impl View {
             View::Audit(v) => Some(&v.table),
             View::Forwards(v) => Some(&v.table),
             View::Timeline(v) => Some(&v.table),
+            View::Pane(p) => p.table(),
         }
     }
 
@@ -158,6 +166,7 @@ impl View {
             View::Audit(v) => Some(&mut v.table),
             View::Forwards(v) => Some(&mut v.table),
             View::Timeline(v) => Some(&mut v.table),
+            View::Pane(p) => p.table_mut(),
         }
     }
 }

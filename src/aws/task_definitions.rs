@@ -74,3 +74,54 @@ fn container_from_sdk(c: &sdk::ContainerDefinition) -> ContainerDefinition {
         }),
     }
 }
+
+/// DescribeTaskDefinition's answer as ECS sent it (the `taskDefinition` object and its
+/// siblings), for comparing two revisions field by field without our model in between.
+pub async fn describe_task_definition_json(
+    ecs: &aws_sdk_ecs::Client,
+    task_definition: &str,
+) -> Result<serde_json::Value, AwsError> {
+    let op = "ecs:DescribeTaskDefinition";
+    let capture = super::raw::CaptureBody::new();
+    ecs.describe_task_definition()
+        .task_definition(task_definition)
+        .customize()
+        .interceptor(capture.clone())
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(op, &e))?;
+    let body = capture.take().ok_or_else(|| {
+        AwsError::new(
+            super::ErrorKind::Other,
+            op,
+            format!("no response body kept for {task_definition}"),
+        )
+    })?;
+    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        AwsError::new(
+            super::ErrorKind::Other,
+            op,
+            format!("the answer for {task_definition} is not JSON: {e}"),
+        )
+    })?;
+    if value.get("taskDefinition").is_none() {
+        return Err(AwsError::new(
+            super::ErrorKind::NotFound,
+            op,
+            format!("no task definition in the response for {task_definition}"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Both revisions of a diff, read at the same time.
+pub async fn describe_pair(
+    ecs: &aws_sdk_ecs::Client,
+    old: &str,
+    new: &str,
+) -> Result<(serde_json::Value, serde_json::Value), AwsError> {
+    tokio::try_join!(
+        describe_task_definition_json(ecs, old),
+        describe_task_definition_json(ecs, new)
+    )
+}

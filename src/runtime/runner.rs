@@ -170,6 +170,7 @@ impl EffectRunner {
                 to_ms,
             } => self.load_timeline(request, cluster, service, from_ms, to_ms),
             Effect::LoadAudit => self.load_audit(),
+            Effect::LoadPane { request, load } => self.load_pane(request, load),
             Effect::Terminal(t) => tracing::error!("bug: the loop runs {t:?}, not the runner"),
         }
     }
@@ -294,6 +295,33 @@ impl EffectRunner {
         self.spawn_keyed("task", async move {
             let result = loaders::task(&clients, &permits, &cluster, &task).await;
             finish(&send, result.map(|t| send(DataEvent::Tasks(vec![t]))));
+        });
+    }
+
+    /// A pane's load (`app::pane`): one in flight per pane kind, the newest wins.
+    fn load_pane(&mut self, request: RequestId, load: crate::app::pane::PaneLoad) {
+        use crate::app::pane::{PaneData, PaneLoad};
+        let tx = self.tx();
+        let Some(clients) = self.clients() else {
+            let result = Err(Failure::not_connected());
+            let _ = tx.send(Action::PaneLoaded { request, result });
+            return;
+        };
+        let permits = self.permits.clone();
+        let key = match &load {
+            PaneLoad::TaskDefinitions { .. } => "pane:task-definitions",
+        };
+        self.spawn_keyed(key, async move {
+            let _permit = permits.acquire().await;
+            let result = match load {
+                PaneLoad::TaskDefinitions { old, new } => {
+                    aws::task_definitions::describe_pair(&clients.ecs, &old, &new)
+                        .await
+                        .map(|(old, new)| PaneData::TaskDefinitions { old, new })
+                }
+            }
+            .map_err(Failure::from);
+            let _ = tx.send(Action::PaneLoaded { request, result });
         });
     }
 

@@ -364,6 +364,10 @@ impl Sim {
                 c.image = format!("{repo}:{version}");
             }
         }
+        if fault == Fault::CrashOnBoot {
+            // the bad deploy: a configuration value lost in the new revision
+            td.environment.retain(|(n, _)| n != "PAYMENTS_BASE_URL");
+        }
         if fault == Fault::BadSecret {
             let arn = format!(
                 "arn:aws:secretsmanager:{}:{}:secret:{}/stripe-api-key-Qm3xZ9",

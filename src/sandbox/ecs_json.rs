@@ -253,11 +253,11 @@ pub(crate) fn task_def_json(sim: &Sim, td: usize) -> Value {
                 .map(|p| json!({"containerPort": p, "hostPort": p, "protocol": "tcp", "name": format!("{}-{p}-tcp", c.name), "appProtocol": "http"}))
                 .collect();
             put(&mut m, "portMappings", Value::Array(ports));
-            put(
-                &mut m,
-                "environment",
-                json!([{"name": "APP_VERSION", "value": d.version}, {"name": "AWS_REGION", "value": d.log_region}]),
-            );
+            let mut env = vec![json!({"name": "APP_VERSION", "value": d.version}), json!({"name": "AWS_REGION", "value": d.log_region})];
+            if c.app {
+                env.extend(d.environment.iter().map(|(n, v)| json!({"name": n, "value": v})));
+            }
+            put(&mut m, "environment", Value::Array(env));
             if c.app && !d.secrets.is_empty() {
                 let secrets: Vec<Value> = d.secrets.iter().map(|(n, a)| json!({"name": n, "valueFrom": a})).collect();
                 put(&mut m, "secrets", Value::Array(secrets));

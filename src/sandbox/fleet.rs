@@ -258,7 +258,17 @@ impl Sim {
             task_role: format!("arn:aws:iam::{}:role/{}-task-role", self.account, service),
             fault: Fault::None,
             version,
-            secrets: Vec::new(),
+            environment: vec![
+                ("LOG_LEVEL".to_string(), "info".to_string()),
+                (
+                    "PAYMENTS_BASE_URL".to_string(),
+                    format!("https://payments.{cluster}.internal"),
+                ),
+            ],
+            secrets: vec![(
+                "DB_PASSWORD".to_string(),
+                super::secrets::arn(&self.region, &self.account, cluster, service),
+            )],
         };
         // an older revision exists too, as in any real account
         let mut older = td.clone();

@@ -25,6 +25,7 @@ mod logs_filter;
 mod model;
 mod rng;
 mod scenario;
+pub mod secrets;
 mod server;
 mod shell;
 mod sim;

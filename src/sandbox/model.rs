@@ -116,6 +116,9 @@ pub(crate) struct TaskDef {
     pub task_role: String,
     pub fault: Fault,
     pub version: String,
+    /// Environment of the app container (besides APP_VERSION and AWS_REGION).
+    pub environment: Vec<(String, String)>,
+    /// (name, valueFrom ARN) of the app container's secrets.
     pub secrets: Vec<(String, String)>,
 }
 

@@ -244,6 +244,7 @@ fn classify(headers: &HeaderMap, body: &[u8]) -> Result<Call, ApiError> {
             "AmazonSSM" => "ssm",
             "TrentService" => "kms",
             "AWSSecurityTokenServiceV20110615" => "sts",
+            "secretsmanager" => "secretsmanager",
             _ => return Err(ApiError::unknown_operation(target)),
         };
         return Ok(Call::Json {
@@ -336,6 +337,7 @@ async fn aws_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
                 "ssm" => ssm::handle(&shared, &op, &input),
                 "kms" => kms::handle(&shared, &op, &input),
                 "sts" => sts::handle_json(&shared, &op),
+                "secretsmanager" => super::secrets::handle(&shared, &op, &input),
                 _ => Err(ApiError::unknown_operation(&op)),
             };
             match result {

@@ -655,7 +655,7 @@ impl Sim {
         let (name, arn) = self
             .task_defs
             .get(td)
-            .and_then(|d| d.secrets.first().cloned())
+            .and_then(|d| d.secrets.last().cloned())
             .unwrap_or_default();
         let _ = name;
         format!(

@@ -68,6 +68,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Audit(v) => audit::render(frame, body_area, state, v, theme),
         View::Forwards(v) => forwards::render(frame, body_area, state, v, theme),
         View::Timeline(v) => timeline::render(frame, body_area, state, v, theme),
+        View::Pane(p) => p.render(frame, body_area, state, theme),
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(scroll) = state.help {

@@ -125,6 +125,7 @@ pub fn loaded(state: &State) -> bool {
         View::Audit(v) => v.loaded,
         View::Forwards(_) => true,
         View::Timeline(v) => v.data.is_some(),
+        View::Pane(p) => p.answered(),
     }
 }
 

@@ -1,0 +1,4 @@
+//! Views built as one unit each (see `app::pane`): state, loading, keys, export and drawing in
+//! one file.
+
+pub mod taskdef_diff;
