@@ -654,6 +654,14 @@ fn current_task_definition(state: &State) -> Option<(String, String)> {
             .and_then(|i| v.data.rows.get(i))
             .map(|r| (r.service.name.clone(), r.service.task_definition.clone())),
         _ => state.views.iter().rev().find_map(|v| match v {
+            View::Services(s) => {
+                let name = state.view().service()?;
+                s.data
+                    .rows
+                    .iter()
+                    .find(|r| r.service.name == name)
+                    .map(|r| (r.service.name.clone(), r.service.task_definition.clone()))
+            }
             View::Deployments(s) | View::Events(s) => s
                 .service()
                 .map(|svc| (svc.name.clone(), svc.task_definition.clone())),
@@ -667,10 +675,24 @@ fn current_task_definition(state: &State) -> Option<(String, String)> {
     }
 }
 
-/// In the deployments view: the selected deployment's revision and the one it replaced.
+/// The selected deployment's revision and the one it replaced (deployments view), or the
+/// selected task's revision and the one before it (tasks, task detail).
 fn selected_deployment_pair(state: &State) -> Option<Result<(String, String), String>> {
-    let View::Deployments(v) = state.view() else {
-        return None;
+    let task_pair = |t: Option<&crate::domain::Task>| {
+        Some(match t {
+            Some(t) => {
+                previous_revision(&t.task_definition).map(|old| (old, t.task_definition.clone()))
+            }
+            None => Err("select a task first".to_string()),
+        })
+    };
+    let v = match state.view() {
+        View::Deployments(v) => v,
+        View::Tasks(v) => {
+            return task_pair(v.table.selected_row().and_then(|i| v.data.rows.get(i)));
+        }
+        View::TaskDetail(v) => return task_pair(v.data.rows.first()),
+        _ => return None,
     };
     let service = v.service()?;
     let Some(d) = v

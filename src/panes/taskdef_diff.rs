@@ -130,7 +130,16 @@ impl Pane for TaskDefDiff {
     }
 
     fn crumb(&self) -> String {
-        format!("diff {} → {}", short(&self.old_name), short(&self.new_name))
+        let family = |n: &str| n.rsplit_once(':').map(|(f, _)| f.to_string());
+        if family(&self.old_name).is_some() && family(&self.old_name) == family(&self.new_name) {
+            format!(
+                "diff {} → {}",
+                revision(&self.old_name),
+                revision(&self.new_name)
+            )
+        } else {
+            format!("diff {} → {}", self.old_name, self.new_name)
+        }
     }
 
     fn cluster(&self) -> Option<&str> {
@@ -250,12 +259,15 @@ fn seconds(v: &serde_json::Value) -> Option<i64> {
     v.as_f64().map(|f| f as i64)
 }
 
-/// `checkout-api:43` → `43` when the family is long; the breadcrumb has little room.
-fn short(name: &str) -> &str {
-    match name.rsplit_once(':') {
-        Some((family, rev)) if family.len() > 12 => rev,
-        _ => name,
-    }
+/// `checkout-api:43` → `43`.
+fn revision(name: &str) -> &str {
+    name.rsplit_once(':').map_or(name, |(_, rev)| rev)
+}
+
+/// `arn:aws:sts::1:assumed-role/deploy/ci` → `assumed-role/deploy/ci` (the account is the
+/// header's).
+fn principal(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
 }
 
 fn markdown(v: &TaskDefDiff, diff: &Diff) -> String {
@@ -344,7 +356,7 @@ fn render(v: &TaskDefDiff, frame: &mut Frame, area: Rect, theme: &Theme) {
             said.push_str(&format!(" {} UTC", crate::app::views::utc(Some(*at))));
         }
         if let Some(by) = by {
-            said.push_str(&format!(" by {by}"));
+            said.push_str(&format!(" by {}", principal(by)));
         }
         lines.push(TextLine::styled(sanitize(&said).into_owned(), muted));
     }
@@ -358,7 +370,7 @@ fn render(v: &TaskDefDiff, frame: &mut Frame, area: Rect, theme: &Theme) {
     if side_by_side && v.diff.is_some() {
         let (field_w, value_w) = side_widths(width);
         let header = format!(
-            "   {:<field_w$} {:<value_w$} {}",
+            "    {:<field_w$} {:<value_w$} {}",
             "field",
             fit(&v.old_name, value_w),
             fit(&v.new_name, value_w),
