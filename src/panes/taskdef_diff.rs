@@ -490,13 +490,24 @@ fn row_lines(
     }
 }
 
-/// `s` cut to `width` characters, with `…` when cut.
+/// `s` cut to `width` characters, with `…` where it was cut: in the middle for an ARN or an
+/// image (their ends tell them apart), at the end for anything else.
 fn fit(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
+    let len = s.chars().count();
+    if len <= width {
         return s.to_string();
     }
     if width == 0 {
         return String::new();
+    }
+    let identifier = !s.contains(' ') && (s.starts_with("arn:") || s.contains('/'));
+    if identifier && width > 12 {
+        let head = (width - 1) / 3;
+        let tail = width - 1 - head;
+        let mut out: String = s.chars().take(head).collect();
+        out.push('…');
+        out.extend(s.chars().skip(len - tail));
+        return out;
     }
     let mut out: String = s.chars().take(width - 1).collect();
     out.push('…');
@@ -560,5 +571,12 @@ mod tests {
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
         assert_eq!(fit("abc", 0), "");
+        assert_eq!(
+            fit(
+                "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db-password-Xk29Qa",
+                30
+            ),
+            "arn:aws:s…d/db-password-Xk29Qa"
+        );
     }
 }

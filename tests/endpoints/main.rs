@@ -16,6 +16,7 @@ mod actions_sandbox;
 mod aws_moto;
 mod aws_sandbox;
 mod datachannel;
+mod diff_endpoints;
 mod exec_console;
 mod faults_console;
 mod forward_native;
