@@ -27,7 +27,8 @@ fn the_readme_tour_finds_the_cause_in_five_keystrokes() {
             && readme.contains("| `j` `enter` |")
             && readme.contains("| `w` |")
             && readme.contains("| `enter` |")
-            && readme.contains("| `l` |"),
+            && readme.contains("| `l` |")
+            && readme.contains("| `esc` `D` |"),
         "the README still describes this tour"
     );
 
@@ -103,6 +104,33 @@ fn the_readme_tour_finds_the_cause_in_five_keystrokes() {
     ok(p.wait_for_text("ERROR missing required configuration PAYMENTS_BASE_URL"));
     ok(p.wait_for_text("FATAL process exiting with code 1"));
     ok(p.wait_for_text("■ stopped · no new lines"));
+
+    // 6. `esc` `D`: what changed in revision 43: the variable it lost.
+    p.send_key("esc");
+    ok(p.wait_for_text("stopped: crashed on start"));
+    p.send_key("D");
+    ok(p.wait_for_text("diff 42 → 43"));
+    ok(p.wait_for_text("- environment PAYMENTS_BASE_URL: https://payments.prod.internal"));
+    ok(p.wait_for_text("checkout-api:42 → checkout-api:43 ·"));
+    // every field (the secret by name and ARN), and the export: never the secret's value
+    p.send_key("enter");
+    ok(p.wait_for_text("unchanged:"));
+    p.send_key("E");
+    ok(p.wait_for_text("exported"));
+    let export = std::fs::read_dir(p.home())
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().contains("diff-42-43"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .expect("the exported diff");
+    assert!(export.contains("| environment PAYMENTS_BASE_URL | removed |"), "{export}");
+    assert!(export.contains("| secret DB_PASSWORD |") || export.contains("unchanged"));
+    let marker = berth::sandbox::secrets::MARKER;
+    assert!(!export.contains(marker));
+    assert!(!p.screen_text().contains(marker));
+    let log = std::fs::read_to_string(p.home().join(".local/state/berth/berth.log"))
+        .unwrap_or_default();
+    assert!(!log.contains(marker));
 
     p.send_key("q");
     let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
