@@ -415,6 +415,12 @@ async fn main() {
     })
     .await;
     shot_at(&mut c, &sb, &theme, &fonts, "tour-4-logs", small);
+    c.apply(key(KeyCode::Esc));
+    c.until("the crashed tasks again", loaded).await;
+    c.apply(key(KeyCode::Char('D')));
+    c.until("the diff of revision 43", loaded).await;
+    shot_at(&mut c, &sb, &theme, &fonts, "tour-5-diff", small);
+    shot(&mut c, &sb, &theme, &fonts, "diff");
     sb.shutdown().await;
 
     // Logs of a busy service, warnings and up.

@@ -123,13 +123,16 @@ fn the_readme_tour_finds_the_cause_in_five_keystrokes() {
         .find(|e| e.file_name().to_string_lossy().contains("diff-42-43"))
         .map(|e| std::fs::read_to_string(e.path()).unwrap())
         .expect("the exported diff");
-    assert!(export.contains("| environment PAYMENTS_BASE_URL | removed |"), "{export}");
+    assert!(
+        export.contains("| environment PAYMENTS_BASE_URL | removed |"),
+        "{export}"
+    );
     assert!(export.contains("| secret DB_PASSWORD |") || export.contains("unchanged"));
     let marker = berth::sandbox::secrets::MARKER;
     assert!(!export.contains(marker));
     assert!(!p.screen_text().contains(marker));
-    let log = std::fs::read_to_string(p.home().join(".local/state/berth/berth.log"))
-        .unwrap_or_default();
+    let log =
+        std::fs::read_to_string(p.home().join(".local/state/berth/berth.log")).unwrap_or_default();
     assert!(!log.contains(marker));
 
     p.send_key("q");

@@ -258,3 +258,42 @@ fn a_failed_load_says_so_and_ctrl_r_tries_again() {
     assert!(s.is_loading());
     let _ = screen::text;
 }
+
+/// The foreground colour of the first cell of `needle` at 80x24 in `theme`.
+fn colour_of(s: &mut State, theme: &str, needle: &str) -> ratatui::style::Color {
+    let buffer = screen::draw(s, &screen::theme(theme), 80, 24);
+    for y in 0..24 {
+        let row: String = (0..80).map(|x| buffer[(x, y)].symbol()).collect();
+        if let Some(at) = row.find(needle) {
+            let x = row[..at].chars().count() as u16;
+            return buffer[(x, y)].fg;
+        }
+    }
+    panic!("{needle:?} not on screen")
+}
+
+#[test]
+fn removed_lines_read_as_errors_added_as_success_and_mono_keeps_the_marks() {
+    use berth::config::theme::Slot;
+    let mut s = on_deployments();
+    let (request, ..) = load_of(&reducer::key(&mut s, KeyCode::Char('D')));
+    let (a, b) = old_and_new();
+    answer(&mut s, request, a, b);
+    let theme = screen::theme("default");
+    assert_eq!(
+        Some(colour_of(
+            &mut s,
+            "default",
+            "- environment PAYMENTS_BASE_URL"
+        )),
+        theme.style(Slot::Error).fg
+    );
+    assert_eq!(
+        Some(colour_of(&mut s, "default", "+ image tag")),
+        theme.style(Slot::Success).fg
+    );
+    // without colour the marks carry it
+    let mono = reducer::screen(&mut s, "mono", 80, 24);
+    assert!(mono.contains("  - environment PAYMENTS_BASE_URL"), "{mono}");
+    assert!(mono.contains("  + image tag: v43"));
+}
