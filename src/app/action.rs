@@ -46,7 +46,6 @@ pub enum Action {
         result: Result<String, super::Failure>,
     },
     /// The audit log's newest lines (newest first), or why it could not be read.
-    AuditLoaded(Result<Vec<crate::audit::Entry>, String>),
     /// The exec preflight of `task` was read (or could not be).
     ExecPreflight {
         task: String,

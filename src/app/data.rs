@@ -60,7 +60,6 @@ pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
             service: v.service.clone(),
             include_stopped: true,
         }),
-        View::Audit(_) => Some(Effect::LoadAudit),
         View::Forwards(_) => None,
         View::Timeline(_) => super::timeline::refresh(state, request, shown),
         View::Pane(_) => super::pane::refresh(state, request, shown),
@@ -330,7 +329,7 @@ pub fn view_error(v: &View) -> Option<&AwsError> {
         View::TaskDetail(v) => v.data.error.as_ref(),
         View::Logs(_) => None,
         View::Stopped(v) => v.data.error.as_ref(),
-        View::Audit(_) | View::Forwards(_) => None,
+        View::Forwards(_) => None,
         View::Timeline(_) | View::Pane(_) => None,
     }
 }

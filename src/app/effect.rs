@@ -103,8 +103,6 @@ pub enum Effect {
         contents: Vec<u8>,
         message: String,
     },
-    /// Read the newest audit lines; answers `Action::AuditLoaded`.
-    LoadAudit,
     /// Something only the loop can do, because it owns the terminal.
     Terminal(TerminalEffect),
 }

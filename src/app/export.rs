@@ -89,7 +89,6 @@ pub fn markdown(state: &State) -> Result<(String, String, usize), String> {
         View::Tasks(v) => table(&v.data.rows, &v.table),
         View::Network(v) => table(&v.enis, &v.table),
         View::Stopped(v) => table(&v.groups, &v.table),
-        View::Audit(v) => table(&v.entries, &v.table),
         View::Forwards(v) => table(&v.rows, &v.table),
         View::TaskDetail(v) => match v.data.rows.first() {
             Some(t) => (task_md(t), 1),

@@ -97,7 +97,6 @@ pub fn select(state: &mut State) -> Vec<Effect> {
         View::Events(_)
         | View::TaskDetail(_)
         | View::Logs(_)
-        | View::Audit(_)
         | View::Forwards(_)
         | View::Pane(_) => None,
     };
@@ -237,7 +236,6 @@ pub fn show_logs(state: &mut State) -> Result<Vec<Effect>, String> {
             Some(&v.task),
         ),
         View::Logs(_) => return Ok(Vec::new()),
-        View::Audit(_) => return Err("no logs for the audit log".into()),
         View::Forwards(_) => return Err("no logs for the port forwards".into()),
         View::Pane(p) => match (p.cluster(), p.service()) {
             (Some(c), Some(s)) => scope(c, Some(s), None),
@@ -280,7 +278,7 @@ pub fn show_stop_causes(state: &mut State) -> Result<Vec<Effect>, String> {
                 .ok_or("select a cluster first")?;
             (c.name.clone(), None)
         }
-        View::Stopped(_) | View::Audit(_) | View::Forwards(_) => return Ok(Vec::new()),
+        View::Stopped(_) | View::Forwards(_) | View::Pane(_) => return Ok(Vec::new()),
         _ => service_context(state).ok_or("select a cluster first")?,
     };
     let view = View::Stopped(super::views::StoppedView {
@@ -478,7 +476,10 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
         LineCommand::Network => show(state, Show::Network),
         LineCommand::Logs => show_logs(state),
         LineCommand::Why => show_stop_causes(state),
-        LineCommand::Audit => Ok(push(state, View::Audit(Default::default()))),
+        LineCommand::Audit => Ok(push(
+            state,
+            View::Pane(Box::new(crate::panes::audit::Audit::default())),
+        )),
         LineCommand::Timeline => show_timeline(state),
         LineCommand::Diff => {
             let args: Vec<&str> = std::iter::once(arg).flatten().chain(words).collect();

@@ -22,6 +22,8 @@ use crate::config::theme::Theme;
 pub enum PaneLoad {
     /// Two task definitions (`family:revision` or ARNs), as DescribeTaskDefinition's JSON.
     TaskDefinitions { old: String, new: String },
+    /// The newest lines of the audit log (a local file).
+    Audit,
 }
 
 /// What came back for a [`PaneLoad`].
@@ -31,6 +33,7 @@ pub enum PaneData {
         old: serde_json::Value,
         new: serde_json::Value,
     },
+    Audit(Vec<crate::audit::Entry>),
 }
 
 /// What a pane did with a key.

@@ -251,7 +251,6 @@ impl State {
             View::Tasks(v) | View::Network(v) => v.data.shows_loading(),
             View::TaskDetail(v) => v.data.shows_loading(),
             View::Stopped(v) => v.data.shows_loading(),
-            View::Audit(v) => !v.loaded,
             View::Forwards(_) => false,
             View::Timeline(v) => v.loading,
             View::Pane(p) => p.is_loading(),

@@ -69,10 +69,6 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             let result = noticed(state, result);
             super::mutations::on_mutated(state, mutation, result)
         }
-        Action::AuditLoaded(result) => {
-            on_audit_loaded(state, result);
-            Vec::new()
-        }
         Action::ExecPreflight { task, result } => {
             let result = noticed(state, result);
             super::exec::on_preflight(state, task, result);
@@ -168,31 +164,6 @@ fn on_identity(
     }
     state.dirty = true;
     Vec::new()
-}
-
-fn on_audit_loaded(state: &mut State, result: Result<Vec<crate::audit::Entry>, String>) {
-    let now = state.now_unix;
-    let View::Audit(v) = state.view_mut() else {
-        return;
-    };
-    match result {
-        Ok(entries) => {
-            if !v.loaded || v.entries != entries || v.error.is_some() {
-                v.entries = entries;
-                v.loaded = true;
-                v.error = None;
-                let same =
-                    |_: &crate::audit::Entry, _: &crate::audit::Entry| std::cmp::Ordering::Equal;
-                v.table.recompute(&v.entries, None, same, now);
-                state.dirty = true;
-            }
-        }
-        Err(e) => {
-            v.loaded = true;
-            v.error = Some(e);
-            state.dirty = true;
-        }
-    }
 }
 
 /// An action's failure, noticed: an expired token or missing credentials raise the banner with
@@ -463,10 +434,6 @@ pub fn recompute_visible(state: &mut State) {
         Some(View::Tasks(v)) => v.table.recompute(&v.data.rows, None, task_order, now),
         Some(View::Network(v)) => v.table.recompute(&v.enis, None, eni_order, now),
         Some(View::TaskDetail(_) | View::Logs(_)) => {}
-        Some(View::Audit(v)) => {
-            v.table
-                .recompute(&v.entries, None, |_, _| std::cmp::Ordering::Equal, now)
-        }
         Some(View::Forwards(v)) => {
             v.table
                 .recompute(&v.rows, None, |_, _| std::cmp::Ordering::Equal, now)
@@ -540,11 +507,6 @@ fn copy(state: &mut State, cmd: Command) -> Vec<Effect> {
             }),
         (View::TaskDetail(v), _) => v.data.rows.first().and_then(|t| task_field(t, cmd)),
         (View::Logs(_) | View::Stopped(_), _) => None,
-        (View::Audit(v), _) => v
-            .table
-            .selected_row()
-            .and_then(|i| v.entries.get(i))
-            .map(|e| ("target", e.target.clone())),
         (View::Forwards(v), _) => v
             .table
             .selected_row()

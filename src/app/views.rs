@@ -25,8 +25,6 @@ pub enum View {
     Logs(Box<super::logs::LogsView>),
     /// Stopped tasks grouped by cause.
     Stopped(StoppedView),
-    /// The audit log.
-    Audit(AuditView),
     /// Port forwards started in this session.
     Forwards(ForwardsView),
     /// The incident timeline of a service.
@@ -47,7 +45,6 @@ impl View {
             View::TaskDetail(_) => Context::TaskDetail,
             View::Logs(_) => Context::Logs,
             View::Stopped(_) => Context::Stopped,
-            View::Audit(_) => Context::Audit,
             View::Forwards(_) => Context::Forwards,
             View::Timeline(_) => Context::Timeline,
             View::Pane(p) => p.context(),
@@ -64,7 +61,7 @@ impl View {
             View::TaskDetail(v) => Some(&v.cluster),
             View::Logs(v) => Some(&v.scope.cluster),
             View::Stopped(v) => Some(&v.cluster),
-            View::Audit(_) | View::Forwards(_) => None,
+            View::Forwards(_) => None,
             View::Timeline(v) => Some(&v.cluster),
             View::Pane(p) => p.cluster(),
         }
@@ -107,7 +104,6 @@ impl View {
                 None => "logs".into(),
             },
             View::Stopped(_) => "why tasks stopped".into(),
-            View::Audit(_) => "audit log".into(),
             View::Forwards(_) => "port forwards".into(),
             View::Timeline(v) => {
                 format!("timeline {}", super::timeline::window_label(v.window_secs))
@@ -134,7 +130,6 @@ impl View {
             ),
             View::Network(_) => of::<EniRow>(width, &[]),
             View::Stopped(_) => of::<CauseGroup>(width, &[]),
-            View::Audit(_) => of::<crate::audit::Entry>(width, &[]),
             View::Forwards(_) => of::<super::exec::Forward>(width, &[]),
             View::Timeline(_) => of::<crate::domain::timeline::Entry>(width, &[]),
             View::TaskDetail(_) | View::Logs(_) => return None,
@@ -149,7 +144,6 @@ impl View {
             View::Deployments(v) | View::Events(v) => Some(&v.table),
             View::Tasks(v) | View::Network(v) => Some(&v.table),
             View::Stopped(v) => Some(&v.table),
-            View::Audit(v) => Some(&v.table),
             View::Forwards(v) => Some(&v.table),
             View::Timeline(v) => Some(&v.table),
             View::Pane(p) => p.table(),
@@ -163,7 +157,6 @@ impl View {
             View::Deployments(v) | View::Events(v) => Some(&mut v.table),
             View::Tasks(v) | View::Network(v) => Some(&mut v.table),
             View::Stopped(v) => Some(&mut v.table),
-            View::Audit(v) => Some(&mut v.table),
             View::Forwards(v) => Some(&mut v.table),
             View::Timeline(v) => Some(&mut v.table),
             View::Pane(p) => p.table_mut(),
@@ -460,15 +453,6 @@ pub fn cause_order(a: &CauseGroup, b: &CauseGroup) -> Ordering {
         .cmp(&b.cause.is_routine())
         .then_with(|| b.count.cmp(&a.count))
         .then_with(|| b.last_seen.cmp(&a.last_seen))
-}
-
-/// Recent lines of the audit log, newest first.
-#[derive(Debug, Clone, Default)]
-pub struct AuditView {
-    pub entries: Vec<crate::audit::Entry>,
-    pub table: TableView,
-    pub loaded: bool,
-    pub error: Option<String>,
 }
 
 /// `:forwards`: the port forwards of this session, newest first (a copy of

@@ -198,6 +198,8 @@ impl Pane for TaskDefDiff {
                 self.diff = Some(taskdef_diff::diff(old, new));
                 self.error = None;
             }
+            // another pane's kind of answer: not for this one
+            Ok(_) => return Some(false),
             Err(e) => self.error = Some(e.clone()),
         }
         Some(true)

@@ -169,7 +169,6 @@ impl EffectRunner {
                 from_ms,
                 to_ms,
             } => self.load_timeline(request, cluster, service, from_ms, to_ms),
-            Effect::LoadAudit => self.load_audit(),
             Effect::LoadPane { request, load } => self.load_pane(request, load),
             Effect::Terminal(t) => tracing::error!("bug: the loop runs {t:?}, not the runner"),
         }
@@ -302,6 +301,9 @@ impl EffectRunner {
     fn load_pane(&mut self, request: RequestId, load: crate::app::pane::PaneLoad) {
         use crate::app::pane::{PaneData, PaneLoad};
         let tx = self.tx();
+        if load == PaneLoad::Audit {
+            return self.load_audit(request);
+        }
         let Some(clients) = self.clients() else {
             let result = Err(Failure::not_connected());
             let _ = tx.send(Action::PaneLoaded { request, result });
@@ -310,6 +312,7 @@ impl EffectRunner {
         let permits = self.permits.clone();
         let key = match &load {
             PaneLoad::TaskDefinitions { .. } => "pane:task-definitions",
+            PaneLoad::Audit => "pane:audit",
         };
         self.spawn_keyed(key, async move {
             let _permit = permits.acquire().await;
@@ -319,6 +322,8 @@ impl EffectRunner {
                         .await
                         .map(|(old, new)| PaneData::TaskDefinitions { old, new })
                 }
+                // read above, without the network
+                PaneLoad::Audit => return,
             }
             .map_err(Failure::from);
             let _ = tx.send(Action::PaneLoaded { request, result });
@@ -411,15 +416,20 @@ impl EffectRunner {
         });
     }
 
-    fn load_audit(&mut self) {
+    /// The newest audit lines, for the audit pane.
+    fn load_audit(&mut self, request: RequestId) {
+        use crate::app::pane::PaneData;
         let (tx, path) = (self.tx(), self.audit_path.clone());
         tokio::task::spawn_blocking(move || {
             let result = match &path {
-                Some(p) => crate::audit::recent(p, 500)
-                    .map_err(|e| format!("cannot read {}: {e}", p.display())),
-                None => Err("no state directory, so no audit log".to_string()),
+                Some(p) => crate::audit::recent(p, crate::panes::audit::RECENT)
+                    .map(PaneData::Audit)
+                    .map_err(|e| Failure::Local(format!("cannot read {}: {e}", p.display()))),
+                None => Err(Failure::Local(
+                    "no state directory, so no audit log".to_string(),
+                )),
             };
-            let _ = tx.send(Action::AuditLoaded(result));
+            let _ = tx.send(Action::PaneLoaded { request, result });
         });
     }
 

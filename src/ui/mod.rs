@@ -1,6 +1,5 @@
 //! Rendering: a pure function of `&State` and the theme. One file per pane or dialog.
 
-mod audit;
 mod banner;
 mod clusters;
 mod deployments;
@@ -65,7 +64,6 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::TaskDetail(v) => task_detail::render(frame, body_area, state, v, theme),
         View::Logs(v) => logs::render(frame, body_area, state, v, theme),
         View::Stopped(v) => stopped::render(frame, body_area, state, v, theme),
-        View::Audit(v) => audit::render(frame, body_area, state, v, theme),
         View::Forwards(v) => forwards::render(frame, body_area, state, v, theme),
         View::Timeline(v) => timeline::render(frame, body_area, state, v, theme),
         View::Pane(p) => p.render(frame, body_area, state, theme),

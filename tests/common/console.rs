@@ -122,7 +122,6 @@ pub fn loaded(state: &State) -> bool {
         View::TaskDetail(v) => v.data.loaded_once,
         View::Logs(v) => v.history_loaded,
         View::Stopped(v) => v.data.loaded_once,
-        View::Audit(v) => v.loaded,
         View::Forwards(_) => true,
         View::Timeline(v) => v.data.is_some(),
         View::Pane(p) => p.answered(),
