@@ -17,6 +17,7 @@ mod deploy;
 mod ecs;
 mod ecs_json;
 mod fleet;
+mod history;
 mod kms;
 mod livetail;
 mod loggen;
@@ -97,6 +98,12 @@ pub enum Scenario {
     /// overrides and NUL, JSON nested 2,000 deep and a 1 MiB line. The console must show
     /// them as visible text; the terminal must obey none of them.
     Hostile,
+    /// `prod/ledger-api` (present only in this drill) deploys with ECS-native blue/green
+    /// (bake time 10 minutes). Its Lambda lifecycle hook after the test traffic shift hangs
+    /// for 25 virtual minutes in POST_TEST_TRAFFIC_SHIFT, then fails; ECS rolls back to the
+    /// blue revision. Find: the stage not advancing, then ROLLBACK_SUCCESSFUL in the
+    /// deployment history with the hook as the reason.
+    BlueGreen,
 }
 
 /// Sandbox options on the command line (flattened into `berth --demo` and `berth sandbox`).
@@ -236,6 +243,9 @@ pub struct Faults {
     pub expired_credentials: bool,
     /// Limit the faults to these operations (`"ecs:ListTasks"`); empty = all.
     pub operations: Vec<String>,
+    /// Answer these operations (`"ecs:ListServiceDeployments"`) with AccessDeniedException,
+    /// as for a role whose policy does not allow them (independent of `operations`).
+    pub denied_operations: Vec<String>,
     /// Data channel: close the socket abruptly (no close frame) right after this many output
     /// messages (the handshake's included) have been written, once per session; the client
     /// must ResumeSession and reconnect.
