@@ -30,9 +30,26 @@ pub async fn load(
     let described = loaders::service(clients, permits, cluster, service);
     let stopped = loaders::stopped_tasks(clients, permits, cluster, Some(service));
     let errors = error_lines(clients, target, cluster, service, from_ms, to_ms);
-    let (described, stopped, (lines, log_failure)) = tokio::join!(described, stopped, errors);
+    let cache = std::sync::Mutex::default();
+    let history = super::history::load_cached(
+        &clients.ecs,
+        permits,
+        &cache,
+        cluster,
+        service,
+        to_ms.div_euclid(1000) - crate::domain::history::HISTORY_WINDOW_SECS,
+    );
+    let (described, stopped, (lines, log_failure), history) =
+        tokio::join!(described, stopped, errors, history);
     let service = described?;
     let mut notes = Vec::new();
+    let history = history.unwrap_or_else(|e| {
+        notes.push(format!(
+            "deployment history unavailable: {}; showing live deployments only",
+            e.plain()
+        ));
+        Vec::new()
+    });
     let stopped = stopped.unwrap_or_else(|e| {
         notes.push(format!("stopped tasks not read: {}", e.plain()));
         Vec::new()
@@ -55,6 +72,7 @@ pub async fn load(
         stopped,
         errors,
         error_lines: lines.len(),
+        history,
         notes,
     })
 }
