@@ -53,7 +53,7 @@ pub fn on_loaded(
     let now = state.now_unix;
     let history = History {
         loaded_at: now,
-        result: result.map_err(|e| unavailable_reason(&e)),
+        result: result.map_err(|e| crate::aws::history::unavailable_reason(&e)),
     };
     let k = key(cluster, service);
     if state.histories.get(&k).map(|h| &h.result) != Some(&history.result) {
@@ -93,17 +93,4 @@ pub fn problems(
 ) -> Vec<crate::domain::problems::Problem> {
     let deployments = history.and_then(|h| h.result.as_deref().ok());
     service_problems_with(service, deployments, now)
-}
-
-/// Why the history could not be read, in words for the pane.
-fn unavailable_reason(e: &AwsError) -> String {
-    match e.kind {
-        crate::aws::ErrorKind::AccessDenied => {
-            format!("access denied to {}", e.operation)
-        }
-        _ if e.code.as_deref() == Some("UnknownOperationException") => {
-            format!("{} is not served by this endpoint", e.operation)
-        }
-        _ => e.plain(),
-    }
 }

@@ -244,3 +244,21 @@ pub async fn load_cached(
     }
     Ok(found)
 }
+
+/// Why the history could not be read, in words for the pane ("deployment history
+/// unavailable: …").
+pub fn unavailable_reason(e: &AwsError) -> String {
+    match e.kind {
+        super::ErrorKind::AccessDenied => format!("access denied to {}", e.operation),
+        _ if e.code.as_deref() == Some("UnknownOperationException") => {
+            format!("{} is not served by this endpoint", e.operation)
+        }
+        // An HTML error page (moto, a proxy) rather than an AWS error: the endpoint most
+        // likely does not implement the operation.
+        _ if e.code.is_none() && e.message.contains("response error") => format!(
+            "{} answered with something that is not an AWS response (not implemented by this endpoint?)",
+            e.operation
+        ),
+        _ => e.plain(),
+    }
+}

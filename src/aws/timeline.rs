@@ -46,7 +46,7 @@ pub async fn load(
     let history = history.unwrap_or_else(|e| {
         notes.push(format!(
             "deployment history unavailable: {}; showing live deployments only",
-            e.plain()
+            super::history::unavailable_reason(&e)
         ));
         Vec::new()
     });

@@ -43,7 +43,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
         Constraint::Length(2 + u16::from(stage.is_some())),
         Constraint::Length(table_rows),
         Constraint::Length(2),
-        Constraint::Length(history_lines.len() as u16 + 1),
+        Constraint::Length(history_height(history, &history_lines, area.width)),
         Constraint::Min(3),
     ])
     .areas(area);
@@ -110,8 +110,17 @@ fn history_lines(history: Option<&History>, now: i64, theme: &Theme) -> Vec<Line
             theme.style(Slot::Muted),
         )];
     };
-    let Ok(list) = &h.result else {
-        return Vec::new();
+    let list = match &h.result {
+        Ok(list) => list,
+        Err(reason) => {
+            return vec![Line::styled(
+                format!(
+                    " deployment history unavailable: {}; showing live deployments only",
+                    sanitize(reason)
+                ),
+                theme.style(Slot::Warning),
+            )];
+        }
     };
     if list.is_empty() {
         return vec![Line::styled(
@@ -154,13 +163,6 @@ fn render_history(
     theme: &Theme,
 ) {
     let title = match history.map(|h| &h.result) {
-        Some(Err(reason)) => Span::styled(
-            format!(
-                " deployment history unavailable: {}; showing live deployments only ",
-                sanitize(reason)
-            ),
-            theme.style(Slot::Warning),
-        ),
         Some(Ok(list)) if list.len() > HISTORY_ROWS => Span::styled(
             format!(
                 " history, last 24h: {} service deployments, newest {HISTORY_ROWS} shown ",
@@ -175,13 +177,32 @@ fn render_history(
             ),
             theme.style(Slot::Muted),
         ),
-        None => Span::styled(" history, last 24h ", theme.style(Slot::Muted)),
+        _ => Span::styled(" history, last 24h ", theme.style(Slot::Muted)),
     };
     let block = Block::default()
         .title(title)
         .borders(Borders::TOP)
         .border_style(theme.style(Slot::Border));
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    let body = Paragraph::new(lines).block(block);
+    // the unavailable message is one long line: wrapped; history rows are cut at the edge
+    let body = match history.map(|h| &h.result) {
+        Some(Err(_)) => body.wrap(Wrap { trim: true }),
+        _ => body,
+    };
+    frame.render_widget(body, area);
+}
+
+/// Rows the history section takes: its title and its lines (the unavailable message wrapped
+/// to `width`, at most three rows).
+fn history_height(history: Option<&History>, lines: &[Line], width: u16) -> u16 {
+    let body = match history.map(|h| &h.result) {
+        Some(Err(_)) => {
+            let chars = lines.first().map(Line::width).unwrap_or(0);
+            chars.div_ceil(usize::from(width.max(1))).clamp(1, 3) as u16
+        }
+        _ => lines.len() as u16,
+    };
+    body + 1
 }
 
 /// `blue/green POST_TEST_TRAFFIC_SHIFT 16m · test 100% prod 0% · hook x IN_PROGRESS · bake 10m`

@@ -19,6 +19,7 @@ mod datachannel;
 mod exec_console;
 mod faults_console;
 mod forward_native;
+mod history_moto;
 mod history_sandbox;
 mod independent_client;
 mod kms;
