@@ -218,18 +218,26 @@ impl HistoryDeployment {
         self.started_at.or(self.created_at)
     }
 
-    /// `checkout-api:42 → checkout-api:43`.
+    /// `checkout-api:42→43` (one family), `api:7 → web:3` (two), or the target alone.
     pub fn revisions(&self) -> String {
         let target = self
             .target
             .as_ref()
             .map(RevisionRef::label)
             .unwrap_or_else(|| "?".into());
-        match self.source.first() {
-            Some(s) if s.arn != self.target.as_ref().map(|t| t.arn.as_str()).unwrap_or("") => {
-                format!("{} → {target}", s.label())
+        let Some(source) = self
+            .source
+            .first()
+            .filter(|s| Some(s.arn.as_str()) != self.target.as_ref().map(|t| t.arn.as_str()))
+        else {
+            return target;
+        };
+        let from = source.label();
+        match (from.rsplit_once(':'), target.rsplit_once(':')) {
+            (Some((fa, a)), Some((fb, b))) if fa == fb && source.task_definition.is_some() => {
+                format!("{fa}:{a}→{b}")
             }
-            _ => target,
+            _ => format!("{from} → {target}"),
         }
     }
 
@@ -401,7 +409,7 @@ mod tests {
     fn the_cause_names_the_circuit_breaker_with_its_count() {
         let d = rolled_back();
         assert!(d.status.is_rollback());
-        assert_eq!(d.revisions(), "api:42 → api:43");
+        assert_eq!(d.revisions(), "api:42→43");
         assert_eq!(
             d.cause().as_deref(),
             Some("circuit breaker: 3/3 tasks failed")

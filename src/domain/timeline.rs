@@ -482,4 +482,85 @@ mod tests {
         assert!(entries[0].text.contains("exit 137"), "{}", entries[0].text);
         assert!(entries[0].task_arn.is_some());
     }
+
+    fn history_rollback(at: i64) -> HistoryDeployment {
+        use crate::domain::history::{CircuitBreakerState, RevisionRef, RollbackInfo};
+        let rev = |td: &str| RevisionRef {
+            arn: format!("rev/{td}"),
+            task_definition: Some(td.into()),
+            ..RevisionRef::default()
+        };
+        HistoryDeployment {
+            arn: "arn:aws:ecs:r:1:service-deployment/c/api/abcdef123456".into(),
+            status: DeploymentStatus::RollbackSuccessful,
+            status_reason: None,
+            created_at: Some(at - 300),
+            started_at: Some(at - 300),
+            finished_at: Some(at + 120),
+            stopped_at: None,
+            updated_at: Some(at + 120),
+            source: vec![rev("api:7")],
+            target: Some(rev("api:8")),
+            circuit_breaker: Some(CircuitBreakerState {
+                status: "TRIGGERED".into(),
+                failures: 3,
+                threshold: 3,
+            }),
+            triggered_alarms: Vec::new(),
+            rollback: Some(RollbackInfo {
+                reason: None,
+                started_at: Some(at),
+                to: Some(rev("api:7")),
+            }),
+            strategy: None,
+            bake_time_minutes: None,
+            lifecycle_stage: None,
+            hooks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn history_fills_in_what_describe_services_dropped_and_nothing_twice() {
+        // DescribeServices still lists the FAILED deployment: history adds only the rollback's end.
+        let live = service();
+        let h = [history_rollback(T - 300)];
+        let entries = build_with_history(Some(&live), &h, &[], &[], T - 3600, T);
+        let failed: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.text.contains("failed") && e.text.contains("api:8"))
+            .map(|e| e.text.as_str())
+            .collect();
+        assert_eq!(failed.len(), 1, "{entries:#?}");
+        assert!(
+            !entries
+                .iter()
+                .any(|e| e.text.starts_with("service deployment abcdef12 started")),
+            "the live deployment's start is not repeated: {entries:#?}"
+        );
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.text == "service deployment abcdef12 rolled back to api:7")
+        );
+
+        // After the rollback completed, DescribeServices no longer lists it: history tells it.
+        let mut gone = service();
+        gone.deployments
+            .retain(|d| d.rollout_state.as_deref() != Some("FAILED"));
+        let entries = build_with_history(Some(&gone), &h, &[], &[], T - 3600, T);
+        let texts: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            texts.contains(&"service deployment abcdef12 started: api:7→8"),
+            "{texts:?}"
+        );
+        let failure = entries
+            .iter()
+            .find(|e| e.text.starts_with("service deployment abcdef12 failed"))
+            .unwrap();
+        assert_eq!(
+            failure.text,
+            "service deployment abcdef12 failed: api:8 (circuit breaker: 3/3 tasks failed), rolling back to api:7"
+        );
+        assert_eq!(failure.severity, Severity::Bad);
+    }
 }

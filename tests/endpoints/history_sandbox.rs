@@ -178,7 +178,10 @@ async fn the_failed_deploy_survives_its_rollback_in_history() {
         24,
     ));
     assert!(small.contains("ROLLBACK_SUCCESSFUL"), "{small}");
-    assert!(small.contains(&bad), "{small}");
+    assert!(
+        small.contains(&format!("{current}→{}", rev(&bad))),
+        "{small}"
+    );
     assert!(small.contains("history, last 24h"), "{small}");
 
     console.apply(Action::Command(Command::Back));

@@ -14,6 +14,7 @@ mod screen;
 mod actions_dialog;
 mod app_reducer;
 mod exec_dialog;
+mod history_pane;
 mod logs_pane;
 mod logs_props;
 mod panes_snapshots;
