@@ -341,15 +341,15 @@ impl History {
     }
 }
 
-/// `8 min`, `2 h`, `30 s`.
+/// `8m`, `2h`, `30s` (the services row is narrow at 80 columns).
 pub fn ago(secs: i64) -> String {
     let secs = secs.max(0);
     if secs < 60 {
-        format!("{secs} s")
+        format!("{secs}s")
     } else if secs < 3600 {
-        format!("{} min", secs / 60)
+        format!("{}m", secs / 60)
     } else {
-        format!("{} h", secs / 3600)
+        format!("{}h", secs / 3600)
     }
 }
 

@@ -63,12 +63,9 @@ pub fn service_problems(s: &Service, now: i64) -> Vec<Problem> {
     service_problems_with(s, None, now)
 }
 
-/// Problems from the history alone: a rollback within
-/// [`super::history::ROLLED_BACK_MARK_SECS`] ("rolled back 8 min ago: revision 43 failed"),
-/// and a blue/green stage stuck past [`super::history::STUCK_STAGE_SECS`].
-pub fn history_problems(history: &[HistoryDeployment], now: i64) -> Vec<Problem> {
-    let mut out = Vec::new();
-    let rolled_back = history.iter().find(|d| {
+/// The newest rollback that started within [`ROLLED_BACK_MARK_SECS`] of `now`.
+fn recent_rollback(history: &[HistoryDeployment], now: i64) -> Option<&HistoryDeployment> {
+    history.iter().find(|d| {
         d.status.is_rollback()
             && d.rollback
                 .as_ref()
@@ -76,8 +73,16 @@ pub fn history_problems(history: &[HistoryDeployment], now: i64) -> Vec<Problem>
                 .or(d.finished_at)
                 .or(d.updated_at)
                 .is_some_and(|t| now - t <= ROLLED_BACK_MARK_SECS)
-    });
-    if let Some(d) = rolled_back {
+    })
+}
+
+/// Problems from the history alone: a rollback within [`ROLLED_BACK_MARK_SECS`] ("rev 43
+/// rolled back 8m ago", the cause as detail; the revision first because at 80 columns the
+/// row has about 24 characters for it), and a blue/green stage stuck past
+/// [`super::history::STUCK_STAGE_SECS`].
+pub fn history_problems(history: &[HistoryDeployment], now: i64) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if let Some(d) = recent_rollback(history, now) {
         let at = d
             .rollback
             .as_ref()
@@ -89,10 +94,10 @@ pub fn history_problems(history: &[HistoryDeployment], now: i64) -> Vec<Problem>
             .target
             .as_ref()
             .map(|t| match t.revision_number() {
-                Some(n) => format!("revision {n}"),
+                Some(n) => format!("rev {n}"),
                 None => t.label(),
             })
-            .unwrap_or_else(|| "the new revision".into());
+            .unwrap_or_else(|| "new revision".into());
         let verb = match d.status {
             DeploymentStatus::RollbackSuccessful => "rolled back",
             DeploymentStatus::RollbackFailed => "rollback FAILED",
@@ -104,7 +109,7 @@ pub fn history_problems(history: &[HistoryDeployment], now: i64) -> Vec<Problem>
             } else {
                 Severity::Critical
             },
-            summary: format!("{verb} {} ago: {revision} failed", ago(now - at)),
+            summary: format!("{revision} {verb} {} ago", ago(now - at)),
             detail: d.cause(),
         });
     }
@@ -137,7 +142,7 @@ pub fn service_problems_with(
     let from_history = history
         .map(|h| history_problems(h, now))
         .unwrap_or_default();
-    let history_rollback = from_history.iter().any(|p| p.summary.starts_with("roll"));
+    let history_rollback = history.is_some_and(|h| recent_rollback(h, now).is_some());
     let recent = |t: Option<i64>| t.is_some_and(|t| now - t <= RECENT_SECS);
 
     for d in &s.deployments {
@@ -233,7 +238,9 @@ pub fn service_problems_with(
             detail: Some("a bad deployment will replace tasks forever".into()),
         });
     }
-    out.extend(from_history);
+    // History first: of equal severity, "rolled back: revision 43 failed" is the story and
+    // the stop events it caused are its detail (the sort is stable).
+    out.splice(0..0, from_history);
     out.sort_by_key(|p| std::cmp::Reverse(p.severity));
     out
 }

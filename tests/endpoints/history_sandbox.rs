@@ -190,11 +190,9 @@ async fn the_failed_deploy_survives_its_rollback_in_history() {
             View::Services(v) => v.data.rows.iter().any(|r| {
                 r.service.name == "checkout-api"
                     && r.problems.first().is_some_and(|p| {
-                        p.summary.starts_with("rolled back ")
-                            && p.summary.ends_with(&format!(
-                                "revision {} failed",
-                                bad.rsplit(':').next().unwrap()
-                            ))
+                        p.summary
+                            .starts_with(&format!("rev {} rolled back ", rev(&bad)))
+                            && p.summary.ends_with(" ago")
                     })
             }),
             _ => false,

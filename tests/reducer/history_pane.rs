@@ -227,15 +227,14 @@ fn the_services_row_says_it_rolled_back_for_an_hour() {
     // the deployments view loaded the history; the row below it uses it
     history(&mut s, Ok(vec![rolled_back()]));
     let ServiceRow { problems, .. } = row(&s).unwrap();
-    assert_eq!(
-        problems[0].summary,
-        "rolled back 9 min ago: revision 43 failed"
-    );
+    assert_eq!(problems[0].summary, "rev 43 rolled back 9m ago");
     assert_eq!(
         problems[0].detail.as_deref(),
         Some("circuit breaker: 3/3 tasks failed")
     );
-    assert!(render(&mut s, 80, 24).contains("rolled back 9 min ago"));
+    let screen = render(&mut s, 80, 24);
+    // at 80 columns the row shows the first 24 characters: the revision, what, when
+    assert!(screen.contains("rev 43 rolled back 9m"), "{screen}");
     // an hour after the rollback started, the row is quiet again
     update(
         &mut s,
@@ -280,7 +279,7 @@ fn a_blue_green_stage_that_does_not_move_is_marked() {
         "{screen}"
     );
     let problems = berth::domain::problems::history_problems(std::slice::from_ref(&green), NOW);
-    assert_eq!(problems[0].summary, "POST_TEST_TRAFFIC_SHIFT for 16 min");
+    assert_eq!(problems[0].summary, "POST_TEST_TRAFFIC_SHIFT for 16m");
     // BAKE_TIME within its bake time is not stuck, and says how long is left
     let baking = HistoryDeployment {
         lifecycle_stage: Some(LifecycleStage::BakeTime),
