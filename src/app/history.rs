@@ -85,12 +85,26 @@ pub fn on_loaded(
     }
 }
 
+/// A history older than this says nothing about deployments still in progress (a stage
+/// "stuck" in a snapshot from ten minutes ago may long have moved); finished ones stay true.
+pub const IN_PROGRESS_TRUSTED_SECS: i64 = 300;
+
 /// A service's problems, with its history when that was loaded and could be read.
 pub fn problems(
     service: &crate::domain::Service,
     history: Option<&History>,
     now: i64,
 ) -> Vec<crate::domain::problems::Problem> {
-    let deployments = history.and_then(|h| h.result.as_deref().ok());
-    service_problems_with(service, deployments, now)
+    let Some((h, list)) = history.and_then(|h| Some((h, h.result.as_deref().ok()?))) else {
+        return service_problems_with(service, None, now);
+    };
+    if now - h.loaded_at <= IN_PROGRESS_TRUSTED_SECS {
+        return service_problems_with(service, Some(list), now);
+    }
+    let finished: Vec<HistoryDeployment> = list
+        .iter()
+        .filter(|d| d.status != crate::domain::history::DeploymentStatus::InProgress)
+        .cloned()
+        .collect();
+    service_problems_with(service, Some(&finished), now)
 }

@@ -133,6 +133,11 @@ fn history_lines(history: Option<&History>, now: i64, theme: &Theme) -> Vec<Line
         .map(|d| {
             let what = d
                 .cause()
+                .or_else(|| {
+                    let in_progress = d.status == DeploymentStatus::InProgress;
+                    let stage = d.lifecycle_stage.as_ref().filter(|_| in_progress);
+                    stage.map(|s| s.as_str().to_string())
+                })
                 .or_else(|| d.status_reason.clone())
                 .map(|c| format!("  {c}"))
                 .unwrap_or_default();

@@ -295,3 +295,44 @@ fn a_blue_green_stage_that_does_not_move_is_marked() {
     assert!(screen.contains("BAKE_TIME 4m"), "{screen}");
     assert!(screen.contains("bake 6m left"), "{screen}");
 }
+
+#[test]
+fn a_stale_history_does_not_call_a_stage_stuck() {
+    let mut s = signed_in(NOW, None, false, false);
+    let load = |s: &mut State, request: u64| {
+        if let View::Services(v) = s.view_mut() {
+            v.data.begin(request, true);
+        }
+        for event in [DataEvent::Services(vec![service()]), DataEvent::Done] {
+            update(s, Action::Data { request, event });
+        }
+    };
+    let view = ServicesView {
+        cluster: CLUSTER.into(),
+        ..ServicesView::default()
+    };
+    s.views.push(View::Services(view));
+    load(&mut s, 5);
+    let green = HistoryDeployment {
+        status: DeploymentStatus::InProgress,
+        updated_at: Some(NOW - 16 * 60),
+        lifecycle_stage: Some(LifecycleStage::ScaleUp),
+        rollback: None,
+        ..rolled_back()
+    };
+    history(&mut s, Ok(vec![green]));
+    let summary = |s: &State| match s.view() {
+        View::Services(v) => v.data.rows[0].problems.first().map(|p| p.summary.clone()),
+        _ => None,
+    };
+    assert_eq!(summary(&s).as_deref(), Some("SCALE_UP for 16m"));
+    // ten minutes later, nobody reloaded the history: the row no longer trusts it
+    update(
+        &mut s,
+        Action::Tick {
+            now_unix: NOW + 600,
+        },
+    );
+    load(&mut s, 6);
+    assert_eq!(summary(&s), None);
+}
