@@ -430,3 +430,66 @@ async fn a_blue_green_hook_that_hangs_is_stuck_then_rolled_back() {
         "{screen}"
     );
 }
+
+/// Wait until the visible deployments view's service and history loads both answered.
+async fn settle(console: &mut Console, service: &str, after: i64) {
+    console.apply(Action::Command(Command::Refresh));
+    console
+        .until("history answered", |s| {
+            loaded(s) && history_of(s, service).is_some_and(|h| h.loaded_at >= after)
+        })
+        .await;
+    // the DescribeServices of the same refresh
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while let Ok(a) = console.rx.try_recv() {
+        console.apply(a);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployments_refresh_costs_three_history_calls_then_two() {
+    let handle = start(SandboxOptions::default()).await;
+    let mut console = Console::new(&handle);
+    on_service(&mut console, "prod", "web-frontend").await;
+    console.apply(Action::Command(Command::ShowDeployments));
+    let now = handle.virtual_now_ms() / 1000;
+    console.apply(Action::Tick { now_unix: now });
+    settle(&mut console, "web-frontend", now).await;
+    let first = handle.stats();
+    // a later refresh asked for by the user: revisions already known are not described again
+    handle.reset_stats();
+    let later = now + 1;
+    console.apply(Action::Tick { now_unix: later });
+    settle(&mut console, "web-frontend", later).await;
+    let second = handle.stats();
+    for (stats, revisions) in [(&first, 1), (&second, 0)] {
+        assert_eq!(stats.count("ecs:ListServiceDeployments"), 1, "{stats:?}");
+        assert_eq!(
+            stats.count("ecs:DescribeServiceDeployments"),
+            1,
+            "{stats:?}"
+        );
+        assert_eq!(
+            stats.count("ecs:DescribeServiceRevisions"),
+            revisions,
+            "{stats:?}"
+        );
+    }
+    assert!(second.count("ecs:DescribeServices") >= 1, "{second:?}");
+    // a background refresh within 30 s reads the service, not the history
+    handle.reset_stats();
+    console.apply(Action::Tick {
+        now_unix: later + 5,
+    });
+    console.apply(Action::RefreshDue);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while let Ok(a) = console.rx.try_recv() {
+        console.apply(a);
+    }
+    let background = handle.stats();
+    assert_eq!(
+        background.count("ecs:ListServiceDeployments"),
+        0,
+        "{background:?}"
+    );
+}
