@@ -8,6 +8,7 @@
 //! Layout: `server.rs` (HTTP, routing by `X-Amz-Target`, throttling, latency, faults,
 //! stats), `ecs.rs`/`ecs_json.rs`, `logs.rs`/`loggen.rs`/`livetail.rs`, `ssm.rs`, `sts.rs`
 //! (the services), `sim.rs`/`deploy.rs`/`fleet.rs`/`scenario.rs` (the simulated fleet),
+//! `history.rs` (service deployments and revisions, and the blue/green stage machine),
 //! `datachannel/` (the Session Manager data channel: gateway and SSM agent in one, serving
 //! shells and port forwards of ECS Exec and StartSession over a WebSocket).
 //! (The StartLiveTail host fix-up for loopback endpoints lives in `aws::stream_prefix`.)
