@@ -63,16 +63,19 @@ pub fn service_problems(s: &Service, now: i64) -> Vec<Problem> {
     service_problems_with(s, None, now)
 }
 
+/// When a rolled-back deployment's rollback started (or, lacking that, when it last changed).
+fn rollback_at(d: &HistoryDeployment) -> Option<i64> {
+    d.rollback
+        .as_ref()
+        .and_then(|r| r.started_at)
+        .or(d.finished_at)
+        .or(d.updated_at)
+}
+
 /// The newest rollback that started within [`ROLLED_BACK_MARK_SECS`] of `now`.
 fn recent_rollback(history: &[HistoryDeployment], now: i64) -> Option<&HistoryDeployment> {
     history.iter().find(|d| {
-        d.status.is_rollback()
-            && d.rollback
-                .as_ref()
-                .and_then(|r| r.started_at)
-                .or(d.finished_at)
-                .or(d.updated_at)
-                .is_some_and(|t| now - t <= ROLLED_BACK_MARK_SECS)
+        d.status.is_rollback() && rollback_at(d).is_some_and(|t| now - t <= ROLLED_BACK_MARK_SECS)
     })
 }
 
@@ -83,13 +86,7 @@ fn recent_rollback(history: &[HistoryDeployment], now: i64) -> Option<&HistoryDe
 pub fn history_problems(history: &[HistoryDeployment], now: i64) -> Vec<Problem> {
     let mut out = Vec::new();
     if let Some(d) = recent_rollback(history, now) {
-        let at = d
-            .rollback
-            .as_ref()
-            .and_then(|r| r.started_at)
-            .or(d.finished_at)
-            .or(d.updated_at)
-            .unwrap_or(now);
+        let at = rollback_at(d).unwrap_or(now);
         let revision = d
             .target
             .as_ref()
@@ -238,8 +235,8 @@ pub fn service_problems_with(
             detail: Some("a bad deployment will replace tasks forever".into()),
         });
     }
-    // History first: of equal severity, "rolled back: revision 43 failed" is the story and
-    // the stop events it caused are its detail (the sort is stable).
+    // History first: of equal severity, "rev 43 rolled back 8m ago" is the story and the stop
+    // events it caused are its detail (the sort is stable).
     out.splice(0..0, from_history);
     out.sort_by_key(|p| std::cmp::Reverse(p.severity));
     out
