@@ -320,9 +320,16 @@ impl EffectRunner {
             return;
         };
         let permits = self.permits.clone();
+        let revisions = self.revisions.clone();
         self.spawn_keyed("timeline", async move {
             let result = aws::timeline::load(
-                &clients, &target, &permits, &cluster, &service, from_ms, to_ms,
+                &clients,
+                &target,
+                &permits,
+                &revisions,
+                &cluster,
+                &service,
+                (from_ms, to_ms),
             )
             .await
             .map(Box::new)
