@@ -31,6 +31,7 @@ pub(crate) fn handle(shared: &Shared, op: &str, v: &Value) -> ApiResult {
         "ListServiceDeployments" => super::history::list(sim, v),
         "DescribeServiceDeployments" => super::history::describe(sim, v),
         "DescribeServiceRevisions" => super::history::describe_revisions(sim, v),
+        "StopServiceDeployment" => super::history::stop(sim, v),
         "ExecuteCommand" => super::ssm::execute_command(shared, sim, v),
         _ => Err(ApiError::unknown_operation(op)),
     }

@@ -378,7 +378,7 @@ impl Sim {
                     stage.as_str()
                 );
                 let failed = r.deployments.first().cloned().unwrap_or_default();
-                self.hook_rollback(s, &failed, &reason);
+                self.roll_back(s, &failed, &reason, "lifecycle hook");
                 return;
             }
             h.status = "SUCCEEDED";
@@ -416,8 +416,10 @@ impl Sim {
         self.schedule(now + wait, Ev::Stage(s, i));
     }
 
-    /// A failed hook: the green deployment fails and ECS returns to the blue revision.
-    fn hook_rollback(&mut self, s: usize, failed_id: &str, reason: &str) {
+    /// A failed hook or a user's StopServiceDeployment(ROLLBACK): the deployment fails and
+    /// ECS returns to the revision it replaced (`by` names who, in the new deployment's
+    /// reason).
+    fn roll_back(&mut self, s: usize, failed_id: &str, reason: &str, by: &str) {
         let now = self.now;
         // Back to the blue revision: the one this service deployment replaced.
         let good = self.services.get(s).and_then(|x| {
@@ -453,8 +455,7 @@ impl Sim {
             .get_mut(s)
             .and_then(|x| x.deployments.first_mut())
         {
-            d.reason =
-                format!("ECS deployment lifecycle hook: rolling back to deploymentId {good_id}.");
+            d.reason = format!("ECS deployment {by}: rolling back to deploymentId {good_id}.");
         }
         self.event(
             s,
@@ -465,6 +466,59 @@ impl Sim {
 }
 
 // ---- the API ----
+
+/// StopServiceDeployment: ROLLBACK (the default) returns to the source revision; ABORT stops
+/// where it is.
+pub(crate) fn stop(sim: &mut Sim, v: &Value) -> ApiResult {
+    let arn = str_arg(v, "serviceDeploymentArn")
+        .ok_or_else(|| ApiError::invalid("serviceDeploymentArn cannot be empty."))?;
+    let stop_type = str_arg(v, "stopType").unwrap_or("ROLLBACK");
+    if !matches!(stop_type, "ROLLBACK" | "ABORT") {
+        return Err(ApiError::invalid(format!("Invalid stopType: {stop_type}")));
+    }
+    let not_found = || {
+        ApiError::new(
+            "ServiceDeploymentNotFoundException",
+            "The service deployment does not exist.",
+        )
+    };
+    let (c, name, id) = parse_arn(arn, "service-deployment").ok_or_else(not_found)?;
+    let s = service_of(sim, c, name).ok_or_else(not_found)?;
+    let (failed, in_progress) = sim
+        .services
+        .get(s)
+        .and_then(|x| x.history.iter().find(|r| r.id == id))
+        .map(|r| {
+            (
+                r.deployments.first().cloned().unwrap_or_default(),
+                r.status == Status::InProgress,
+            )
+        })
+        .ok_or_else(not_found)?;
+    if !in_progress {
+        return Err(ApiError::new(
+            "ConflictException",
+            "The service deployment is not in progress.",
+        ));
+    }
+    let reason = "Service deployment stopped by a user (StopServiceDeployment).";
+    if stop_type == "ROLLBACK" {
+        sim.roll_back(s, &failed, reason, "StopServiceDeployment");
+    } else {
+        let now = sim.now;
+        if let Some(r) = sim
+            .services
+            .get_mut(s)
+            .and_then(|x| x.history.iter_mut().find(|r| r.id == id))
+        {
+            r.status = Status::Stopped;
+            r.stopped_at = Some(now);
+            r.updated_at = now;
+            r.reason = reason.into();
+        }
+    }
+    Ok(json!({"serviceDeploymentArn": arn}))
+}
 
 fn summary(sim: &Sim, svc: &super::model::Service, rev: usize, r: &ServiceDeployment) -> Value {
     let Some(revision) = svc.revisions.get(rev) else {

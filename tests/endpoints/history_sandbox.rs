@@ -493,3 +493,48 @@ async fn a_deployments_refresh_costs_three_history_calls_then_two() {
         "{background:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_stop_rolls_back_and_the_history_says_who() {
+    let handle = start(SandboxOptions {
+        speed: 60.0,
+        ..SandboxOptions::default()
+    })
+    .await;
+    let c = clients(&handle.endpoint_url()).await;
+    c.ecs
+        .update_service()
+        .cluster("prod")
+        .service("orders-api")
+        .force_new_deployment(true)
+        .send()
+        .await
+        .unwrap();
+    let newest = history(&handle, "orders-api").await.remove(0);
+    assert_eq!(newest.status, DeploymentStatus::InProgress);
+    c.ecs
+        .stop_service_deployment()
+        .service_deployment_arn(&newest.arn)
+        .stop_type(aws_sdk_ecs::types::StopServiceDeploymentStopType::Rollback)
+        .send()
+        .await
+        .unwrap();
+    let found = until_status(&handle, "orders-api", DeploymentStatus::RollbackSuccessful).await;
+    let d = found.iter().find(|d| d.arn == newest.arn).unwrap();
+    assert_eq!(d.status, DeploymentStatus::RollbackSuccessful);
+    assert!(
+        d.cause()
+            .unwrap()
+            .contains("stopped by a user (StopServiceDeployment)"),
+        "{d:#?}"
+    );
+    // a finished deployment cannot be stopped again
+    let err = c
+        .ecs
+        .stop_service_deployment()
+        .service_deployment_arn(&newest.arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(crate::sandbox_support::code(&err), "ConflictException");
+}
