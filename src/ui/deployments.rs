@@ -31,7 +31,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
     let now = state.now_unix;
     let history = crate::app::history::of(state, &view.cluster, &view.service);
     let stage = history.and_then(|h| stage_line(h.deployments(), now, theme));
-    let history_lines = history_lines(history, now, theme);
+    let rows = history_rows(area.height);
+    let history_lines = history_lines(history, rows, now, theme);
     let table_rows = (service.deployments.len() as u16 + 2).clamp(3, 8);
     let [
         config_area,
@@ -87,8 +88,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
     render_events(frame, events_area, service, now, theme);
 }
 
-/// History rows shown at most (newest first); the rest are counted in the title.
-const HISTORY_ROWS: usize = 4;
+/// History rows shown at most (newest first), so that a 24-row terminal keeps room for the
+/// live deployments and some events; the rest are counted in the title.
+fn history_rows(height: u16) -> usize {
+    if height < 30 { 3 } else { 6 }
+}
 
 fn history_status_slot(status: &DeploymentStatus) -> Slot {
     match status {
@@ -103,7 +107,12 @@ fn history_status_slot(status: &DeploymentStatus) -> Slot {
 }
 
 /// One line per service deployment: age, status, revisions, and what stopped it.
-fn history_lines(history: Option<&History>, now: i64, theme: &Theme) -> Vec<Line<'static>> {
+fn history_lines(
+    history: Option<&History>,
+    rows: usize,
+    now: i64,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let Some(h) = history else {
         return vec![Line::styled(
             " reading deployment history…",
@@ -129,7 +138,7 @@ fn history_lines(history: Option<&History>, now: i64, theme: &Theme) -> Vec<Line
         )];
     }
     list.iter()
-        .take(HISTORY_ROWS)
+        .take(rows)
         .map(|d| {
             let what = d
                 .cause()
@@ -168,10 +177,11 @@ fn render_history(
     theme: &Theme,
 ) {
     let title = match history.map(|h| &h.result) {
-        Some(Ok(list)) if list.len() > HISTORY_ROWS => Span::styled(
+        Some(Ok(list)) if list.len() > lines.len() => Span::styled(
             format!(
-                " history, last 24h: {} service deployments, newest {HISTORY_ROWS} shown ",
-                list.len()
+                " history, last 24h: {} service deployments, newest {} shown ",
+                list.len(),
+                lines.len()
             ),
             theme.style(Slot::Muted),
         ),

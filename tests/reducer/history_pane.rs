@@ -336,3 +336,26 @@ fn a_stale_history_does_not_call_a_stage_stuck() {
     load(&mut s, 6);
     assert_eq!(summary(&s), None);
 }
+
+#[test]
+fn a_busy_history_leaves_room_for_the_events_at_80x24() {
+    let mut s = deployments_view();
+    let many: Vec<HistoryDeployment> = (0..9)
+        .map(|i| HistoryDeployment {
+            arn: format!(
+                "arn:aws:ecs:eu-west-1:210987654321:service-deployment/prod/checkout-api/{i}"
+            ),
+            created_at: Some(NOW - 3000 * (i + 1)),
+            started_at: Some(NOW - 3000 * (i + 1)),
+            ..earlier()
+        })
+        .collect();
+    history(&mut s, Ok(many));
+    let screen = render(&mut s, 80, 24);
+    assert!(
+        screen.contains("history, last 24h: 9 service deployments, newest 3 shown"),
+        "{screen}"
+    );
+    assert_eq!(screen.matches("SUCCESSFUL ").count(), 3, "{screen}");
+    assert!(screen.contains("has reached a steady state"), "{screen}");
+}
