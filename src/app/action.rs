@@ -76,6 +76,12 @@ pub enum Action {
         request: RequestId,
         result: Result<Box<super::timeline::TimelineData>, super::Failure>,
     },
+    /// A service's deployment history was read (or could not be).
+    HistoryLoaded {
+        cluster: String,
+        service: String,
+        result: Result<Vec<crate::domain::history::HistoryDeployment>, AwsError>,
+    },
     /// A save finished: the message to show, or why it failed.
     /// A pane's load answered (see `app::pane`).
     PaneLoaded {

@@ -9,7 +9,6 @@ use super::views::{
     event_order, service_order, task_order,
 };
 use crate::aws::{AwsError, ErrorKind};
-use crate::domain::problems::service_problems;
 
 /// Load what the visible view shows. `shown`: the user asked (or the view just opened), so show
 /// the spinner and ignore any throttling back-off; otherwise a quiet background refresh.
@@ -72,13 +71,22 @@ pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
             .then_some(Effect::LoadClusters { request }),
         (None, false) => None,
     };
+    // The deployments view also reads the service's history, alongside DescribeServices.
+    let history = match (&effect, state.view()) {
+        (Some(Effect::LoadService { .. }), View::Deployments(v)) => {
+            super::history::due(state, &v.cluster, &v.service, shown)
+        }
+        _ => None,
+    };
     match effect {
         Some(e) => {
             state.next_request += 1;
             if state.is_loading() {
                 state.dirty = true;
             }
-            vec![e]
+            let mut out = vec![e];
+            out.extend(history);
+            out
         }
         None => Vec::new(),
     }
@@ -136,7 +144,14 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                         let rows = batch
                             .into_iter()
                             .map(|service| ServiceRow {
-                                problems: service_problems(&service, now),
+                                problems: super::history::problems(
+                                    &service,
+                                    state.histories.get(&super::history::key(
+                                        &service.cluster_arn,
+                                        &service.name,
+                                    )),
+                                    now,
+                                ),
                                 service,
                             })
                             .collect();

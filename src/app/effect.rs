@@ -91,6 +91,14 @@ pub enum Effect {
         from_ms: i64,
         to_ms: i64,
     },
+    /// Read a service's deployment history (ListServiceDeployments of those created since
+    /// `since`, unix seconds; DescribeServiceDeployments, DescribeServiceRevisions); answers
+    /// `Action::HistoryLoaded`.
+    LoadHistory {
+        cluster: String,
+        service: String,
+        since: i64,
+    },
     /// Create a new file (0600, never overwriting) with `contents`; answers `Action::Saved`
     /// with `message`.
     /// A pane's load (see `app::pane`).

@@ -164,6 +164,9 @@ pub struct State {
     pub logs_tail: Option<super::logs::TailId>,
     /// Lines the logs pane keeps.
     pub logs_capacity: usize,
+    /// Deployment history by `cluster/service`, for the services whose deployments view
+    /// loaded it (see `app::history`).
+    pub histories: std::collections::HashMap<String, crate::domain::history::History>,
 }
 
 impl State {
@@ -198,6 +201,7 @@ impl State {
             exec_client: Default::default(),
             logs_tail: None,
             logs_capacity: crate::logs::buffer::DEFAULT_CAPACITY,
+            histories: Default::default(),
         }
     }
 

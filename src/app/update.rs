@@ -102,6 +102,14 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             super::exec::sync_forwards(state);
             Vec::new()
         }
+        Action::HistoryLoaded {
+            cluster,
+            service,
+            result,
+        } => {
+            super::history::on_loaded(state, &cluster, &service, result);
+            Vec::new()
+        }
         Action::TimelineLoaded { request, result } => {
             let result = noticed(state, result);
             super::timeline::on_loaded(state, request, result);

@@ -7,6 +7,7 @@
 pub mod ecs;
 mod error;
 pub mod exec;
+pub mod history;
 pub mod identity;
 pub mod kms;
 pub mod loaders;

@@ -17,22 +17,39 @@ pub const MAX_ERROR_LINES: usize = 20_000;
 pub const ERROR_PATTERN: &str =
     "?ERROR ?Error ?error ?FATAL ?Fatal ?fatal ?CRITICAL ?critical ?panic ?Exception";
 
-/// Read `service`'s timeline over `[from_ms, to_ms]`.
+/// Read `service`'s timeline over `(from_ms, to_ms)`; `revisions` are the service revisions
+/// already known (ARN → `family:revision`), extended with those this load describes.
 pub async fn load(
     clients: &Clients,
     target: &AwsTarget,
     permits: &Arc<Semaphore>,
+    revisions: &Mutex<std::collections::HashMap<String, String>>,
     cluster: &str,
     service: &str,
-    from_ms: i64,
-    to_ms: i64,
+    (from_ms, to_ms): (i64, i64),
 ) -> Result<TimelineData, AwsError> {
     let described = loaders::service(clients, permits, cluster, service);
     let stopped = loaders::stopped_tasks(clients, permits, cluster, Some(service));
     let errors = error_lines(clients, target, cluster, service, from_ms, to_ms);
-    let (described, stopped, (lines, log_failure)) = tokio::join!(described, stopped, errors);
+    let history = super::history::load_cached(
+        &clients.ecs,
+        permits,
+        revisions,
+        cluster,
+        service,
+        to_ms.div_euclid(1000) - crate::domain::history::HISTORY_WINDOW_SECS,
+    );
+    let (described, stopped, (lines, log_failure), history) =
+        tokio::join!(described, stopped, errors, history);
     let service = described?;
     let mut notes = Vec::new();
+    let history = history.unwrap_or_else(|e| {
+        notes.push(format!(
+            "deployment history unavailable: {}; showing live deployments only",
+            super::history::unavailable_reason(&e)
+        ));
+        Vec::new()
+    });
     let stopped = stopped.unwrap_or_else(|e| {
         notes.push(format!("stopped tasks not read: {}", e.plain()));
         Vec::new()
@@ -55,6 +72,7 @@ pub async fn load(
         stopped,
         errors,
         error_lines: lines.len(),
+        history,
         notes,
     })
 }

@@ -1,6 +1,7 @@
 //! Plain ECS types the console shows. No SDK types leak past `aws/`.
 
 mod cluster;
+pub mod history;
 mod identity;
 pub mod mutation;
 pub mod problems;

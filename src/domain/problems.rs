@@ -1,6 +1,10 @@
-//! "What is wrong with this service?" — the problem marker of the services pane, derived only
-//! from what DescribeServices returns (deployments, counts, events), so it costs no extra calls.
+//! "What is wrong with this service?" — the problem marker of the services pane, derived from
+//! what DescribeServices returns (deployments, counts, events), so it costs no extra calls;
+//! and, for a service whose deployment history was loaded (its deployments view was opened),
+//! from that history too: a rollback in the last hour and a blue/green stage that does not
+//! advance.
 
+use super::history::{DeploymentStatus, HistoryDeployment, ROLLED_BACK_MARK_SECS, ago};
 use super::service::Service;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,7 +60,86 @@ pub fn without_leading_service(message: &str) -> &str {
 
 /// Problems, most severe first.
 pub fn service_problems(s: &Service, now: i64) -> Vec<Problem> {
+    service_problems_with(s, None, now)
+}
+
+/// When a rolled-back deployment's rollback started (or, lacking that, when it last changed).
+fn rollback_at(d: &HistoryDeployment) -> Option<i64> {
+    d.rollback
+        .as_ref()
+        .and_then(|r| r.started_at)
+        .or(d.finished_at)
+        .or(d.updated_at)
+}
+
+/// The newest rollback that started within [`ROLLED_BACK_MARK_SECS`] of `now`.
+fn recent_rollback(history: &[HistoryDeployment], now: i64) -> Option<&HistoryDeployment> {
+    history.iter().find(|d| {
+        d.status.is_rollback() && rollback_at(d).is_some_and(|t| now - t <= ROLLED_BACK_MARK_SECS)
+    })
+}
+
+/// Problems from the history alone: a rollback within [`ROLLED_BACK_MARK_SECS`] ("rev 43
+/// rolled back 8m ago", the cause as detail; the revision first because at 80 columns the
+/// row has about 24 characters for it), and a blue/green stage stuck past
+/// [`super::history::STUCK_STAGE_SECS`].
+pub fn history_problems(history: &[HistoryDeployment], now: i64) -> Vec<Problem> {
     let mut out = Vec::new();
+    if let Some(d) = recent_rollback(history, now) {
+        let at = rollback_at(d).unwrap_or(now);
+        let revision = d
+            .target
+            .as_ref()
+            .map(|t| match t.revision_number() {
+                Some(n) => format!("rev {n}"),
+                None => t.label(),
+            })
+            .unwrap_or_else(|| "new revision".into());
+        let verb = match d.status {
+            DeploymentStatus::RollbackSuccessful => "rolled back",
+            DeploymentStatus::RollbackFailed => "rollback FAILED",
+            _ => "rolling back",
+        };
+        out.push(Problem {
+            severity: if d.status == DeploymentStatus::RollbackSuccessful {
+                Severity::Warning
+            } else {
+                Severity::Critical
+            },
+            summary: format!("{revision} {verb} {} ago", ago(now - at)),
+            detail: d.cause(),
+        });
+    }
+    if let Some(d) = history.first()
+        && let Some((stage, secs)) = d.stuck_stage(now)
+    {
+        out.push(Problem {
+            severity: Severity::Warning,
+            summary: format!("{} for {}", stage.as_str(), ago(secs)),
+            detail: Some(format!(
+                "blue/green stage not advancing{}",
+                d.hooks
+                    .iter()
+                    .find(|h| h.status == "IN_PROGRESS")
+                    .map(|h| format!(": hook {} in progress", h.name()))
+                    .unwrap_or_default()
+            )),
+        });
+    }
+    out
+}
+
+/// Problems, most severe first, with the service's deployment history when it was loaded.
+pub fn service_problems_with(
+    s: &Service,
+    history: Option<&[HistoryDeployment]>,
+    now: i64,
+) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let from_history = history
+        .map(|h| history_problems(h, now))
+        .unwrap_or_default();
+    let history_rollback = history.is_some_and(|h| recent_rollback(h, now).is_some());
     let recent = |t: Option<i64>| t.is_some_and(|t| now - t <= RECENT_SECS);
 
     for d in &s.deployments {
@@ -78,7 +161,9 @@ pub fn service_problems(s: &Service, now: i64) -> Vec<Problem> {
         let m = e.message.to_lowercase();
         m.contains("deployment failed") || m.contains("rolling back") || m.contains("rolled back")
     });
+    // The history says it better than an event line (and names the revision).
     if out.is_empty()
+        && !history_rollback
         && let Some(e) = failed_events
     {
         out.push(Problem {
@@ -150,6 +235,9 @@ pub fn service_problems(s: &Service, now: i64) -> Vec<Problem> {
             detail: Some("a bad deployment will replace tasks forever".into()),
         });
     }
+    // History first: of equal severity, "rev 43 rolled back 8m ago" is the story and the stop
+    // events it caused are its detail (the sort is stable).
+    out.splice(0..0, from_history);
     out.sort_by_key(|p| std::cmp::Reverse(p.severity));
     out
 }

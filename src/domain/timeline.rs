@@ -2,6 +2,7 @@
 //! service events, task stops with their cause, and bursts of error-level log lines, merged
 //! on one time axis, newest first. Pure: built from what the loaders read.
 
+use super::history::{DeploymentStatus, HistoryDeployment};
 use super::stop_cause::{self, StopCause};
 use super::{Service, Task};
 
@@ -54,6 +55,8 @@ pub struct TimelineData {
     pub errors: Vec<ErrorMinute>,
     /// Error lines read (all minutes), for the title.
     pub error_lines: usize,
+    /// The service's deployment history (empty when it could not be read: see `notes`).
+    pub history: Vec<HistoryDeployment>,
     pub notes: Vec<String>,
 }
 
@@ -75,8 +78,115 @@ pub fn build(
     from: i64,
     to: i64,
 ) -> Vec<Entry> {
-    let inside = |t: Option<i64>| t.filter(|t| (from..=to).contains(t));
+    build_with_history(service, &[], stopped, errors, from, to)
+}
+
+/// Live deployments and history entries closer than this are the same moment.
+const SAME_DEPLOYMENT_SECS: i64 = 120;
+
+/// The history's entries: a service deployment's start, and its failure or rollback, unless
+/// DescribeServices' deployments already gave the same (same task definition, about the same
+/// time). Once a rollback completes the FAILED deployment is gone from DescribeServices, and
+/// these are what is left of it.
+fn history_entries(
+    service: Option<&Service>,
+    history: &[HistoryDeployment],
+    inside: &dyn Fn(Option<i64>) -> Option<i64>,
+) -> Vec<Entry> {
+    let live = service.map(|s| s.deployments.as_slice()).unwrap_or(&[]);
+    let near = |a: Option<i64>, b: i64| a.is_some_and(|a| (a - b).abs() <= SAME_DEPLOYMENT_SECS);
     let mut out = Vec::new();
+    for d in history {
+        let target = d.target.as_ref().and_then(|t| t.task_definition.clone());
+        let same_td = |td: &str| target.as_deref().is_none_or(|t| t == td);
+        let id = d.id().chars().take(8).collect::<String>();
+        if let Some(at) = inside(d.start())
+            && !live
+                .iter()
+                .any(|l| same_td(&l.task_definition) && near(l.created_at, at))
+        {
+            out.push(Entry {
+                at,
+                kind: Kind::Deployment,
+                severity: Severity::Info,
+                text: format!("service deployment {id} started: {}", d.revisions()),
+                task_arn: None,
+            });
+        }
+        let cause = d.cause().map(|c| format!(" ({c})")).unwrap_or_default();
+        let target_label = d
+            .target
+            .as_ref()
+            .map(|t| t.label())
+            .unwrap_or_else(|| "?".into());
+        if d.status.is_rollback() {
+            let back_to = d
+                .rollback
+                .as_ref()
+                .and_then(|r| r.to.as_ref())
+                .or(d.source.first())
+                .map(|r| format!(" to {}", r.label()))
+                .unwrap_or_default();
+            let started = d.rollback.as_ref().and_then(|r| r.started_at);
+            let failed_live = live.iter().any(|l| {
+                l.rollout_state.as_deref() == Some("FAILED")
+                    && same_td(&l.task_definition)
+                    && started.is_some_and(|s| near(l.updated_at, s))
+            });
+            if let Some(at) = inside(started.or(d.updated_at))
+                && !failed_live
+            {
+                out.push(Entry {
+                    at,
+                    kind: Kind::Deployment,
+                    severity: Severity::Bad,
+                    text: format!(
+                        "service deployment {id} failed: {target_label}{cause}, rolling back{back_to}"
+                    ),
+                    task_arn: None,
+                });
+            }
+            if let Some(at) = inside(d.finished_at) {
+                let (severity, what) = match d.status {
+                    DeploymentStatus::RollbackSuccessful => (Severity::Good, "rolled back"),
+                    _ => (Severity::Bad, "rollback failed"),
+                };
+                out.push(Entry {
+                    at,
+                    kind: Kind::Deployment,
+                    severity,
+                    text: format!("service deployment {id} {what}{back_to}"),
+                    task_arn: None,
+                });
+            }
+        } else if matches!(
+            d.status,
+            DeploymentStatus::Stopped | DeploymentStatus::StopRequested
+        ) && let Some(at) = inside(d.stopped_at.or(d.updated_at))
+        {
+            out.push(Entry {
+                at,
+                kind: Kind::Deployment,
+                severity: Severity::Info,
+                text: format!("service deployment {id} stopped: {target_label}{cause}"),
+                task_arn: None,
+            });
+        }
+    }
+    out
+}
+
+/// [`build`] with the service's deployment history.
+pub fn build_with_history(
+    service: Option<&Service>,
+    history: &[HistoryDeployment],
+    stopped: &[Task],
+    errors: &[ErrorMinute],
+    from: i64,
+    to: i64,
+) -> Vec<Entry> {
+    let inside = |t: Option<i64>| t.filter(|t| (from..=to).contains(t));
+    let mut out = history_entries(service, history, &inside);
     if let Some(s) = service {
         for d in &s.deployments {
             let id = short_deployment(&d.id);
@@ -371,5 +481,86 @@ mod tests {
         );
         assert!(entries[0].text.contains("exit 137"), "{}", entries[0].text);
         assert!(entries[0].task_arn.is_some());
+    }
+
+    fn history_rollback(at: i64) -> HistoryDeployment {
+        use crate::domain::history::{CircuitBreakerState, RevisionRef, RollbackInfo};
+        let rev = |td: &str| RevisionRef {
+            arn: format!("rev/{td}"),
+            task_definition: Some(td.into()),
+            ..RevisionRef::default()
+        };
+        HistoryDeployment {
+            arn: "arn:aws:ecs:r:1:service-deployment/c/api/abcdef123456".into(),
+            status: DeploymentStatus::RollbackSuccessful,
+            status_reason: None,
+            created_at: Some(at - 300),
+            started_at: Some(at - 300),
+            finished_at: Some(at + 120),
+            stopped_at: None,
+            updated_at: Some(at + 120),
+            source: vec![rev("api:7")],
+            target: Some(rev("api:8")),
+            circuit_breaker: Some(CircuitBreakerState {
+                status: "TRIGGERED".into(),
+                failures: 3,
+                threshold: 3,
+            }),
+            triggered_alarms: Vec::new(),
+            rollback: Some(RollbackInfo {
+                reason: None,
+                started_at: Some(at),
+                to: Some(rev("api:7")),
+            }),
+            strategy: None,
+            bake_time_minutes: None,
+            lifecycle_stage: None,
+            hooks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn history_fills_in_what_describe_services_dropped_and_nothing_twice() {
+        // DescribeServices still lists the FAILED deployment: history adds only the rollback's end.
+        let live = service();
+        let h = [history_rollback(T - 300)];
+        let entries = build_with_history(Some(&live), &h, &[], &[], T - 3600, T);
+        let failed: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.text.contains("failed") && e.text.contains("api:8"))
+            .map(|e| e.text.as_str())
+            .collect();
+        assert_eq!(failed.len(), 1, "{entries:#?}");
+        assert!(
+            !entries
+                .iter()
+                .any(|e| e.text.starts_with("service deployment abcdef12 started")),
+            "the live deployment's start is not repeated: {entries:#?}"
+        );
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.text == "service deployment abcdef12 rolled back to api:7")
+        );
+
+        // After the rollback completed, DescribeServices no longer lists it: history tells it.
+        let mut gone = service();
+        gone.deployments
+            .retain(|d| d.rollout_state.as_deref() != Some("FAILED"));
+        let entries = build_with_history(Some(&gone), &h, &[], &[], T - 3600, T);
+        let texts: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            texts.contains(&"service deployment abcdef12 started: api:7→8"),
+            "{texts:?}"
+        );
+        let failure = entries
+            .iter()
+            .find(|e| e.text.starts_with("service deployment abcdef12 failed"))
+            .unwrap();
+        assert_eq!(
+            failure.text,
+            "service deployment abcdef12 failed: api:8 (circuit breaker: 3/3 tasks failed), rolling back to api:7"
+        );
+        assert_eq!(failure.severity, Severity::Bad);
     }
 }

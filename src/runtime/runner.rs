@@ -44,6 +44,8 @@ pub struct EffectRunner {
     pub(super) forwards: Forwards,
     in_flight: HashMap<&'static str, AbortHandle>,
     pub(super) permits: Arc<Semaphore>,
+    /// Service revision ARN -> `family:revision` (revisions never change).
+    revisions: Arc<Mutex<HashMap<String, String>>>,
 }
 
 struct LogsSession {
@@ -85,6 +87,7 @@ impl EffectRunner {
             forwards: Forwards::default(),
             in_flight: HashMap::new(),
             permits: Arc::new(Semaphore::new(DEFAULT_CONCURRENCY)),
+            revisions: Arc::default(),
         }
     }
 
@@ -170,6 +173,11 @@ impl EffectRunner {
                 to_ms,
             } => self.load_timeline(request, cluster, service, from_ms, to_ms),
             Effect::LoadPane { request, load } => self.load_pane(request, load),
+            Effect::LoadHistory {
+                cluster,
+                service,
+                since,
+            } => self.load_history(cluster, service, since),
             Effect::Terminal(t) => tracing::error!("bug: the loop runs {t:?}, not the runner"),
         }
     }
@@ -345,14 +353,54 @@ impl EffectRunner {
             return;
         };
         let permits = self.permits.clone();
+        let revisions = self.revisions.clone();
         self.spawn_keyed("timeline", async move {
             let result = aws::timeline::load(
-                &clients, &target, &permits, &cluster, &service, from_ms, to_ms,
+                &clients,
+                &target,
+                &permits,
+                &revisions,
+                &cluster,
+                &service,
+                (from_ms, to_ms),
             )
             .await
             .map(Box::new)
             .map_err(Failure::from);
             let _ = tx.send(Action::TimelineLoaded { request, result });
+        });
+    }
+
+    fn load_history(&mut self, cluster: String, service: String, since: i64) {
+        let tx = self.tx();
+        let Some(clients) = self.clients() else {
+            let result = Err(AwsError::not_connected());
+            let _ = tx.send(Action::HistoryLoaded {
+                cluster,
+                service,
+                result,
+            });
+            return;
+        };
+        let (permits, cache) = (self.permits.clone(), self.revisions.clone());
+        self.spawn_keyed("history", async move {
+            let result = aws::history::load_cached(
+                &clients.ecs,
+                &permits,
+                &cache,
+                &cluster,
+                &service,
+                since,
+            )
+            .await;
+            if let Err(e) = &result {
+                tracing::info!("deployment history of {service}: {e}");
+            }
+            let _ = tx.send(Action::HistoryLoaded {
+                cluster,
+                service,
+                result,
+            });
         });
     }
 

@@ -217,6 +217,7 @@ impl Sim {
         }
         if completed {
             let id = primary.id.clone();
+            self.record_completed(s, &id);
             self.event(
                 s,
                 format!("(service {name}) deployment {id} deployment completed."),
@@ -257,13 +258,22 @@ impl Sim {
         }
         p.failed_tasks += 1;
         p.updated_at = now;
+        let failed = p.failed_tasks;
+        self.record_failure(s, &dep, failed);
+        let Some(p) = self
+            .services
+            .get_mut(s)
+            .and_then(|x| x.deployments.first_mut())
+        else {
+            return;
+        };
         if breaker && p.failed_tasks >= threshold {
             p.rollout = Rollout::Failed;
             p.reason = "ECS deployment circuit breaker: tasks failed to start.".to_string();
             let failed_id = p.id.clone();
             self.event(s, format!("(service {name}) deployment {failed_id} deployment failed: tasks failed to start."));
             if rollback && let Some((good_id, good_td)) = target {
-                let id = self.new_deployment(s, good_td);
+                let id = self.start_deployment(s, good_td);
                 if let Some(d) = self
                     .services
                     .get_mut(s)
@@ -277,16 +287,33 @@ impl Sim {
                     s,
                     format!("(service {name}) rolling back to deployment {good_id}."),
                 );
-                let _ = id;
+                self.record_rollback(
+                    s,
+                    &failed_id,
+                    &id,
+                    "Service deployment rolled back because the circuit breaker threshold was exceeded.",
+                );
             }
         }
         let at = now + self.rng.range(10_000, 30_000);
         self.schedule_reconcile(s, at);
     }
 
-    /// Start a new PRIMARY deployment of `td`; the previous ones drain.
+    /// Start a new PRIMARY deployment of `td`, a new service deployment in the history.
     pub(crate) fn new_deployment(&mut self, s: usize, td: usize) -> String {
         let id = format!("ecs-svc/{}", self.rng.digits(19));
+        self.record_deployment(s, &id, td);
+        self.push_deployment(s, td, id)
+    }
+
+    /// Start a new PRIMARY deployment of `td` that belongs to an existing service deployment
+    /// (a rollback); the previous ones drain.
+    pub(crate) fn start_deployment(&mut self, s: usize, td: usize) -> String {
+        let id = format!("ecs-svc/{}", self.rng.digits(19));
+        self.push_deployment(s, td, id)
+    }
+
+    fn push_deployment(&mut self, s: usize, td: usize, id: String) -> String {
         let now = self.now;
         if let Some(svc) = self.services.get_mut(s) {
             let dep = Deployment {

@@ -28,6 +28,10 @@ pub(crate) fn handle(shared: &Shared, op: &str, v: &Value) -> ApiResult {
         "StopTask" => stop_task(sim, v),
         "ListTaskDefinitions" => list_task_definitions(sim, v),
         "DescribeTaskDefinition" => describe_task_definition(sim, v),
+        "ListServiceDeployments" => super::history::list(sim, v),
+        "DescribeServiceDeployments" => super::history::describe(sim, v),
+        "DescribeServiceRevisions" => super::history::describe_revisions(sim, v),
+        "StopServiceDeployment" => super::history::stop(sim, v),
         "ExecuteCommand" => super::ssm::execute_command(shared, sim, v),
         _ => Err(ApiError::unknown_operation(op)),
     }
@@ -55,7 +59,7 @@ pub(crate) fn cluster_idx(sim: &Sim, v: &Value) -> Result<usize, ApiError> {
         .ok_or_else(ApiError::cluster_not_found)
 }
 
-fn service_idx(sim: &Sim, c: usize, name: &str) -> Option<usize> {
+pub(crate) fn service_idx(sim: &Sim, c: usize, name: &str) -> Option<usize> {
     if name.starts_with("arn:") {
         // long ARN: service/<cluster>/<name>; short (old) ARN: service/<name>
         let parts: Vec<&str> = name

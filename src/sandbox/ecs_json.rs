@@ -210,11 +210,7 @@ pub(crate) fn service_json(sim: &Sim, s: usize) -> Value {
         "platformVersion": "LATEST",
         "platformFamily": "Linux",
         "taskDefinition": primary_td,
-        "deploymentConfiguration": {
-            "deploymentCircuitBreaker": {"enable": svc.breaker, "rollback": svc.rollback},
-            "maximumPercent": svc.max_pct,
-            "minimumHealthyPercent": svc.min_pct,
-        },
+        "deploymentConfiguration": deployment_configuration_json(svc),
         "deployments": deployments,
         "roleArn": format!("arn:aws:iam::{}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS", sim.account),
         "events": events,
@@ -480,4 +476,22 @@ pub(crate) fn task_json(sim: &Sim, slot: usize) -> Value {
     put(&mut m, "version", json!(t.version));
     put(&mut m, "ephemeralStorage", json!({"sizeInGiB": 20}));
     Value::Object(m)
+}
+
+fn deployment_configuration_json(svc: &Service) -> Value {
+    let mut v = json!({
+        "deploymentCircuitBreaker": {"enable": svc.breaker, "rollback": svc.rollback},
+        "maximumPercent": svc.max_pct,
+        "minimumHealthyPercent": svc.min_pct,
+    });
+    if let Some(bg) = &svc.blue_green {
+        v["strategy"] = json!("BLUE_GREEN");
+        v["bakeTimeInMinutes"] = json!(bg.bake_min);
+        v["lifecycleHooks"] = json!([{
+            "hookTargetArn": bg.hook_arn,
+            "roleArn": "arn:aws:iam::123456789012:role/ecs-lifecycle-hooks",
+            "lifecycleStages": [bg.hook_stage.as_str()],
+        }]);
+    }
+    v
 }

@@ -110,6 +110,9 @@ const DEMO: &[(&str, &str, i32)] = &[
     ("batch", "image-resizer", 1),
 ];
 
+/// The blue/green service of the blue/green drill (cluster `prod`).
+pub(crate) const BLUE_GREEN_SERVICE: &str = "ledger-api";
+
 const CLUSTERS: &[&str] = &["prod", "staging", "batch"];
 const AZS: &[&str] = &["a", "b", "c"];
 
@@ -155,6 +158,42 @@ impl Sim {
             if let Some(&c) = self.cluster_by_name.get(&cluster) {
                 self.add_service(c, &name, desired);
             }
+        }
+        // Added last, and only for its drill, so every other drill's fleet (ids, IPs,
+        // timings drawn from the seed) stays what it was.
+        if self.scenario == super::Scenario::BlueGreen
+            && scale.is_none()
+            && let Some(&c) = self.cluster_by_name.get("prod")
+        {
+            self.add_blue_green_service(c);
+        }
+    }
+
+    /// `prod/ledger-api`: ECS-native blue/green with a 10-minute bake time and a Lambda hook
+    /// after the test traffic shift. In its drill the hook hangs 25 virtual minutes, then
+    /// fails, and ECS rolls back.
+    fn add_blue_green_service(&mut self, c: usize) {
+        let name = BLUE_GREEN_SERVICE;
+        self.add_service(c, name, 2);
+        let Some(s) = self
+            .clusters
+            .get(c)
+            .and_then(|x| x.services.get(name).copied())
+        else {
+            return;
+        };
+        let hook_arn = format!(
+            "arn:aws:lambda:{}:{}:function:ledger-api-smoke-test",
+            self.region, self.account
+        );
+        if let Some(svc) = self.services.get_mut(s) {
+            svc.blue_green = Some(super::history::BlueGreen {
+                bake_min: 10,
+                hook_arn,
+                hook_stage: super::history::Stage::PostTestTrafficShift,
+                hook_ms: 25 * 60_000,
+                hook_fails: true,
+            });
         }
     }
 
@@ -381,7 +420,11 @@ impl Sim {
             steady: true,
             launches: 0,
             reconcile_at: None,
+            revisions: Vec::new(),
+            history: Vec::new(),
+            blue_green: None,
         });
+        self.record_initial_deployment(s, &dep_id, td, dep_created);
         if let Some(cl) = self.clusters.get_mut(c) {
             cl.services.insert(name.to_string(), s);
         }

@@ -8,6 +8,7 @@
 //! Layout: `server.rs` (HTTP, routing by `X-Amz-Target`, throttling, latency, faults,
 //! stats), `ecs.rs`/`ecs_json.rs`, `logs.rs`/`loggen.rs`/`livetail.rs`, `ssm.rs`, `sts.rs`
 //! (the services), `sim.rs`/`deploy.rs`/`fleet.rs`/`scenario.rs` (the simulated fleet),
+//! `history.rs` (service deployments and revisions, and the blue/green stage machine),
 //! `datachannel/` (the Session Manager data channel: gateway and SSM agent in one, serving
 //! shells and port forwards of ECS Exec and StartSession over a WebSocket).
 //! (The StartLiveTail host fix-up for loopback endpoints lives in `aws::stream_prefix`.)
@@ -17,6 +18,7 @@ mod deploy;
 mod ecs;
 mod ecs_json;
 mod fleet;
+mod history;
 mod kms;
 mod livetail;
 mod loggen;
@@ -98,6 +100,12 @@ pub enum Scenario {
     /// overrides and NUL, JSON nested 2,000 deep and a 1 MiB line. The console must show
     /// them as visible text; the terminal must obey none of them.
     Hostile,
+    /// `prod/ledger-api` (present only in this drill) deploys with ECS-native blue/green
+    /// (bake time 10 minutes). Its Lambda lifecycle hook after the test traffic shift hangs
+    /// for 25 virtual minutes in POST_TEST_TRAFFIC_SHIFT, then fails; ECS rolls back to the
+    /// blue revision. Find: the stage not advancing, then ROLLBACK_SUCCESSFUL in the
+    /// deployment history with the hook as the reason.
+    BlueGreen,
 }
 
 /// Sandbox options on the command line (flattened into `berth --demo` and `berth sandbox`).
@@ -237,6 +245,9 @@ pub struct Faults {
     pub expired_credentials: bool,
     /// Limit the faults to these operations (`"ecs:ListTasks"`); empty = all.
     pub operations: Vec<String>,
+    /// Answer these operations (`"ecs:ListServiceDeployments"`) with AccessDeniedException,
+    /// as for a role whose policy does not allow them (independent of `operations`).
+    pub denied_operations: Vec<String>,
     /// Data channel: close the socket abruptly (no close frame) right after this many output
     /// messages (the handshake's included) have been written, once per session; the client
     /// must ResumeSession and reconnect.

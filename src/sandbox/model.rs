@@ -191,6 +191,13 @@ pub(crate) struct Service {
     /// Tasks started so far, used to spread tasks over capacity providers.
     pub launches: u64,
     pub reconcile_at: Option<Ms>,
+    /// Service revisions, oldest first (one per deployment).
+    pub revisions: Vec<super::history::Revision>,
+    /// Service deployments (ListServiceDeployments), oldest first; they outlive the
+    /// `deployments` above, which ECS trims to PRIMARY and ACTIVE.
+    pub history: Vec<super::history::ServiceDeployment>,
+    /// ECS-native blue/green (deployment strategy BLUE_GREEN), when the service uses it.
+    pub blue_green: Option<super::history::BlueGreen>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,6 +28,7 @@ impl Scenario {
             Scenario::ImagePull => Some(("prod", "orders-api")),
             Scenario::Secrets => Some(("prod", "notifications-worker")),
             Scenario::ElbHealth => Some(("prod", "search-api")),
+            Scenario::BlueGreen => Some(("prod", super::fleet::BLUE_GREEN_SERVICE)),
             Scenario::Steady
             | Scenario::Spot
             | Scenario::Throttle
@@ -44,6 +45,8 @@ impl Scenario {
             Scenario::ImagePull => Some((Fault::BadImage, "v1.9.0-rc1")),
             Scenario::Secrets => Some((Fault::BadSecret, "v4.2.0")),
             Scenario::ElbHealth => Some((Fault::BadHealthPath, "v5.1.0")),
+            // the revision is fine: its lifecycle hook is what fails
+            Scenario::BlueGreen => Some((Fault::None, "v7.3.0")),
             _ => None,
         }
     }

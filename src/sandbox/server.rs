@@ -281,6 +281,21 @@ async fn aws_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
     count(&shared, &name);
 
     let faults = shared.faults();
+    if faults.denied_operations.contains(&name) {
+        lock(&shared.stats).faults += 1;
+        let action = name.clone();
+        let e = ApiError::new(
+            "AccessDeniedException",
+            format!(
+                "User: arn:aws:sts::123456789012:assumed-role/berth-sandbox/console is not authorized to perform: {action} because no identity-based policy allows the {action} action"
+            ),
+        );
+        return if query {
+            sts::xml_error(&e, &request_id)
+        } else {
+            json_error(&e, &request_id)
+        };
+    }
     let extra = if faults.operations.is_empty() || faults.operations.contains(&name) {
         Some(faults)
     } else {

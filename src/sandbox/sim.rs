@@ -29,6 +29,8 @@ pub(crate) enum Ev {
     Drill(u32),
     /// Background noise of a healthy fleet.
     Noise,
+    /// The next blue/green lifecycle stage of (service, service deployment).
+    Stage(usize, usize),
 }
 
 pub(crate) struct Sim {
@@ -129,6 +131,7 @@ impl Sim {
             }
             Ev::Drill(step) => self.drill_step(step),
             Ev::Noise => self.noise(),
+            Ev::Stage(s, i) => self.advance_stage(s, i),
         }
     }
 

@@ -1,5 +1,7 @@
 //! A service's deployments (PRIMARY/ACTIVE, rollout state and reason, counts) under its
-//! deployment configuration, with the service events timeline below, newest first.
+//! deployment configuration; then its deployment history (the last day of service
+//! deployments, including the failed ones DescribeServices no longer lists, and the
+//! blue/green stage of one in progress); then the service events, newest first.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -12,6 +14,7 @@ use crate::app::columns::{age, rollout_slot};
 use crate::app::views::ServiceView;
 use crate::config::theme::{Slot, Theme};
 use crate::domain::Service;
+use crate::domain::history::{DeploymentStatus, History, HistoryDeployment};
 use crate::text::sanitize;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, theme: &Theme) {
@@ -25,18 +28,31 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
         );
         return;
     };
+    let now = state.now_unix;
+    let history = crate::app::history::of(state, &view.cluster, &view.service);
+    let stage = history.and_then(|h| stage_line(h.deployments(), now, theme));
+    let rows = history_rows(area.height);
+    let history_lines = history_lines(history, rows, now, theme);
     let table_rows = (service.deployments.len() as u16 + 2).clamp(3, 8);
-    let [config_area, table_area, reason_area, events_area] = Layout::vertical([
-        Constraint::Length(2),
+    let [
+        config_area,
+        table_area,
+        reason_area,
+        history_area,
+        events_area,
+    ] = Layout::vertical([
+        Constraint::Length(2 + u16::from(stage.is_some())),
         Constraint::Length(table_rows),
         Constraint::Length(2),
-        Constraint::Min(0),
+        Constraint::Length(history_height(history, &history_lines, area.width)),
+        Constraint::Min(3),
     ])
     .areas(area);
 
-    frame.render_widget(Paragraph::new(config_lines(service, theme)), config_area);
+    let mut config = config_lines(service, theme);
+    config.extend(stage);
+    frame.render_widget(Paragraph::new(config), config_area);
 
-    let now = state.now_unix;
     super::table::render(
         frame,
         table_area,
@@ -68,7 +84,201 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
         ]);
         frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), reason_area);
     }
+    render_history(frame, history_area, history, history_lines, theme);
     render_events(frame, events_area, service, now, theme);
+}
+
+/// History rows shown at most (newest first), so that a 24-row terminal keeps room for the
+/// live deployments and some events; the rest are counted in the title.
+fn history_rows(height: u16) -> usize {
+    if height < 30 { 3 } else { 6 }
+}
+
+fn history_status_slot(status: &DeploymentStatus) -> Slot {
+    match status {
+        DeploymentStatus::Successful => Slot::Success,
+        DeploymentStatus::RollbackSuccessful | DeploymentStatus::Stopped => Slot::Warning,
+        DeploymentStatus::RollbackFailed
+        | DeploymentStatus::RollbackInProgress
+        | DeploymentStatus::RollbackRequested => Slot::Error,
+        DeploymentStatus::InProgress | DeploymentStatus::Pending => Slot::Accent,
+        _ => Slot::Text,
+    }
+}
+
+/// One line per service deployment: age, status, revisions, and what stopped it.
+fn history_lines(
+    history: Option<&History>,
+    rows: usize,
+    now: i64,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let Some(h) = history else {
+        return vec![Line::styled(
+            " reading deployment history…",
+            theme.style(Slot::Muted),
+        )];
+    };
+    let list = match &h.result {
+        Ok(list) => list,
+        Err(reason) => {
+            return vec![Line::styled(
+                format!(
+                    " deployment history unavailable: {}; showing live deployments only",
+                    sanitize(reason)
+                ),
+                theme.style(Slot::Warning),
+            )];
+        }
+    };
+    if list.is_empty() {
+        return vec![Line::styled(
+            " no service deployments in the last 24h",
+            theme.style(Slot::Muted),
+        )];
+    }
+    list.iter()
+        .take(rows)
+        .map(|d| {
+            let what = d
+                .cause()
+                .or_else(|| {
+                    let in_progress = d.status == DeploymentStatus::InProgress;
+                    let stage = d.lifecycle_stage.as_ref().filter(|_| in_progress);
+                    stage.map(|s| s.as_str().to_string())
+                })
+                .or_else(|| d.status_reason.clone())
+                .map(|c| format!("  {c}"))
+                .unwrap_or_default();
+            Line::from(vec![
+                Span::styled(
+                    format!("{:>4} ", age(now, d.start())),
+                    theme.style(Slot::Muted),
+                ),
+                Span::styled(
+                    format!("{:<20} ", d.status.as_str()),
+                    theme.style(history_status_slot(&d.status)),
+                ),
+                Span::styled(
+                    sanitize(&d.revisions()).into_owned(),
+                    theme.style(Slot::Text),
+                ),
+                Span::styled(sanitize(&what).into_owned(), theme.style(Slot::Muted)),
+            ])
+        })
+        .collect()
+}
+
+fn render_history(
+    frame: &mut Frame,
+    area: Rect,
+    history: Option<&History>,
+    lines: Vec<Line<'static>>,
+    theme: &Theme,
+) {
+    let title = match history.map(|h| &h.result) {
+        Some(Ok(list)) if list.len() > lines.len() => Span::styled(
+            format!(
+                " history, last 24h: {} service deployments, newest {} shown ",
+                list.len(),
+                lines.len()
+            ),
+            theme.style(Slot::Muted),
+        ),
+        Some(Ok(list)) => Span::styled(
+            format!(
+                " history, last 24h: {} ",
+                super::plural(list.len(), "service deployment")
+            ),
+            theme.style(Slot::Muted),
+        ),
+        _ => Span::styled(" history, last 24h ", theme.style(Slot::Muted)),
+    };
+    let block = Block::default()
+        .title(title)
+        .borders(Borders::TOP)
+        .border_style(theme.style(Slot::Border));
+    let body = Paragraph::new(lines).block(block);
+    // the unavailable message is one long line: wrapped; history rows are cut at the edge
+    let body = match history.map(|h| &h.result) {
+        Some(Err(_)) => body.wrap(Wrap { trim: true }),
+        _ => body,
+    };
+    frame.render_widget(body, area);
+}
+
+/// Rows the history section takes: its title and its lines (the unavailable message wrapped
+/// to `width`, at most three rows).
+fn history_height(history: Option<&History>, lines: &[Line], width: u16) -> u16 {
+    let body = match history.map(|h| &h.result) {
+        Some(Err(_)) => {
+            let chars = lines.first().map(Line::width).unwrap_or(0);
+            chars.div_ceil(usize::from(width.max(1))).clamp(1, 3) as u16
+        }
+        _ => lines.len() as u16,
+    };
+    body + 1
+}
+
+/// `blue/green POST_TEST_TRAFFIC_SHIFT 16m · test 100% prod 0% · hook x IN_PROGRESS · bake 10m`
+/// for the newest service deployment when it runs a lifecycle (blue/green).
+fn stage_line(history: &[HistoryDeployment], now: i64, theme: &Theme) -> Option<Line<'static>> {
+    let d = history.first()?;
+    let stage = d.lifecycle_stage.as_ref()?;
+    let muted = theme.style(Slot::Muted);
+    let stuck = d.stuck_stage(now).is_some();
+    let mut spans = vec![
+        Span::styled(" blue/green ", muted),
+        Span::styled(
+            stage.as_str().to_string(),
+            theme.style(if stuck { Slot::Warning } else { Slot::Accent }),
+        ),
+    ];
+    if d.status == DeploymentStatus::InProgress {
+        spans.push(Span::styled(
+            format!(
+                " {}{}",
+                age(now, d.stage_since()),
+                if stuck { " STUCK" } else { "" }
+            ),
+            theme.style(if stuck { Slot::Warning } else { Slot::Muted }),
+        ));
+    } else {
+        spans.push(Span::styled(
+            format!(" ({})", d.status.as_str()),
+            theme.style(history_status_slot(&d.status)),
+        ));
+    }
+    if let Some(t) = &d.target {
+        let pct = |w: Option<f64>| format!("{:.0}%", w.unwrap_or(0.0));
+        spans.push(Span::styled(
+            format!(
+                " · test {} prod {}",
+                pct(t.test_traffic_weight),
+                pct(t.production_traffic_weight)
+            ),
+            muted,
+        ));
+    }
+    if let Some(h) = d.hooks.last() {
+        spans.push(Span::styled(
+            format!(" · hook {} {}", sanitize(h.name()), h.status),
+            theme.style(if h.status == "FAILED" || h.status == "TIMED_OUT" {
+                Slot::Error
+            } else {
+                Slot::Muted
+            }),
+        ));
+    }
+    match (d.bake_left(now), d.bake_time_minutes) {
+        (Some(left), _) => spans.push(Span::styled(
+            format!(" · bake {}m left", (left + 59) / 60),
+            muted,
+        )),
+        (None, Some(b)) => spans.push(Span::styled(format!(" · bake {b}m"), muted)),
+        _ => {}
+    }
+    Some(Line::from(spans))
 }
 
 fn config_lines(s: &Service, theme: &Theme) -> Vec<Line<'static>> {

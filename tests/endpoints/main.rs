@@ -20,6 +20,8 @@ mod diff_endpoints;
 mod exec_console;
 mod faults_console;
 mod forward_native;
+mod history_moto;
+mod history_sandbox;
 mod independent_client;
 mod kms;
 mod logs_moto;

@@ -15,6 +15,7 @@ mod actions_dialog;
 mod app_reducer;
 mod diff_pane;
 mod exec_dialog;
+mod history_pane;
 mod logs_pane;
 mod logs_props;
 mod panes_snapshots;

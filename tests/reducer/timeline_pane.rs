@@ -120,6 +120,7 @@ fn a_failed_rollout_on_one_axis() {
                 count: 31,
                 example: "missing required configuration PAYMENTS_BASE_URL".into(),
             }],
+            history: Vec::new(),
             error_lines: 31,
             notes: Vec::new(),
         },
