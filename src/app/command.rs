@@ -60,6 +60,7 @@ pub enum Command {
     CycleWindow,
     Export,
     ShowDiff,
+    FocusHistory,
 }
 
 impl Command {
@@ -116,6 +117,7 @@ impl Command {
         Command::CycleWindow,
         Command::Export,
         Command::ShowDiff,
+        Command::FocusHistory,
     ];
 
     /// The snake_case name keymaps use.
@@ -172,6 +174,7 @@ impl Command {
             Command::CycleWindow => "cycle_window",
             Command::Export => "export",
             Command::ShowDiff => "show_diff",
+            Command::FocusHistory => "focus_history",
         }
     }
 

@@ -695,6 +695,14 @@ fn selected_deployment_pair(state: &State) -> Option<Result<(String, String), St
         View::TaskDetail(v) => return task_pair(v.data.rows.first()),
         _ => return None,
     };
+    if let Some(at) = v.history_selected {
+        let entry =
+            super::history::of(state, &v.cluster, &v.service).and_then(|h| h.deployments().get(at));
+        return Some(match entry {
+            Some(d) => history_pair(d),
+            None => Err("select a history entry first".into()),
+        });
+    }
     let service = v.service()?;
     let Some(d) = v
         .table
@@ -713,6 +721,25 @@ fn selected_deployment_pair(state: &State) -> Option<Result<(String, String), St
         Some(old) => Ok((old, d.task_definition.clone())),
         None => previous_revision(&d.task_definition).map(|old| (old, d.task_definition.clone())),
     })
+}
+
+/// A service deployment's source and target task definitions.
+fn history_pair(d: &crate::domain::history::HistoryDeployment) -> Result<(String, String), String> {
+    let unknown =
+        "its revisions' task definitions are not known (DescribeServiceRevisions did not answer)";
+    let new = d
+        .target
+        .as_ref()
+        .and_then(|t| t.task_definition.clone())
+        .ok_or(unknown)?;
+    match d.source.first() {
+        Some(s) if s.task_definition.is_some() => {
+            Ok((s.task_definition.clone().unwrap_or_default(), new))
+        }
+        Some(_) => Err(unknown.to_string()),
+        // the service's first deployment: against the revision before
+        None => previous_revision(&new).map(|old| (old, new)),
+    }
 }
 
 /// `family:42` for `family:43` or its ARN.

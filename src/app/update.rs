@@ -283,6 +283,10 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         }
         Command::Export => super::export::export(state),
         Command::ShowDiff => or_status(state, |s| super::nav::show_diff(s, None)),
+        Command::FocusHistory => {
+            focus_history(state);
+            Vec::new()
+        }
     }
 }
 
@@ -458,7 +462,41 @@ pub fn recompute_visible(state: &mut State) {
     }
 }
 
+/// `tab` in the deployments view: the selection moves between the live deployments and the
+/// history (where `D` diffs an entry's source and target revisions).
+fn focus_history(state: &mut State) {
+    let entries = history_len(state);
+    let View::Deployments(v) = state.view_mut() else {
+        return;
+    };
+    v.history_selected = match (v.history_selected, entries) {
+        (Some(_), _) => None,
+        (None, 0) => {
+            return set_status(state, "no deployment history to select", true);
+        }
+        (None, _) => Some(0),
+    };
+}
+
+/// Entries of the deployments view's history, as loaded.
+fn history_len(state: &State) -> usize {
+    match state.view() {
+        View::Deployments(v) => {
+            super::history::of(state, &v.cluster, &v.service).map_or(0, |h| h.deployments().len())
+        }
+        _ => 0,
+    }
+}
+
 fn move_selection(state: &mut State, delta: i64) -> Vec<Effect> {
+    let entries = history_len(state);
+    if let View::Deployments(v) = state.view_mut()
+        && let Some(at) = v.history_selected
+    {
+        let last = entries.saturating_sub(1) as i64;
+        v.history_selected = Some((at as i64).saturating_add(delta).clamp(0, last) as usize);
+        return Vec::new();
+    }
     if let View::TaskDetail(v) = state.view_mut() {
         let scroll = i64::from(v.scroll)
             .saturating_add(delta)

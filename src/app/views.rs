@@ -198,6 +198,8 @@ pub struct ServiceView {
     pub data: Rows<Service>,
     /// Over deployments (Deployments view) or events (Events view).
     pub table: TableView,
+    /// The selected history entry when the selection is in the history (`tab`), newest 0.
+    pub history_selected: Option<usize>,
 }
 
 impl ServiceView {

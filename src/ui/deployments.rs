@@ -32,7 +32,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
     let history = crate::app::history::of(state, &view.cluster, &view.service);
     let stage = history.and_then(|h| stage_line(h.deployments(), now, theme));
     let rows = history_rows(area.height);
-    let history_lines = history_lines(history, rows, now, theme);
+    let history_lines = history_lines(history, rows, view.history_selected, now, theme);
     let table_rows = (service.deployments.len() as u16 + 2).clamp(3, 8);
     let [
         config_area,
@@ -110,6 +110,7 @@ fn history_status_slot(status: &DeploymentStatus) -> Slot {
 fn history_lines(
     history: Option<&History>,
     rows: usize,
+    selected: Option<usize>,
     now: i64,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
@@ -137,9 +138,13 @@ fn history_lines(
             theme.style(Slot::Muted),
         )];
     }
+    // the window of `rows` entries that holds the selected one
+    let first = selected.map_or(0, |at| (at + 1).saturating_sub(rows));
     list.iter()
+        .enumerate()
+        .skip(first)
         .take(rows)
-        .map(|d| {
+        .map(|(at, d)| {
             let what = d
                 .cause()
                 .or_else(|| {
@@ -150,7 +155,7 @@ fn history_lines(
                 .or_else(|| d.status_reason.clone())
                 .map(|c| format!("  {c}"))
                 .unwrap_or_default();
-            Line::from(vec![
+            let line = Line::from(vec![
                 Span::styled(
                     format!("{:>4} ", age(now, d.start())),
                     theme.style(Slot::Muted),
@@ -164,7 +169,12 @@ fn history_lines(
                     theme.style(Slot::Text),
                 ),
                 Span::styled(sanitize(&what).into_owned(), theme.style(Slot::Muted)),
-            ])
+            ]);
+            if selected == Some(at) {
+                line.style(theme.style(Slot::Selection))
+            } else {
+                line
+            }
         })
         .collect()
 }

@@ -359,3 +359,63 @@ fn a_busy_history_leaves_room_for_the_events_at_80x24() {
     assert_eq!(screen.matches("SUCCESSFUL ").count(), 3, "{screen}");
     assert!(screen.contains("has reached a steady state"), "{screen}");
 }
+
+/// The task-definition load an effect list holds: (old, new).
+fn diff_load(effects: &[Effect]) -> Option<(String, String)> {
+    effects.iter().find_map(|e| match e {
+        Effect::LoadPane {
+            load: berth::app::pane::PaneLoad::TaskDefinitions { old, new },
+            ..
+        } => Some((old.clone(), new.clone())),
+        _ => None,
+    })
+}
+
+#[test]
+fn tab_selects_a_history_entry_and_d_diffs_what_it_rolled_out() {
+    use crossterm::event::KeyCode;
+    let mut s = deployments_view();
+    history(&mut s, Ok(vec![rolled_back(), earlier()]));
+    // before tab, D diffs the live deployment (42, the only one left) against 41
+    let live = diff_load(&crate::reducer::key(&mut s, KeyCode::Char('D')));
+    assert_eq!(
+        live,
+        Some(("checkout-api:41".into(), "checkout-api:42".into()))
+    );
+    crate::reducer::key(&mut s, KeyCode::Esc);
+
+    crate::reducer::key(&mut s, KeyCode::Tab);
+    let screen = render(&mut s, 80, 24);
+    let buffer = screen::draw(&mut s, &screen::theme("default"), 80, 24);
+    let y = screen
+        .lines()
+        .position(|l| l.contains("ROLLBACK_SUCCESSFUL"))
+        .unwrap() as u16;
+    let selection = screen::theme("default").style(berth::config::theme::Slot::Selection);
+    assert_eq!(
+        buffer[(2, y)].bg,
+        selection.bg.unwrap(),
+        "the entry is selected"
+    );
+    // the rolled-back deployment: 42 → 43, the bad revision
+    assert_eq!(
+        diff_load(&crate::reducer::key(&mut s, KeyCode::Char('D'))),
+        Some(("checkout-api:42".into(), "checkout-api:43".into()))
+    );
+    crate::reducer::key(&mut s, KeyCode::Esc);
+    // down: the one before it
+    crate::reducer::key(&mut s, KeyCode::Down);
+    crate::reducer::key(&mut s, KeyCode::Down);
+    assert_eq!(
+        diff_load(&crate::reducer::key(&mut s, KeyCode::Char('D'))),
+        Some(("checkout-api:41".into(), "checkout-api:42".into())),
+        "the selection stops at the last entry"
+    );
+    crate::reducer::key(&mut s, KeyCode::Esc);
+    // tab again: back to the live deployments
+    crate::reducer::key(&mut s, KeyCode::Tab);
+    assert_eq!(
+        diff_load(&crate::reducer::key(&mut s, KeyCode::Char('D'))),
+        live
+    );
+}
