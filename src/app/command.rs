@@ -213,6 +213,7 @@ pub enum Context {
     Forwards,
     Timeline,
     Diff,
+    ClusterEvents,
     Help,
 }
 
@@ -232,6 +233,7 @@ impl Context {
         Context::Forwards,
         Context::Timeline,
         Context::Diff,
+        Context::ClusterEvents,
         Context::Help,
     ];
 
@@ -252,6 +254,7 @@ impl Context {
             Context::Forwards => "forwards",
             Context::Timeline => "timeline",
             Context::Diff => "diff",
+            Context::ClusterEvents => "cluster_events",
             Context::Help => "help",
         }
     }

@@ -1,4 +1,5 @@
 //! Views built as one unit each (see `app::pane`): state, loading, keys, export and drawing in
 //! one file.
 
+pub mod cluster_events;
 pub mod taskdef_diff;

@@ -189,6 +189,7 @@ impl Pane for TaskDefDiff {
                 self.diff = Some(taskdef_diff::diff(old, new));
                 self.error = None;
             }
+            Ok(_) => {}
             Err(e) => self.error = Some(e.clone()),
         }
         Some(true)

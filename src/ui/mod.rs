@@ -110,3 +110,4 @@ pub fn spinner(state: &State) -> &'static str {
 }
 
 pub use crate::app::columns::severity_slot;
+pub use deployments::event_line;

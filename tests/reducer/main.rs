@@ -13,6 +13,7 @@ mod screen;
 
 mod actions_dialog;
 mod app_reducer;
+mod cluster_events_pane;
 mod exec_dialog;
 mod logs_pane;
 mod logs_props;
