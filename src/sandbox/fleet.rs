@@ -190,7 +190,12 @@ impl Sim {
         self.clusters.push(cluster);
     }
 
-    fn register_initial(&mut self, cluster: &str, service: &str, prof: &Profile) -> usize {
+    pub(crate) fn register_initial(
+        &mut self,
+        cluster: &str,
+        service: &str,
+        prof: &Profile,
+    ) -> usize {
         let family = if cluster == "prod" || cluster.starts_with("prod-") {
             service.to_string()
         } else {

@@ -17,6 +17,7 @@ mod deploy;
 mod ecs;
 mod ecs_json;
 mod fleet;
+mod jobs;
 mod kms;
 mod livetail;
 mod loggen;

@@ -29,6 +29,10 @@ pub(crate) enum Ev {
     Drill(u32),
     /// Background noise of a healthy fleet.
     Noise,
+    /// A scheduled job's next run (index into `jobs`; see `jobs.rs`).
+    Job(usize),
+    /// A standalone task's work is done: its essential container exits (slot, serial).
+    JobDone(usize, u64),
 }
 
 pub(crate) struct Sim {
@@ -57,6 +61,8 @@ pub(crate) struct Sim {
     /// log group name -> service index.
     pub log_groups: BTreeMap<String, usize>,
     pub sessions: Vec<Session>,
+    /// Scheduled jobs that run standalone tasks (see `jobs.rs`).
+    pub jobs: Vec<super::jobs::Job>,
 }
 
 impl Sim {
@@ -83,6 +89,7 @@ impl Sim {
             serial: 0,
             log_groups: BTreeMap::new(),
             sessions: Vec::new(),
+            jobs: Vec::new(),
         }
     }
 
@@ -129,6 +136,12 @@ impl Sim {
             }
             Ev::Drill(step) => self.drill_step(step),
             Ev::Noise => self.noise(),
+            Ev::Job(job) => self.run_job(job),
+            Ev::JobDone(slot, serial) => {
+                if self.task_ok(slot, serial) {
+                    self.job_done(slot);
+                }
+            }
         }
     }
 
@@ -196,8 +209,23 @@ impl Sim {
         svc.launches += 1;
         let cluster = svc.cluster;
         let exec = svc.exec;
-        let svc_name = svc.name.clone();
         let provider = pick_provider(&svc.capacity, n);
+        self.launch_in(cluster, Some(s), deployment_id, td, exec, provider, n)
+    }
+
+    /// Create a task in `cluster` (of service `s`, or standalone: RunTask, a schedule); it
+    /// starts in PROVISIONING. `n` spreads tasks over the subnets.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn launch_in(
+        &mut self,
+        cluster: usize,
+        s: Option<usize>,
+        started_by: &str,
+        td: usize,
+        exec: bool,
+        provider: &'static str,
+        n: u64,
+    ) -> Option<usize> {
         let nsub = self.clusters.get(cluster)?.subnets.len().max(1);
         let subnet = (n as usize + self.rng.range(0, 2) as usize) % nsub;
         let ip = self.alloc_ip(cluster, subnet);
@@ -231,8 +259,8 @@ impl Sim {
             id: id.clone(),
             serial: self.serial,
             cluster,
-            service: Some(s),
-            started_by: deployment_id.to_string(),
+            service: s,
+            started_by: started_by.to_string(),
             task_def: td,
             last: TaskStatus::Provisioning,
             desired_running: true,
@@ -275,7 +303,6 @@ impl Sim {
         for c in task.containers.iter_mut() {
             c.id = self.rng.uuid();
         }
-        let _ = svc_name;
         let slot = if let Some(slot) = self.free_slots.pop() {
             if let Some(place) = self.tasks.get_mut(slot) {
                 *place = Some(task);
@@ -289,7 +316,7 @@ impl Sim {
         if let Some(c) = self.clusters.get_mut(cluster) {
             c.tasks_live.insert(id.clone(), slot);
         }
-        if let Some(svc) = self.services.get_mut(s) {
+        if let Some(svc) = s.and_then(|s| self.services.get_mut(s)) {
             svc.tasks_live.insert(id, slot);
         }
         let delay = self.rng.range(3_000, 9_000);

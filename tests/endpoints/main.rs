@@ -18,6 +18,7 @@ mod aws_sandbox;
 mod datachannel;
 mod exec_console;
 mod faults_console;
+mod feed_sandbox;
 mod forward_native;
 mod independent_client;
 mod kms;
