@@ -50,6 +50,10 @@ const MIGRATE: Profile = Profile {
 impl Sim {
     /// Register the jobs' task definitions and queue their first runs (in `prod`, if any).
     pub(crate) fn setup_jobs(&mut self) {
+        self.with_jobs_rng(Sim::add_jobs);
+    }
+
+    fn add_jobs(&mut self) {
         let Some(&cluster) = self.cluster_by_name.get("prod") else {
             return;
         };

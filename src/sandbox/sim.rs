@@ -63,6 +63,9 @@ pub(crate) struct Sim {
     pub sessions: Vec<Session>,
     /// Scheduled jobs that run standalone tasks (see `jobs.rs`).
     pub jobs: Vec<super::jobs::Job>,
+    /// The random stream of the jobs and their tasks, apart from the fleet's, so adding them
+    /// leaves every seed's fleet and drills as they were.
+    pub jobs_rng: Rng,
 }
 
 impl Sim {
@@ -90,6 +93,7 @@ impl Sim {
             log_groups: BTreeMap::new(),
             sessions: Vec::new(),
             jobs: Vec::new(),
+            jobs_rng: Rng::new(seed ^ 0x6a6f_6273),
         }
     }
 
@@ -112,6 +116,28 @@ impl Sim {
     }
 
     fn handle(&mut self, ev: Ev) {
+        let standalone = match ev {
+            Ev::Job(_) | Ev::JobDone(..) => true,
+            Ev::Task(slot, _) | Ev::Fate(slot, _) | Ev::Purge(slot, _) => {
+                self.task(slot).is_some_and(|t| t.service.is_none())
+            }
+            _ => false,
+        };
+        if standalone {
+            self.with_jobs_rng(|sim| sim.dispatch(ev));
+        } else {
+            self.dispatch(ev);
+        }
+    }
+
+    /// Run `f` drawing from the jobs' random stream.
+    pub(crate) fn with_jobs_rng(&mut self, f: impl FnOnce(&mut Sim)) {
+        std::mem::swap(&mut self.rng, &mut self.jobs_rng);
+        f(self);
+        std::mem::swap(&mut self.rng, &mut self.jobs_rng);
+    }
+
+    fn dispatch(&mut self, ev: Ev) {
         match ev {
             Ev::Task(slot, serial) => {
                 if self.task_ok(slot, serial) {

@@ -171,7 +171,11 @@ async fn standalone_tasks_are_listed_at_cluster_scope_with_group_started_by_and_
         .send()
         .await
         .unwrap();
-    let mut want: Vec<String> = stopped.iter().map(|t| t.arn.clone()).collect();
+    let mut want: Vec<String> = runs
+        .iter()
+        .filter(|t| t.desired_status == "STOPPED")
+        .map(|t| t.arn.clone())
+        .collect();
     let mut got = by_rule.task_arns().to_vec();
     want.sort();
     got.sort();
