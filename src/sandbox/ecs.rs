@@ -22,6 +22,7 @@ pub(crate) fn handle(shared: &Shared, op: &str, v: &Value) -> ApiResult {
         "DescribeClusters" => describe_clusters(sim, v),
         "ListServices" => list_services(sim, v),
         "DescribeServices" => describe_services(sim, v),
+        "DescribeTaskSets" => super::task_sets::describe_task_sets(sim, v),
         "UpdateService" => update_service(sim, v),
         "ListTasks" => list_tasks(sim, v),
         "DescribeTasks" => describe_tasks(sim, v),
@@ -55,7 +56,7 @@ pub(crate) fn cluster_idx(sim: &Sim, v: &Value) -> Result<usize, ApiError> {
         .ok_or_else(ApiError::cluster_not_found)
 }
 
-fn service_idx(sim: &Sim, c: usize, name: &str) -> Option<usize> {
+pub(crate) fn service_idx(sim: &Sim, c: usize, name: &str) -> Option<usize> {
     if name.starts_with("arn:") {
         // long ARN: service/<cluster>/<name>; short (old) ARN: service/<name>
         let parts: Vec<&str> = name

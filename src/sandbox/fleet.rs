@@ -298,7 +298,7 @@ impl Sim {
         self.task_defs.len() - 1
     }
 
-    fn add_service(&mut self, c: usize, name: &str, desired: i32) {
+    pub(crate) fn add_service(&mut self, c: usize, name: &str, desired: i32) {
         let Some(cluster) = self.clusters.get(c) else {
             return;
         };

@@ -32,6 +32,7 @@ mod shell;
 mod sim;
 mod ssm;
 mod sts;
+mod task_sets;
 mod wire;
 
 use std::collections::BTreeMap;

@@ -66,6 +66,8 @@ pub(crate) struct Sim {
     /// The random stream of the jobs and their tasks, apart from the fleet's, so adding them
     /// leaves every seed's fleet and drills as they were.
     pub jobs_rng: Rng,
+    /// Task sets of the services an EXTERNAL controller deploys, by service (`task_sets.rs`).
+    pub task_sets: BTreeMap<usize, Vec<super::task_sets::SimTaskSet>>,
 }
 
 impl Sim {
@@ -94,6 +96,7 @@ impl Sim {
             sessions: Vec::new(),
             jobs: Vec::new(),
             jobs_rng: Rng::new(seed ^ 0x6a6f_6273),
+            task_sets: BTreeMap::new(),
         }
     }
 

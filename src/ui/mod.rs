@@ -17,6 +17,7 @@ mod services;
 mod stopped;
 pub mod table;
 mod task_detail;
+mod task_sets;
 mod tasks;
 mod timeline;
 

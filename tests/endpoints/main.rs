@@ -32,5 +32,6 @@ mod sandbox_logs;
 mod sandbox_scenarios;
 mod scale_calls;
 mod stopped_sandbox;
+mod task_sets;
 mod timeline_sandbox;
 mod triage_sandbox;
