@@ -133,3 +133,58 @@ impl Sim {
         }
     }
 }
+
+impl Sim {
+    /// The job whose task definition logs to `group`.
+    pub(crate) fn job_log_group(&self, group: &str) -> Option<usize> {
+        self.jobs.iter().position(|j| {
+            self.task_defs
+                .get(j.task_def)
+                .is_some_and(|d| d.log_group == group)
+        })
+    }
+
+    /// The jobs' log groups with when they were created (their task definition's registration).
+    pub(crate) fn job_log_groups(&self) -> Vec<(&str, Ms)> {
+        self.jobs
+            .iter()
+            .filter_map(|j| self.task_defs.get(j.task_def))
+            .map(|d| (d.log_group.as_str(), d.registered_at))
+            .collect()
+    }
+
+    /// The streams of a job's log group: its standalone tasks' containers, sorted by name.
+    pub(crate) fn job_streams(&self, j: usize) -> Vec<super::loggen::StreamInfo> {
+        let mut out = Vec::new();
+        let (Some(job), Some(family)) = (
+            self.jobs.get(j),
+            self.jobs
+                .get(j)
+                .and_then(|job| self.task_defs.get(job.task_def))
+                .map(|d| d.family.clone()),
+        ) else {
+            return out;
+        };
+        let Some(cluster) = self.clusters.get(job.cluster) else {
+            return out;
+        };
+        for &slot in cluster
+            .tasks_live
+            .values()
+            .chain(cluster.tasks_stopped.values())
+        {
+            let ours = self.task(slot).is_some_and(|t| {
+                t.service.is_none()
+                    && self
+                        .task_defs
+                        .get(t.task_def)
+                        .is_some_and(|d| d.family == family)
+            });
+            if ours {
+                super::logs::task_streams(self, slot, Kind::Batch, &family, None, false, &mut out);
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+}

@@ -213,3 +213,58 @@ async fn why_stopped_at_cluster_scope_names_the_standalone_tasks() {
     assert!(screen.contains("standal"), "{screen}");
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_of_a_standalone_task_come_from_its_task_definitions_log_group() {
+    let handle = sb::start(frozen()).await;
+    let mut console = Console::new(&handle);
+    on_cluster(&mut console, "prod").await;
+    // The cluster's tasks (from the feed: `t` at cluster scope), stopped ones too.
+    console.apply(Action::Command(Command::ShowEvents));
+    console.until("the feed", loaded).await;
+    console.apply(Action::Command(Command::ShowTasks));
+    console.apply(Action::Command(Command::ToggleStopped));
+    console
+        .until("cluster tasks", |s| {
+            matches!(s.view(), View::Tasks(v) if v.service.is_none() && v.include_stopped)
+                && loaded(s)
+        })
+        .await;
+    console.apply(Action::Command(Command::Filter));
+    type_text(&mut console, "family:db-migrate");
+    console.apply(key(crossterm::event::KeyCode::Enter));
+    let screen = console.screen();
+    let View::Tasks(v) = console.state.view() else {
+        panic!("{screen}");
+    };
+    let task = v
+        .table
+        .selected_row()
+        .and_then(|i| v.data.rows.get(i))
+        .cloned()
+        .unwrap_or_else(|| panic!("no db-migrate task:\n{screen}"));
+    assert_eq!(task.group.as_deref(), Some("family:db-migrate"));
+    // At 220 columns the cluster's tasks show who started them.
+    assert!(screen.contains("user/alice"), "{screen}");
+    assert!(screen.contains("family:db-migrate"), "{screen}");
+
+    console.apply(Action::Command(Command::ShowLogs));
+    console
+        .until(
+            "the task's log lines",
+            |s| matches!(s.view(), View::Logs(v) if v.history_loaded && !v.buffer.is_empty()),
+        )
+        .await;
+    let View::Logs(logs) = console.state.view() else {
+        panic!("{}", console.screen());
+    };
+    assert!(logs.scope.service.is_none());
+    assert!(logs.streams > 0, "{:?}", logs.notes);
+    assert!(
+        logs.buffer
+            .iter()
+            .all(|e| &*e.group == "/ecs/prod/db-migrate" && *e.task_id == task.id),
+        "only the task's lines, from its task definition's log group"
+    );
+    handle.shutdown().await;
+}
