@@ -225,3 +225,99 @@ fn cluster_feed_80x24() {
     assert_ne!(colour(8), error, "started tasks");
     insta::assert_snapshot!("cluster_events_80x24", screen::text(&buffer));
 }
+
+/// Control sequences a hostile event message, service name, group or startedBy could carry.
+const HOSTILE: &str = "\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J\u{9b}31m\u{202e}";
+
+fn no_controls(text: &str) -> bool {
+    !text.chars().any(|c| {
+        let u = c as u32;
+        u == 0x1b || u == 0x07 || (0x80..=0x9f).contains(&u) || c == '\u{202e}'
+    })
+}
+
+#[test]
+fn cluster_feed_sanitises_event_messages_and_service_names() {
+    let mut s = with_clusters();
+    let effects = update(&mut s, Action::Command(Command::ShowEvents));
+    let (request, _) = pane_load(&effects).unwrap();
+    let evil = service(
+        &format!("evil{HOSTILE}"),
+        vec![event("evil", 0, 30, &format!("pwned {HOSTILE} done"))],
+    );
+    update(
+        &mut s,
+        Action::PaneLoaded {
+            request,
+            result: Ok(PaneData::Services(vec![evil])),
+        },
+    );
+    for (cols, rows) in [(80, 24), (200, 50)] {
+        let text = screen::text(&screen::draw(&mut s, &screen::theme("default"), cols, rows));
+        assert!(text.contains("pwned"), "{text}");
+        assert!(no_controls(&text), "{text:?}");
+    }
+    let (_, doc, _) = berth::app::export::markdown(&s).unwrap();
+    assert!(doc.contains("pwned") && no_controls(&doc), "{doc:?}");
+}
+
+#[test]
+fn cluster_tasks_show_group_and_started_by_sanitised_when_wide_enough() {
+    use berth::domain::Task;
+    let mut s = with_clusters();
+    let effects = update(&mut s, Action::Command(Command::ShowEvents));
+    let (request, _) = pane_load(&effects).unwrap();
+    update(
+        &mut s,
+        Action::PaneLoaded {
+            request,
+            result: Ok(PaneData::Services(services())),
+        },
+    );
+    // `t` in the feed: the cluster's tasks.
+    let effects = update(&mut s, Action::Command(Command::ShowTasks));
+    let request = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadTasks {
+                request,
+                service: None,
+                ..
+            } => Some(*request),
+            _ => None,
+        })
+        .expect("the cluster's tasks load");
+    let task = |id: &str, group: &str, started_by: &str| Task {
+        arn: format!("arn:aws:ecs:eu-west-1:210987654321:task/prod/{id}"),
+        id: id.into(),
+        group: Some(group.into()),
+        started_by: Some(started_by.into()),
+        last_status: "RUNNING".into(),
+        desired_status: "RUNNING".into(),
+        task_definition: "x:1".into(),
+        started_at: Some(NOW - 60),
+        ..Task::default()
+    };
+    let tasks = vec![
+        task("aaaa1111", "service:checkout-api", "ecs-svc/123"),
+        task(
+            "bbbb2222",
+            "family:nightly-reconcile",
+            &format!("events-rule/x{HOSTILE}"),
+        ),
+    ];
+    for event in [DataEvent::Tasks(tasks), DataEvent::Done] {
+        update(&mut s, Action::Data { request, event });
+    }
+    let wide = screen::text(&screen::draw(&mut s, &screen::theme("default"), 200, 50));
+    assert!(
+        wide.contains("GROUP") && wide.contains("STARTED BY"),
+        "{wide}"
+    );
+    assert!(wide.contains("family:nightly-reconcile"), "{wide}");
+    assert!(wide.contains("events-rule/x"), "{wide}");
+    assert!(no_controls(&wide), "{wide:?}");
+    let narrow = screen::text(&screen::draw(&mut s, &screen::theme("default"), 80, 24));
+    assert!(!narrow.contains("GROUP"), "{narrow}");
+    assert!(no_controls(&narrow));
+}

@@ -19,5 +19,6 @@ mod logs_pane;
 mod logs_props;
 mod panes_snapshots;
 mod stopped_pane;
+mod task_sets_pane;
 mod timeline_pane;
 mod ui_snapshots;
