@@ -446,6 +446,38 @@ mod tests {
     }
 
     #[test]
+    fn the_feed_keeps_the_cap_newest_and_says_so() {
+        let services: Vec<Service> = (0..60)
+            .map(|i| {
+                let events: Vec<(i64, &str)> = (0..EVENTS_PER_SERVICE as i64)
+                    .map(|k| (1_000_000 - k * 60 - i, "has reached a steady state."))
+                    .collect();
+                service(&format!("svc-{i:02}"), &events)
+            })
+            .collect();
+        let mut v = ClusterEvents::new("prod");
+        assert!(v.set_services(&services, 1_000_000));
+        assert_eq!(v.rows.len(), CAP);
+        assert_eq!(v.dropped, 60 * EVENTS_PER_SERVICE - CAP);
+        let oldest_kept = v.rows.last().and_then(|r| r.event.created_at).unwrap();
+        assert!(
+            services
+                .iter()
+                .flat_map(|s| &s.events)
+                .filter(|e| e.created_at.unwrap() > oldest_kept)
+                .count()
+                < CAP,
+            "the newest are kept"
+        );
+        let said = v.coverage(1_000_000);
+        assert!(said.starts_with("5000 events of 60 services"), "{said}");
+        assert!(
+            said.contains("capped at the 5000 newest (1000 older not kept)"),
+            "{said}"
+        );
+    }
+
+    #[test]
     fn headers_are_unique() {
         let h = FeedEvent::headers();
         let mut d = h.clone();

@@ -268,3 +268,73 @@ async fn logs_of_a_standalone_task_come_from_its_task_definitions_log_group() {
     );
     handle.shutdown().await;
 }
+
+/// The feed of a big cluster through the console: over a fresh services view it costs no call;
+/// from the clusters view it costs exactly the services loader's calls, ⌈N/100⌉ ListServices
+/// and ⌈N/10⌉ DescribeServices.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_of_2000_services_costs_the_services_loads_calls_or_none() {
+    let handle = sb::start(SandboxOptions {
+        scale: Some(2000),
+        speed: 1e-6,
+        ..SandboxOptions::default()
+    })
+    .await;
+    let mut console = Console::new(&handle);
+    console
+        .until("clusters loaded", |s| s.session.connected && loaded(s))
+        .await;
+    let (cluster, n) = console
+        .state
+        .clusters
+        .data
+        .rows
+        .iter()
+        .map(|c| (c.name.clone(), c.active_services as usize))
+        .max_by_key(|(_, n)| *n)
+        .unwrap();
+    assert!(n > 100, "{cluster}: {n}");
+
+    // Over the services view, loaded just now: no call.
+    console.apply(Action::Command(Command::CommandMode));
+    type_text(&mut console, &format!("services {cluster}"));
+    console.apply(key(crossterm::event::KeyCode::Enter));
+    console.until("services loaded", loaded).await;
+    handle.reset_stats();
+    console.apply(Action::Command(Command::CommandMode));
+    type_text(&mut console, "events all");
+    console.apply(key(crossterm::event::KeyCode::Enter));
+    console.until("the feed", loaded).await;
+    assert_eq!(handle.stats().total(), 0, "{:?}", handle.stats().requests);
+    let (_, doc, _) = berth::app::export::markdown(&console.state).unwrap();
+    assert!(doc.contains(&format!("of {n} services")), "{}", &doc[..300]);
+
+    // From the clusters view: the services loader's calls, nothing else.
+    console.apply(Action::Command(Command::CommandMode));
+    type_text(&mut console, "clusters");
+    console.apply(key(crossterm::event::KeyCode::Enter));
+    console
+        .until("clusters reloaded", |s| {
+            matches!(s.view(), View::Clusters) && !s.clusters.data.is_loading()
+        })
+        .await;
+    console.apply(Action::Command(Command::Filter));
+    type_text(&mut console, &cluster);
+    console.apply(key(crossterm::event::KeyCode::Enter));
+    handle.reset_stats();
+    console.apply(Action::Command(Command::ShowEvents));
+    console.until("the feed", loaded).await;
+    let stats = handle.stats();
+    assert_eq!(stats.count("ecs:ListServices"), n.div_ceil(100) as u64);
+    assert_eq!(stats.count("ecs:DescribeServices"), n.div_ceil(10) as u64);
+    assert_eq!(
+        stats.total(),
+        (n.div_ceil(100) + n.div_ceil(10)) as u64,
+        "{:?}",
+        stats.requests
+    );
+    let (_, doc, rows) = berth::app::export::markdown(&console.state).unwrap();
+    assert!(doc.contains(&format!("of {n} services")), "{}", &doc[..300]);
+    assert!(rows <= berth::panes::cluster_events::CAP);
+    handle.shutdown().await;
+}
