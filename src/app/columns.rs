@@ -355,6 +355,16 @@ const TASK: &[Column<Task>] = &[
         .shown(|t, now| age(now, task_time(t)))
         .sort(|t| num(task_time(t).unwrap_or(0)))
         .slot(muted),
+    // Who started it: `service:NAME` for a service's tasks, `family:NAME` (or a group RunTask
+    // named) for standalone ones (a schedule, a one-off RunTask, a batch job).
+    Column::<Task>::new("GROUP", Length(24), 0, |t| or_dash(&t.group)).slot(|t| {
+        if t.service_name().is_some() {
+            Slot::Muted
+        } else {
+            Slot::Accent
+        }
+    }),
+    Column::<Task>::new("STARTED BY", Length(20), 0, |t| or_dash(&t.started_by)).slot(muted),
     Column::<Task>::new("STOP CODE", Length(24), 0, |t| {
         t.stop_code.clone().unwrap_or_default()
     }),
@@ -401,9 +411,26 @@ impl Tabular for Task {
 }
 
 /// The task columns a tasks table `width` wide leaves out: without stopped tasks the stop
-/// columns; with them, the less urgent ones as the width shrinks.
-pub fn hidden_task_columns(include_stopped: bool, width: u16) -> Vec<&'static str> {
+/// columns; with them, the less urgent ones as the width shrinks. GROUP and STARTED BY only
+/// at cluster scope (a service's tasks all share its group), where they show once there is
+/// room beside the rest.
+pub fn hidden_task_columns(
+    include_stopped: bool,
+    cluster_scope: bool,
+    width: u16,
+) -> Vec<&'static str> {
     let mut hidden = Vec::new();
+    let (group_from, started_by_from) = if include_stopped {
+        (150, 180)
+    } else {
+        (110, 130)
+    };
+    if !cluster_scope || width < group_from {
+        hidden.push("GROUP");
+    }
+    if !cluster_scope || width < started_by_from {
+        hidden.push("STARTED BY");
+    }
     if include_stopped {
         for (header, from) in [
             ("HEALTH", 96),

@@ -216,6 +216,7 @@ pub enum Context {
     Forwards,
     Timeline,
     Diff,
+    ClusterEvents,
     Help,
 }
 
@@ -235,6 +236,7 @@ impl Context {
         Context::Forwards,
         Context::Timeline,
         Context::Diff,
+        Context::ClusterEvents,
         Context::Help,
     ];
 
@@ -255,6 +257,7 @@ impl Context {
             Context::Forwards => "forwards",
             Context::Timeline => "timeline",
             Context::Diff => "diff",
+            Context::ClusterEvents => "cluster_events",
             Context::Help => "help",
         }
     }

@@ -318,13 +318,23 @@ pub enum Show {
 
 /// Switch to another view of the current service (or cluster, for tasks and network).
 pub fn show(state: &mut State, what: Show) -> Result<Vec<Effect>, String> {
+    if what == Show::Events {
+        match state.view() {
+            View::Clusters => return show_cluster_events(state),
+            View::Pane(p) if p.context() == super::command::Context::ClusterEvents => {
+                return Ok(Vec::new());
+            }
+            _ => {}
+        }
+    }
     let Some((cluster, service)) = service_context(state) else {
         return Err("select a cluster first".into());
     };
     let view = match (what, service) {
         (Show::Deployments, Some(s)) => View::Deployments(service_view(&cluster, &s)),
         (Show::Events, Some(s)) => View::Events(service_view(&cluster, &s)),
-        (Show::Deployments | Show::Events, None) => {
+        (Show::Events, None) => cluster_events_view(&cluster),
+        (Show::Deployments, None) => {
             return Err("select a service first".into());
         }
         (Show::Tasks, s) => tasks_view(state, &cluster, s.as_deref(), false),
@@ -349,6 +359,31 @@ pub fn show(state: &mut State, what: Show) -> Result<Vec<Effect>, String> {
         return Ok(replace(state, views));
     }
     Ok(push(state, view))
+}
+
+/// The events of every service of a cluster, merged (`e` on a cluster, `:events all`).
+pub fn cluster_events_view(cluster: &str) -> View {
+    View::Pane(Box::new(crate::panes::cluster_events::ClusterEvents::new(
+        cluster,
+    )))
+}
+
+/// The cluster feed of the selected cluster (clusters view) or of the current view's cluster.
+pub fn show_cluster_events(state: &mut State) -> Result<Vec<Effect>, String> {
+    let cluster = match state.view() {
+        View::Clusters => state
+            .clusters
+            .table
+            .selected_row()
+            .and_then(|i| state.clusters.data.rows.get(i))
+            .map(|c| c.name.clone())
+            .ok_or("select a cluster first")?,
+        View::Pane(p) if p.context() == super::command::Context::ClusterEvents => {
+            return Ok(Vec::new());
+        }
+        v => v.cluster().ok_or("select a cluster first")?.to_string(),
+    };
+    Ok(push(state, cluster_events_view(&cluster)))
 }
 
 /// What the `:` line can do. The dispatch below matches on every variant, so a command added
@@ -470,6 +505,7 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
             ))
         }
         LineCommand::Deployments => show(state, Show::Deployments),
+        LineCommand::Events if arg == Some("all") => show_cluster_events(state),
         LineCommand::Events => show(state, Show::Events),
         LineCommand::Tasks => show(state, Show::Tasks),
         LineCommand::Stopped => show(state, Show::Stopped),

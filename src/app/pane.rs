@@ -24,6 +24,8 @@ pub enum PaneLoad {
     TaskDefinitions { old: String, new: String },
     /// The newest lines of the audit log (a local file).
     Audit,
+    /// Every service of a cluster, described (the services loader).
+    ClusterServices { cluster: String },
 }
 
 /// What came back for a [`PaneLoad`].
@@ -34,6 +36,7 @@ pub enum PaneData {
         new: serde_json::Value,
     },
     Audit(Vec<crate::audit::Entry>),
+    Services(Vec<crate::domain::Service>),
 }
 
 /// What a pane did with a key.
@@ -87,6 +90,11 @@ pub trait Pane: std::fmt::Debug + Send {
     }
     /// Re-apply the filter and sort after they changed.
     fn recompute(&mut self, _now: i64) {}
+    /// Take what a view under it already holds, loaded less than `max_age` seconds ago, instead
+    /// of loading it again. Returns whether it took something (then no load is made).
+    fn reuse(&mut self, _below: &[super::View], _now: i64, _max_age: i64) -> bool {
+        false
+    }
     /// The load it needs now. `shown`: the user asked (opened, ctrl-r), so load whatever the
     /// age; otherwise a background refresh the pane may decline.
     fn refresh(&mut self, _request: RequestId, _shown: bool, _now: i64) -> Option<PaneLoad> {
@@ -149,9 +157,15 @@ pub fn on_loaded(state: &mut State, request: RequestId, result: Result<PaneData,
 /// The visible pane's load, if it needs one.
 pub fn refresh(state: &mut State, request: RequestId, shown: bool) -> Option<Effect> {
     let now = state.now_unix;
-    let super::View::Pane(pane) = state.view_mut() else {
+    let max_age = i64::try_from(state.refresh_secs).unwrap_or(i64::MAX);
+    let (top, below) = state.views.split_last_mut()?;
+    let super::View::Pane(pane) = top else {
         return None;
     };
+    if pane.reuse(below, now, max_age) {
+        state.dirty = true;
+        return None;
+    }
     pane.refresh(request, shown, now)
         .map(|load| Effect::LoadPane { request, load })
 }

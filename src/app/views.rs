@@ -126,7 +126,7 @@ impl View {
             View::Events(_) => of::<ServiceEvent>(width, &[]),
             View::Tasks(v) => of::<Task>(
                 width,
-                &super::columns::hidden_task_columns(v.include_stopped, width),
+                &super::columns::hidden_task_columns(v.include_stopped, v.service.is_none(), width),
             ),
             View::Network(_) => of::<EniRow>(width, &[]),
             View::Stopped(_) => of::<CauseGroup>(width, &[]),
@@ -406,7 +406,7 @@ impl CauseGroup {
         stopped.sort_by_key(|t| std::cmp::Reverse(t.stopped_at.or(t.created_at)));
         for t in stopped {
             let cause = classify(t);
-            let service = t.service_name().unwrap_or_default().to_string();
+            let service = owner_label(t);
             match groups.iter_mut().find(|g| g.cause == cause) {
                 Some(g) => {
                     g.count += 1;
@@ -428,6 +428,18 @@ impl CauseGroup {
             }
         }
         groups
+    }
+}
+
+/// Who a stopped task belonged to, as the why-stopped view lists it: its service, or
+/// `standalone:FAMILY` for a task no service started (a schedule, a RunTask, a batch job).
+pub fn owner_label(t: &Task) -> String {
+    if let Some(service) = t.service_name() {
+        return service.to_string();
+    }
+    match t.group.as_deref() {
+        Some(g) => format!("standalone:{}", g.strip_prefix("family:").unwrap_or(g)),
+        None => "standalone".to_string(),
     }
 }
 

@@ -6,8 +6,10 @@ use aws_sdk_ecs::types as sdk;
 use aws_smithy_types::DateTime;
 
 use super::AwsError;
+use crate::domain::task_set::{Stability, TaskSetStatus};
 use crate::domain::{
-    CapacityProviderItem, Deployment, DeploymentConfig, Service, ServiceEvent, family_revision,
+    CapacityProviderItem, Deployment, DeploymentConfig, DeploymentController, Service,
+    ServiceEvent, TaskSet, family_revision,
 };
 
 /// DescribeServices accepts at most this many services per call.
@@ -136,7 +138,56 @@ pub(crate) fn service_from_sdk(s: &sdk::Service) -> Service {
         scheduling_strategy: s.scheduling_strategy().map(|x| x.as_str().to_string()),
         platform_version: s.platform_version().map(str::to_string),
         subnets,
+        deployment_controller: s
+            .deployment_controller()
+            .map(|c| DeploymentController::parse(c.r#type().as_str()))
+            .unwrap_or_default(),
+        task_sets: s.task_sets().iter().map(task_set_from_sdk).collect(),
     }
+}
+
+pub(crate) fn task_set_from_sdk(t: &sdk::TaskSet) -> TaskSet {
+    TaskSet {
+        id: t.id().unwrap_or_default().to_string(),
+        arn: t.task_set_arn().unwrap_or_default().to_string(),
+        status: TaskSetStatus::parse(t.status().unwrap_or_default()),
+        stability: t
+            .stability_status()
+            .map(|s| Stability::parse(s.as_str()))
+            .unwrap_or_default(),
+        stability_at: t.stability_status_at().map(DateTime::secs),
+        scale: t.scale().map(|s| {
+            (
+                s.value(),
+                s.unit().map(|u| u.as_str().to_string()).unwrap_or_default(),
+            )
+        }),
+        computed_desired: t.computed_desired_count(),
+        running: t.running_count(),
+        pending: t.pending_count(),
+        task_definition: family_revision(t.task_definition().unwrap_or_default()),
+        external_id: t.external_id().map(str::to_string),
+        launch_type: t.launch_type().map(|l| l.as_str().to_string()),
+        created_at: t.created_at().map(DateTime::secs),
+        updated_at: t.updated_at().map(DateTime::secs),
+    }
+}
+
+/// DescribeTaskSets of a service (all its task sets): what a CODE_DEPLOY or EXTERNAL
+/// controller runs. DescribeServices already carries them; this reads them on their own.
+pub async fn describe_task_sets(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    service: &str,
+) -> Result<Vec<TaskSet>, AwsError> {
+    let out = ecs
+        .describe_task_sets()
+        .cluster(cluster)
+        .service(service)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("ecs:DescribeTaskSets", &e))?;
+    Ok(out.task_sets().iter().map(task_set_from_sdk).collect())
 }
 
 fn capacity_from_sdk(items: &[sdk::CapacityProviderStrategyItem]) -> Vec<CapacityProviderItem> {

@@ -10,6 +10,7 @@ pub mod severity;
 pub mod stop_cause;
 mod task;
 mod task_definition;
+pub mod task_set;
 pub mod taskdef_diff;
 pub mod timeline;
 
@@ -20,3 +21,4 @@ pub use service::{
 };
 pub use task::{Container, Eni, Task};
 pub use task_definition::{ContainerDefinition, LogConfiguration, TaskDefinition};
+pub use task_set::{DeploymentController, TaskSet};

@@ -30,6 +30,10 @@ pub const RECENT_SECS: i64 = 15 * 60;
 pub const BELOW_DESIRED_GRACE_SECS: i64 = 3 * 60;
 /// An IN_PROGRESS rollout older than this is stuck.
 pub const STUCK_ROLLOUT_SECS: i64 = 30 * 60;
+/// A task set STABILIZING for longer than this is stuck (CODE_DEPLOY and EXTERNAL
+/// controllers). A healthy one settles within a few health-check rounds; a quarter of an hour
+/// is well past a deployment's usual wait and short of the hour a CodeDeploy one may run.
+pub const STUCK_TASK_SET_SECS: i64 = 15 * 60;
 
 /// An event's text without its `(service NAME) ` opening: the row already names the service,
 /// and at 80 columns those characters are the ones the reason needs.
@@ -226,8 +230,14 @@ pub fn service_problems_with(
         }
     }
 
+    if let Some(problem) = stuck_task_set(s, now) {
+        out.push(problem);
+    }
+
+    // The circuit breaker is the ECS controller's; task sets have their controller's own.
     if !s.deployment_config.circuit_breaker_enabled
         && s.scheduling_strategy.as_deref() != Some("DAEMON")
+        && !s.deployment_controller.runs_task_sets()
     {
         out.push(Problem {
             severity: Severity::Notice,
@@ -240,6 +250,31 @@ pub fn service_problems_with(
     out.splice(0..0, from_history);
     out.sort_by_key(|p| std::cmp::Reverse(p.severity));
     out
+}
+
+/// The longest-STABILIZING task set, when it has been so for over [`STUCK_TASK_SET_SECS`].
+fn stuck_task_set(s: &Service, now: i64) -> Option<Problem> {
+    use super::task_set::Stability;
+    let (set, since) = s
+        .task_sets
+        .iter()
+        .filter(|t| t.stability == Stability::Stabilizing)
+        .filter_map(|t| Some((t, t.stability_at.or(t.updated_at).or(t.created_at)?)))
+        .filter(|(_, since)| now - since > STUCK_TASK_SET_SECS)
+        .min_by_key(|(_, since)| *since)?;
+    Some(Problem {
+        severity: Severity::Warning,
+        summary: "task set stabilizing".into(),
+        detail: Some(format!(
+            "task set {} ({}, {}) STABILIZING for {} min: {}/{} running",
+            set.id,
+            set.status.as_str(),
+            set.task_definition,
+            (now - since) / 60,
+            set.running,
+            set.computed_desired
+        )),
+    })
 }
 
 #[cfg(test)]
@@ -289,6 +324,39 @@ mod tests {
             }],
             ..Service::default()
         }
+    }
+
+    #[test]
+    fn a_task_set_stabilizing_past_the_threshold_is_a_problem() {
+        use crate::domain::task_set::{Stability, TaskSetStatus};
+        use crate::domain::{DeploymentController, TaskSet};
+        let mut s = healthy();
+        s.deployments.clear();
+        s.deployment_config.circuit_breaker_enabled = false;
+        s.deployment_controller = DeploymentController::External;
+        let set = |id: &str, stability: Stability, since: i64| TaskSet {
+            id: id.into(),
+            status: TaskSetStatus::Active,
+            stability,
+            stability_at: Some(NOW - since),
+            task_definition: "ledger-api:8".into(),
+            computed_desired: 4,
+            running: 1,
+            ..TaskSet::default()
+        };
+        s.task_sets = vec![
+            set("blue", Stability::SteadyState, 3 * 3600),
+            set("green", Stability::Stabilizing, STUCK_TASK_SET_SECS - 60),
+        ];
+        assert!(
+            service_problems(&s, NOW).is_empty(),
+            "young STABILIZING, and no breaker notice for EXTERNAL"
+        );
+        s.task_sets[1].stability_at = Some(NOW - STUCK_TASK_SET_SECS - 60);
+        let p = service_problems(&s, NOW);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].summary, "task set stabilizing");
+        assert!(p[0].detail.as_deref().is_some_and(|d| d.contains("green")));
     }
 
     #[test]

@@ -27,6 +27,10 @@ pub struct Service {
     pub platform_version: Option<String>,
     /// awsvpc subnets of the service's network configuration.
     pub subnets: Vec<String>,
+    /// Who deploys it: ECS (`deployments`), or CODE_DEPLOY/EXTERNAL (`task_sets`).
+    pub deployment_controller: super::DeploymentController,
+    /// Task sets, under a CODE_DEPLOY or EXTERNAL controller.
+    pub task_sets: Vec<super::TaskSet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

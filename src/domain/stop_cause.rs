@@ -16,6 +16,9 @@ pub enum StopCause {
     SpotInterruption,
     ScalingOrDeployment,
     UserStop,
+    /// A standalone task (a scheduled job, a one-off RunTask) whose essential container exited
+    /// 0: it finished its work.
+    Completed,
     Other,
 }
 
@@ -33,6 +36,7 @@ impl StopCause {
             StopCause::SpotInterruption => "Spot interruption",
             StopCause::ScalingOrDeployment => "replaced by deployment or scaling",
             StopCause::UserStop => "stopped by a user",
+            StopCause::Completed => "standalone task completed (exit 0)",
             StopCause::Other => "other",
         }
     }
@@ -69,13 +73,17 @@ impl StopCause {
             }
             StopCause::ScalingOrDeployment => "normal replacement during a deployment or scale-in",
             StopCause::UserStop => "someone stopped it (StopTask); see the reason for who",
+            StopCause::Completed => "a job ran to completion: nothing to fix",
             StopCause::Other => "read the stoppedReason and the containers' exit codes",
         }
     }
 
     /// Normal operations, not a problem.
     pub fn is_routine(self) -> bool {
-        matches!(self, StopCause::ScalingOrDeployment | StopCause::UserStop)
+        matches!(
+            self,
+            StopCause::ScalingOrDeployment | StopCause::UserStop | StopCause::Completed
+        )
     }
 }
 
@@ -145,6 +153,11 @@ pub fn classify(task: &Task) -> StopCause {
         if nonzero && ran_for.is_none_or(|s| s < CRASH_ON_START_SECS) {
             return StopCause::CrashOnStart;
         }
+        // A service's app should never exit; a job's exits 0 when its work is done.
+        let exited_zero = task.containers.iter().any(|c| c.exit_code == Some(0));
+        if !nonzero && exited_zero && task.service_name().is_none() {
+            return StopCause::Completed;
+        }
         return StopCause::AppExited;
     }
     if stop_code == "TaskFailedToStart" {
@@ -177,6 +190,30 @@ mod tests {
             }],
             ..Task::default()
         }
+    }
+
+    #[test]
+    fn a_standalone_task_exiting_zero_completed_a_service_task_did_not() {
+        let exited = |group: &str, code: i32| Task {
+            group: Some(group.into()),
+            ..task(
+                "EssentialContainerExited",
+                "Essential container in task exited",
+                Some(code),
+                None,
+            )
+        };
+        let job = exited("family:nightly-reconcile", 0);
+        assert_eq!(classify(&job), StopCause::Completed);
+        assert!(StopCause::Completed.is_routine());
+        assert_ne!(
+            classify(&exited("family:nightly-reconcile", 1)),
+            StopCause::Completed
+        );
+        assert_eq!(
+            classify(&exited("service:checkout-api", 0)),
+            StopCause::AppExited
+        );
     }
 
     #[test]

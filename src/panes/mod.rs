@@ -2,4 +2,5 @@
 //! one file.
 
 pub mod audit;
+pub mod cluster_events;
 pub mod taskdef_diff;

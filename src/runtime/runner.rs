@@ -321,11 +321,28 @@ impl EffectRunner {
         let key = match &load {
             PaneLoad::TaskDefinitions { .. } => "pane:task-definitions",
             PaneLoad::Audit => "pane:audit",
+            PaneLoad::ClusterServices { .. } => "pane:cluster-services",
         };
         self.spawn_keyed(key, async move {
-            let _permit = permits.acquire().await;
             let result = match load {
+                // The services loader takes its own permits, one per call.
+                PaneLoad::ClusterServices { cluster } => {
+                    let found = Arc::new(Mutex::new(Vec::new()));
+                    let sink = found.clone();
+                    let progress = move |p| {
+                        if let (Progress::Batch(batch), Ok(mut all)) = (p, sink.lock()) {
+                            all.extend(batch);
+                        }
+                    };
+                    loaders::services(&clients, &permits, &cluster, &progress)
+                        .await
+                        .map(|()| {
+                            let services = found.lock().map(|mut s| std::mem::take(&mut *s));
+                            PaneData::Services(services.unwrap_or_default())
+                        })
+                }
                 PaneLoad::TaskDefinitions { old, new } => {
+                    let _permit = permits.acquire().await;
                     aws::task_definitions::describe_pair(&clients.ecs, &old, &new)
                         .await
                         .map(|(old, new)| PaneData::TaskDefinitions { old, new })

@@ -22,6 +22,7 @@ pub(crate) fn handle(shared: &Shared, op: &str, v: &Value) -> ApiResult {
         "DescribeClusters" => describe_clusters(sim, v),
         "ListServices" => list_services(sim, v),
         "DescribeServices" => describe_services(sim, v),
+        "DescribeTaskSets" => super::task_sets::describe_task_sets(sim, v),
         "UpdateService" => update_service(sim, v),
         "ListTasks" => list_tasks(sim, v),
         "DescribeTasks" => describe_tasks(sim, v),

@@ -117,6 +117,12 @@ fn network_json(sim: &Sim, svc: &Service) -> Value {
 }
 
 pub(crate) fn service_json(sim: &Sim, s: usize) -> Value {
+    let mut service = ecs_service_json(sim, s);
+    super::task_sets::decorate(sim, s, &mut service);
+    service
+}
+
+fn ecs_service_json(sim: &Sim, s: usize) -> Value {
     let Some(svc) = sim.services.get(s) else {
         return Value::Null;
     };

@@ -229,7 +229,12 @@ impl Sim {
         self.clusters.push(cluster);
     }
 
-    fn register_initial(&mut self, cluster: &str, service: &str, prof: &Profile) -> usize {
+    pub(crate) fn register_initial(
+        &mut self,
+        cluster: &str,
+        service: &str,
+        prof: &Profile,
+    ) -> usize {
         let family = if cluster == "prod" || cluster.starts_with("prod-") {
             service.to_string()
         } else {
@@ -332,7 +337,7 @@ impl Sim {
         self.task_defs.len() - 1
     }
 
-    fn add_service(&mut self, c: usize, name: &str, desired: i32) {
+    pub(crate) fn add_service(&mut self, c: usize, name: &str, desired: i32) {
         let Some(cluster) = self.clusters.get(c) else {
             return;
         };

@@ -59,7 +59,7 @@ fn event(kind: &str, payload: &Value) -> Bytes {
 
 struct Group {
     arn: String,
-    service: usize,
+    service: super::logs::Owner,
 }
 
 pub(crate) fn start(shared: &Arc<Shared>, v: &Value) -> Result<Response, ApiError> {

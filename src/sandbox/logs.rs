@@ -39,16 +39,27 @@ pub(crate) fn group_arn(sim: &Sim, name: &str) -> String {
     )
 }
 
-/// Resolve `logGroupName` or `logGroupIdentifier` (name or ARN) to a service.
-pub(crate) fn group_service(sim: &Sim, ident: &str) -> Option<(String, usize)> {
+/// Whose tasks write to a log group: a service's, or a scheduled job's standalone tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner {
+    Service(usize),
+    Job(usize),
+}
+
+/// Resolve `logGroupName` or `logGroupIdentifier` (name or ARN) to its owner.
+pub(crate) fn group_service(sim: &Sim, ident: &str) -> Option<(String, Owner)> {
     let name = match ident.strip_prefix("arn:") {
         Some(_) => ident.split(":log-group:").nth(1)?.trim_end_matches(":*"),
         None => ident,
     };
-    sim.log_groups.get(name).map(|&s| (name.to_string(), s))
+    if let Some(&s) = sim.log_groups.get(name) {
+        return Some((name.to_string(), Owner::Service(s)));
+    }
+    sim.job_log_group(name)
+        .map(|j| (name.to_string(), Owner::Job(j)))
 }
 
-fn group_arg(sim: &Sim, v: &Value) -> Result<(String, usize), ApiError> {
+fn group_arg(sim: &Sim, v: &Value) -> Result<(String, Owner), ApiError> {
     let ident = str_arg(v, "logGroupName")
         .or_else(|| str_arg(v, "logGroupIdentifier"))
         .ok_or_else(|| {
@@ -57,8 +68,16 @@ fn group_arg(sim: &Sim, v: &Value) -> Result<(String, usize), ApiError> {
     group_service(sim, ident).ok_or_else(|| not_found("group"))
 }
 
+/// All streams of a log group, sorted by name.
+pub(crate) fn streams(sim: &Sim, owner: Owner) -> Vec<StreamInfo> {
+    match owner {
+        Owner::Service(s) => service_streams(sim, s),
+        Owner::Job(j) => sim.job_streams(j),
+    }
+}
+
 /// All streams of a service's log group, sorted by name.
-pub(crate) fn streams(sim: &Sim, s: usize) -> Vec<StreamInfo> {
+fn service_streams(sim: &Sim, s: usize) -> Vec<StreamInfo> {
     let Some(svc) = sim.services.get(s) else {
         return Vec::new();
     };
@@ -79,43 +98,57 @@ pub(crate) fn streams(sim: &Sim, s: usize) -> Vec<StreamInfo> {
         _ => None,
     };
     let mut out = Vec::new();
+    let hostile =
+        sim.scenario == super::Scenario::Hostile && cluster == "prod" && svc.name == "checkout-api";
     for &slot in svc.tasks_live.values().chain(svc.tasks_stopped.values()) {
-        let Some(t) = sim.task(slot) else { continue };
-        let Some(start) = t.started_at else { continue };
-        let Some(td) = sim.task_defs.get(t.task_def) else {
-            continue;
-        };
-        for def in &td.containers {
-            let end = t
-                .execution_stopped_at
-                .unwrap_or(sim.now + 1)
-                .min(sim.now + 1);
-            let name = format!("{}/{}/{}", td.log_prefix, def.name, t.id);
-            out.push(StreamInfo {
-                key: hash_str(&name),
-                name,
-                start,
-                end,
-                cause: if t.execution_stopped_at.is_some() {
-                    t.end
-                } else {
-                    None
-                },
-                app: def.app,
-                container: def.name.clone(),
-                kind,
-                service: svc.name.clone(),
-                version: td.version.clone(),
-                leak: td.fault == Fault::MemoryLeak,
-                incident,
-                hostile: sim.scenario == super::Scenario::Hostile
-                    && cluster == "prod"
-                    && svc.name == "checkout-api",
-            });
-        }
+        task_streams(sim, slot, kind, &svc.name, incident, hostile, &mut out);
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+/// The streams of one started task (one per container), written as `owner`'s (a service or
+/// a job) into `out`.
+pub(crate) fn task_streams(
+    sim: &Sim,
+    slot: usize,
+    kind: super::fleet::Kind,
+    owner: &str,
+    incident: Option<(Ms, f64)>,
+    hostile: bool,
+    out: &mut Vec<StreamInfo>,
+) {
+    let Some(t) = sim.task(slot) else { return };
+    let Some(start) = t.started_at else { return };
+    let Some(td) = sim.task_defs.get(t.task_def) else {
+        return;
+    };
+    for def in &td.containers {
+        let end = t
+            .execution_stopped_at
+            .unwrap_or(sim.now + 1)
+            .min(sim.now + 1);
+        let name = format!("{}/{}/{}", td.log_prefix, def.name, t.id);
+        out.push(StreamInfo {
+            key: hash_str(&name),
+            name,
+            start,
+            end,
+            cause: if t.execution_stopped_at.is_some() {
+                t.end
+            } else {
+                None
+            },
+            app: def.app,
+            container: def.name.clone(),
+            kind,
+            service: owner.to_string(),
+            version: td.version.clone(),
+            leak: td.fault == Fault::MemoryLeak,
+            incident,
+            hostile,
+        });
+    }
 }
 
 fn describe_log_groups(sim: &Sim, v: &Value) -> ApiResult {
@@ -131,11 +164,20 @@ fn describe_log_groups(sim: &Sim, v: &Value) -> ApiResult {
     let mut groups = Vec::new();
     let mut last = None;
     let mut more = false;
-    for (name, &s) in sim.log_groups.range(prefix.to_string()..) {
+    let mut all: std::collections::BTreeMap<&str, Ms> = sim
+        .log_groups
+        .iter()
+        .map(|(name, &s)| {
+            let created = sim.services.get(s).map(|x| x.created_at).unwrap_or(0);
+            (name.as_str(), created)
+        })
+        .collect();
+    all.extend(sim.job_log_groups());
+    for (name, &created) in all.range(prefix..) {
         if !name.starts_with(prefix) {
             break;
         }
-        if after.as_deref().is_some_and(|a| name.as_str() <= a)
+        if after.as_deref().is_some_and(|a| *name <= a)
             || pattern.is_some_and(|p| !name.contains(p))
         {
             continue;
@@ -144,7 +186,6 @@ fn describe_log_groups(sim: &Sim, v: &Value) -> ApiResult {
             more = true;
             break;
         }
-        let created = sim.services.get(s).map(|x| x.created_at).unwrap_or(0);
         let arn = group_arn(sim, name);
         groups.push(json!({
             "logGroupName": name,
@@ -156,7 +197,7 @@ fn describe_log_groups(sim: &Sim, v: &Value) -> ApiResult {
             "storedBytes": 0,
             "logGroupClass": "STANDARD",
         }));
-        last = Some(name.clone());
+        last = Some(name.to_string());
     }
     let mut out = json!({"logGroups": groups});
     if more && let Some(l) = last {

@@ -19,6 +19,7 @@ mod ecs;
 mod ecs_json;
 mod fleet;
 mod history;
+mod jobs;
 mod kms;
 mod livetail;
 mod loggen;
@@ -33,6 +34,7 @@ mod shell;
 mod sim;
 mod ssm;
 mod sts;
+mod task_sets;
 mod wire;
 
 use std::collections::BTreeMap;

@@ -181,7 +181,7 @@ impl Sim {
 
     /// Background noise: now and then a task crashes or a Spot task is reclaimed.
     pub(crate) fn noise(&mut self) {
-        let n = self.services.len();
+        let n = self.fleet_services();
         if n > 0 {
             let s = (self.rng.next_u64() % n as u64) as usize;
             let running: Vec<usize> = self

@@ -84,6 +84,8 @@ impl Shared {
         sim.now = t0 - scenario::HISTORY_MS;
         sim.build_fleet(opts.scale, opts.clusters);
         sim.setup_drills();
+        sim.setup_jobs();
+        sim.setup_task_sets();
         sim.advance_to(t0);
         let (rate, burst) = match (opts.rate, opts.scenario) {
             (Some(r), _) => (Some(r), f64::from(opts.burst.max(1))),

@@ -31,6 +31,10 @@ pub(crate) enum Ev {
     Noise,
     /// The next blue/green lifecycle stage of (service, service deployment).
     Stage(usize, usize),
+    /// A scheduled job's next run (index into `jobs`; see `jobs.rs`).
+    Job(usize),
+    /// A standalone task's work is done: its essential container exits (slot, serial).
+    JobDone(usize, u64),
 }
 
 pub(crate) struct Sim {
@@ -59,6 +63,13 @@ pub(crate) struct Sim {
     /// log group name -> service index.
     pub log_groups: BTreeMap<String, usize>,
     pub sessions: Vec<Session>,
+    /// Scheduled jobs that run standalone tasks (see `jobs.rs`).
+    pub jobs: Vec<super::jobs::Job>,
+    /// The random stream of the jobs and their tasks, apart from the fleet's, so adding them
+    /// leaves every seed's fleet and drills as they were.
+    pub jobs_rng: Rng,
+    /// Task sets of the services an EXTERNAL controller deploys, by service (`task_sets.rs`).
+    pub task_sets: BTreeMap<usize, Vec<super::task_sets::SimTaskSet>>,
 }
 
 impl Sim {
@@ -85,6 +96,9 @@ impl Sim {
             serial: 0,
             log_groups: BTreeMap::new(),
             sessions: Vec::new(),
+            jobs: Vec::new(),
+            jobs_rng: Rng::new(seed ^ 0x6a6f_6273),
+            task_sets: BTreeMap::new(),
         }
     }
 
@@ -107,6 +121,28 @@ impl Sim {
     }
 
     fn handle(&mut self, ev: Ev) {
+        let standalone = match ev {
+            Ev::Job(_) | Ev::JobDone(..) => true,
+            Ev::Task(slot, _) | Ev::Fate(slot, _) | Ev::Purge(slot, _) => {
+                self.task(slot).is_some_and(|t| t.service.is_none())
+            }
+            _ => false,
+        };
+        if standalone {
+            self.with_jobs_rng(|sim| sim.dispatch(ev));
+        } else {
+            self.dispatch(ev);
+        }
+    }
+
+    /// Run `f` drawing from the jobs' random stream.
+    pub(crate) fn with_jobs_rng(&mut self, f: impl FnOnce(&mut Sim)) {
+        std::mem::swap(&mut self.rng, &mut self.jobs_rng);
+        f(self);
+        std::mem::swap(&mut self.rng, &mut self.jobs_rng);
+    }
+
+    fn dispatch(&mut self, ev: Ev) {
         match ev {
             Ev::Task(slot, serial) => {
                 if self.task_ok(slot, serial) {
@@ -132,6 +168,12 @@ impl Sim {
             Ev::Drill(step) => self.drill_step(step),
             Ev::Noise => self.noise(),
             Ev::Stage(s, i) => self.advance_stage(s, i),
+            Ev::Job(job) => self.run_job(job),
+            Ev::JobDone(slot, serial) => {
+                if self.task_ok(slot, serial) {
+                    self.job_done(slot);
+                }
+            }
         }
     }
 
@@ -199,8 +241,23 @@ impl Sim {
         svc.launches += 1;
         let cluster = svc.cluster;
         let exec = svc.exec;
-        let svc_name = svc.name.clone();
         let provider = pick_provider(&svc.capacity, n);
+        self.launch_in(cluster, Some(s), deployment_id, td, exec, provider, n)
+    }
+
+    /// Create a task in `cluster` (of service `s`, or standalone: RunTask, a schedule); it
+    /// starts in PROVISIONING. `n` spreads tasks over the subnets.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn launch_in(
+        &mut self,
+        cluster: usize,
+        s: Option<usize>,
+        started_by: &str,
+        td: usize,
+        exec: bool,
+        provider: &'static str,
+        n: u64,
+    ) -> Option<usize> {
         let nsub = self.clusters.get(cluster)?.subnets.len().max(1);
         let subnet = (n as usize + self.rng.range(0, 2) as usize) % nsub;
         let ip = self.alloc_ip(cluster, subnet);
@@ -234,8 +291,8 @@ impl Sim {
             id: id.clone(),
             serial: self.serial,
             cluster,
-            service: Some(s),
-            started_by: deployment_id.to_string(),
+            service: s,
+            started_by: started_by.to_string(),
             task_def: td,
             last: TaskStatus::Provisioning,
             desired_running: true,
@@ -278,7 +335,6 @@ impl Sim {
         for c in task.containers.iter_mut() {
             c.id = self.rng.uuid();
         }
-        let _ = svc_name;
         let slot = if let Some(slot) = self.free_slots.pop() {
             if let Some(place) = self.tasks.get_mut(slot) {
                 *place = Some(task);
@@ -292,7 +348,7 @@ impl Sim {
         if let Some(c) = self.clusters.get_mut(cluster) {
             c.tasks_live.insert(id.clone(), slot);
         }
-        if let Some(svc) = self.services.get_mut(s) {
+        if let Some(svc) = s.and_then(|s| self.services.get_mut(s)) {
             svc.tasks_live.insert(id, slot);
         }
         let delay = self.rng.range(3_000, 9_000);

@@ -85,6 +85,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
         frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), reason_area);
     }
     render_history(frame, history_area, history, history_lines, theme);
+    let events_area = super::task_sets::render(frame, events_area, service, now, theme);
     render_events(frame, events_area, service, now, theme);
 }
 

@@ -16,6 +16,7 @@ mod services;
 mod stopped;
 pub mod table;
 mod task_detail;
+mod task_sets;
 mod tasks;
 mod timeline;
 
@@ -108,3 +109,4 @@ pub fn spinner(state: &State) -> &'static str {
 }
 
 pub use crate::app::columns::severity_slot;
+pub use deployments::event_line;

@@ -38,7 +38,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TasksView, th
         area,
         TableSpec {
             title,
-            hidden: &crate::app::columns::hidden_task_columns(view.include_stopped, area.width),
+            hidden: &crate::app::columns::hidden_task_columns(
+                view.include_stopped,
+                view.service.is_none(),
+                area.width,
+            ),
             rows: &data.rows,
             table: &view.table,
             now: state.now_unix,

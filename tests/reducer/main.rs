@@ -13,6 +13,7 @@ mod screen;
 
 mod actions_dialog;
 mod app_reducer;
+mod cluster_events_pane;
 mod diff_pane;
 mod exec_dialog;
 mod history_pane;
@@ -20,5 +21,6 @@ mod logs_pane;
 mod logs_props;
 mod panes_snapshots;
 mod stopped_pane;
+mod task_sets_pane;
 mod timeline_pane;
 mod ui_snapshots;
