@@ -147,8 +147,11 @@ pub fn on_loaded(state: &mut State, request: RequestId, result: Result<PaneData,
         let super::View::Pane(pane) = view else {
             continue;
         };
+        let was_loading = pane.is_loading();
         if let Some(changed) = pane.loaded(request, &result, now) {
-            state.dirty |= changed && depth + 1 == top;
+            // a spinner that was on screen must go, even when nothing else changed
+            let spinner_gone = was_loading && !pane.is_loading();
+            state.dirty |= (changed || spinner_gone) && depth + 1 == top;
             return;
         }
     }

@@ -250,14 +250,15 @@ impl Pane for ClusterEvents {
     }
 
     fn refresh(&mut self, request: RequestId, shown: bool, now: i64) -> Option<PaneLoad> {
-        if self.loading && !shown {
+        if self.request.is_some() && !shown {
             return None;
         }
         if !shown && now < self.not_before {
             return None;
         }
         self.request = Some(request);
-        self.loading = true;
+        // a background reload is quiet: the spinner is for what was asked for
+        self.loading = shown || self.loaded_at.is_none();
         Some(PaneLoad::ClusterServices {
             cluster: self.cluster.clone(),
         })

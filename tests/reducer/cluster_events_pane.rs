@@ -321,3 +321,41 @@ fn cluster_tasks_show_group_and_started_by_sanitised_when_wide_enough() {
     assert!(!narrow.contains("GROUP"), "{narrow}");
     assert!(no_controls(&narrow));
 }
+
+/// A background refresh of the feed is quiet: no spinner while it runs, no frame when it
+/// brings the same events (an idle screen writes nothing). Seen in tmux: the title said
+/// `⠹ loading` for good, redrawn every tick, after the first background reload.
+#[test]
+fn cluster_feed_background_refresh_shows_no_spinner_and_draws_nothing_when_unchanged() {
+    let mut s = feed_loaded();
+    update(&mut s, Action::Tick { now_unix: NOW + 60 });
+    let effects = update(&mut s, Action::RefreshDue);
+    let (request, _) = pane_load(&effects).expect("a background reload");
+    assert!(!s.is_loading(), "no spinner for a background reload");
+    s.dirty = false;
+    update(&mut s, Action::Tick { now_unix: NOW + 61 });
+    assert!(!s.dirty, "a tick during a quiet reload draws nothing");
+    update(
+        &mut s,
+        Action::PaneLoaded {
+            request,
+            result: Ok(PaneData::Services(services())),
+        },
+    );
+    assert!(!s.is_loading());
+    assert!(!s.dirty, "the same events: nothing to draw");
+    // asked for (ctrl-r): the spinner shows, and goes with the answer
+    let effects = update(&mut s, Action::Command(Command::Refresh));
+    let (request, _) = pane_load(&effects).expect("a reload");
+    assert!(s.is_loading());
+    s.dirty = false;
+    update(
+        &mut s,
+        Action::PaneLoaded {
+            request,
+            result: Ok(PaneData::Services(services())),
+        },
+    );
+    assert!(!s.is_loading());
+    assert!(s.dirty, "the spinner on screen must go: a frame");
+}
