@@ -740,6 +740,9 @@ fn selected_deployment_pair(state: &State) -> Option<Result<(String, String), St
         });
     }
     let service = v.service()?;
+    if service.deployments.is_empty() && !service.task_sets.is_empty() {
+        return Some(task_set_pair(service));
+    }
     let Some(d) = v
         .table
         .selected_row()
@@ -757,6 +760,27 @@ fn selected_deployment_pair(state: &State) -> Option<Result<(String, String), St
         Some(old) => Ok((old, d.task_definition.clone())),
         None => previous_revision(&d.task_definition).map(|old| (old, d.task_definition.clone())),
     })
+}
+
+/// A task-set service (CODE_DEPLOY, EXTERNAL): the PRIMARY set's task definition against
+/// the newest other set's (the one being rolled out).
+fn task_set_pair(service: &crate::domain::Service) -> Result<(String, String), String> {
+    use crate::domain::task_set::TaskSetStatus;
+    let primary = service
+        .task_sets
+        .iter()
+        .find(|t| t.status == TaskSetStatus::Primary)
+        .ok_or("no PRIMARY task set to compare against")?;
+    let other = service
+        .task_sets
+        .iter()
+        .filter(|t| t.arn != primary.arn)
+        .max_by_key(|t| t.created_at)
+        .ok_or("one task set only: nothing to compare (:diff 41 42 names revisions)")?;
+    Ok((
+        primary.task_definition.clone(),
+        other.task_definition.clone(),
+    ))
 }
 
 /// A service deployment's source and target task definitions.

@@ -33,7 +33,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
     let stage = history.and_then(|h| stage_line(h.deployments(), now, theme));
     let rows = history_rows(area.height);
     let history_lines = history_lines(history, rows, view.history_selected, now, theme);
-    let table_rows = (service.deployments.len() as u16 + 2).clamp(3, 8);
+    // A task-set service (CODE_DEPLOY, EXTERNAL) has no deployments to list: its task sets
+    // below take the room.
+    let task_sets_only =
+        service.deployments.is_empty() && service.deployment_controller.runs_task_sets();
+    let table_rows = if task_sets_only {
+        0
+    } else {
+        (service.deployments.len() as u16 + 2).clamp(3, 8)
+    };
     let [
         config_area,
         table_area,
@@ -43,7 +51,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
     ] = Layout::vertical([
         Constraint::Length(2 + u16::from(stage.is_some())),
         Constraint::Length(table_rows),
-        Constraint::Length(2),
+        Constraint::Length(if task_sets_only { 0 } else { 2 }),
         Constraint::Length(history_height(history, &history_lines, area.width)),
         Constraint::Min(3),
     ])

@@ -47,7 +47,8 @@ const TASK_SET: &[Column<TaskSet>] = &[
         s
     }),
     Column::<TaskSet>::new("TASK DEF", Fill(2), 0, |t| t.task_definition.clone()),
-    Column::<TaskSet>::new("EXTERNAL ID", Fill(1), 0, |t| {
+    // at 80 columns the task definition needs the room more
+    Column::<TaskSet>::new("EXTERNAL ID", Fill(1), 100, |t| {
         t.external_id.clone().unwrap_or_else(|| "-".into())
     }),
     Column::<TaskSet>::new("CREATED", Length(7), 100, |t| utc(t.created_at))

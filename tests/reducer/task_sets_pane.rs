@@ -144,13 +144,37 @@ fn deployments_pane_shows_the_task_sets_80x24() {
         text.contains("2 task sets (EXTERNAL controller), 1 STABILIZING over 15 min"),
         "{text}"
     );
-    let row = |ext: &str| {
+    let row = |text: &str, status: &str| {
         text.lines()
-            .find(|l| l.contains(ext) && l.contains('%'))
-            .unwrap_or_else(|| panic!("{ext}:\n{text}"))
+            .find(|l| l.contains(status) && l.contains('%'))
+            .unwrap_or_else(|| panic!("{status}:\n{text}"))
             .to_string()
     };
-    assert!(row("blue").contains("PRIMARY") && row("blue").contains("ledger-api:8"));
-    assert!(row("green").contains("STABILIZING") && row("green").contains("1/2 +1"));
+    // at 80 columns the task definition keeps its revision; the external id waits for 100
+    assert!(row(&text, "PRIMARY").contains("ledger-api:8"));
+    let green = row(&text, "ACTIVE");
+    assert!(
+        green.contains("STABILIZING") && green.contains("1/2 +1") && green.contains("ledger-api:9")
+    );
+    assert!(
+        !text.contains("0 deployments"),
+        "no empty deployments table for a task-set service:\n{text}"
+    );
     insta::assert_snapshot!("task_sets_deployments_80x24", text);
+    let wide = screen::text(&screen::draw(&mut s, &screen::theme("default"), 120, 30));
+    assert!(row(&wide, "PRIMARY").contains("blue") && row(&wide, "ACTIVE").contains("green"));
+
+    // D: the set being rolled out against the PRIMARY one
+    let effects = reducer::key(&mut s, crossterm::event::KeyCode::Char('D'));
+    let load = effects.iter().find_map(|e| match e {
+        Effect::LoadPane {
+            load: berth::app::pane::PaneLoad::TaskDefinitions { old, new },
+            ..
+        } => Some((old.clone(), new.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        load,
+        Some(("ledger-api:8".to_string(), "ledger-api:9".to_string()))
+    );
 }
