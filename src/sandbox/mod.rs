@@ -19,6 +19,7 @@ mod ecs;
 mod ecs_json;
 mod fleet;
 mod history;
+mod history_json;
 mod jobs;
 mod kms;
 mod livetail;
