@@ -23,6 +23,7 @@ mod history_json;
 mod jobs;
 mod kms;
 mod livetail;
+mod load;
 mod loggen;
 mod logs;
 mod logs_filter;
@@ -109,6 +110,17 @@ pub enum Scenario {
     /// blue revision. Find: the stage not advancing, then ROLLBACK_SUCCESSFUL in the
     /// deployment history with the hook as the reason.
     BlueGreen,
+    /// `prod/web-frontend` is busy: from the incident on its CPU runs at 93–97%, and its
+    /// Application Auto Scaling target sits at its maximum (the target-tracking policy keeps
+    /// asking for more; the activities say "maximum capacity"). Find: the CPU trend, "at
+    /// maximum capacity" on the service, the scaling activities on the timeline.
+    AtCapacity,
+    /// The `batch-ec2` cluster (present only in this drill) runs on EC2 container instances;
+    /// `batch-ec2/report-worker` scales out and its new tasks stay PENDING because no instance
+    /// has the memory left: the service event says "was unable to place a task because no
+    /// container instance met all of its requirements ... has insufficient memory available".
+    /// Find: `:instances` with memory exhausted, the PENDING tasks and the placement problem.
+    NoCapacity,
 }
 
 /// Sandbox options on the command line (flattened into `berth --demo` and `berth sandbox`).

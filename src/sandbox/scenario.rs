@@ -28,6 +28,8 @@ impl Scenario {
             Scenario::ImagePull => Some(("prod", "orders-api")),
             Scenario::Secrets => Some(("prod", "notifications-worker")),
             Scenario::ElbHealth => Some(("prod", "search-api")),
+            Scenario::AtCapacity => Some(("prod", "web-frontend")),
+            Scenario::NoCapacity => Some(("batch-ec2", "report-worker")),
             Scenario::BlueGreen => Some(("prod", super::fleet::BLUE_GREEN_SERVICE)),
             Scenario::Steady
             | Scenario::Spot
