@@ -61,6 +61,7 @@ pub enum Command {
     Export,
     ShowDiff,
     FocusHistory,
+    ShowInstances,
 }
 
 impl Command {
@@ -118,6 +119,7 @@ impl Command {
         Command::Export,
         Command::ShowDiff,
         Command::FocusHistory,
+        Command::ShowInstances,
     ];
 
     /// The snake_case name keymaps use.
@@ -175,6 +177,7 @@ impl Command {
             Command::Export => "export",
             Command::ShowDiff => "show_diff",
             Command::FocusHistory => "focus_history",
+            Command::ShowInstances => "show_instances",
         }
     }
 
@@ -217,6 +220,7 @@ pub enum Context {
     Timeline,
     Diff,
     ClusterEvents,
+    Instances,
     Help,
 }
 
@@ -237,6 +241,7 @@ impl Context {
         Context::Timeline,
         Context::Diff,
         Context::ClusterEvents,
+        Context::Instances,
         Context::Help,
     ];
 
@@ -258,6 +263,7 @@ impl Context {
             Context::Timeline => "timeline",
             Context::Diff => "diff",
             Context::ClusterEvents => "cluster_events",
+            Context::Instances => "instances",
             Context::Help => "help",
         }
     }

@@ -210,8 +210,12 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
             View::Tasks(v) if v.data.is_current(request) => {
                 let selected = selected_key(&v.table, &v.data.rows, |t| t.arn.clone());
                 let cause = v.cause;
+                let instance = v.instance.as_ref().map(|(arn, _)| arn.clone());
                 let changed = match event {
                     DataEvent::Tasks(mut batch) => {
+                        if let Some(arn) = &instance {
+                            batch.retain(|t| t.container_instance.as_deref() == Some(arn));
+                        }
                         if let Some(cause) = cause {
                             batch.retain(|t| {
                                 t.last_status == "STOPPED"

@@ -403,6 +403,7 @@ pub enum LineCommand {
     Forwards,
     Timeline,
     Diff,
+    Instances,
     Region,
     Profile,
     Help,
@@ -425,6 +426,7 @@ impl LineCommand {
         LineCommand::Forwards,
         LineCommand::Timeline,
         LineCommand::Diff,
+        LineCommand::Instances,
         LineCommand::Region,
         LineCommand::Profile,
         LineCommand::Help,
@@ -447,6 +449,7 @@ impl LineCommand {
             LineCommand::Forwards => "forwards",
             LineCommand::Timeline => "timeline",
             LineCommand::Diff => "diff",
+            LineCommand::Instances => "instances",
             LineCommand::Region => "region",
             LineCommand::Profile => "profile",
             LineCommand::Help => "help",
@@ -517,6 +520,13 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
             View::Pane(Box::new(crate::panes::audit::Audit::default())),
         )),
         LineCommand::Timeline => show_timeline(state),
+        LineCommand::Instances => match arg {
+            Some(cluster) => Ok(push(
+                state,
+                View::Pane(Box::new(crate::panes::instances::Instances::new(cluster))),
+            )),
+            None => show_instances(state),
+        },
         LineCommand::Diff => {
             let args: Vec<&str> = std::iter::once(arg).flatten().chain(words).collect();
             show_diff(state, Some(&args))
@@ -845,4 +855,20 @@ fn diff_args(args: &[&str], current: Option<&str>) -> Result<(String, String), S
         [old, new] => Ok((named(old)?, named(new)?)),
         _ => Err(":diff takes one or two revisions: :diff 43, :diff 42 43".into()),
     }
+}
+
+/// The container instances of the current (or selected) cluster (`I`, `:instances`).
+pub fn show_instances(state: &mut State) -> Result<Vec<Effect>, String> {
+    let cluster = match state.view() {
+        View::Clusters => state
+            .clusters
+            .table
+            .selected_row()
+            .and_then(|i| state.clusters.data.rows.get(i))
+            .map(|c| c.name.clone()),
+        v => v.cluster().map(str::to_string),
+    }
+    .ok_or("select a cluster first (or :instances CLUSTER)")?;
+    let pane = crate::panes::instances::Instances::new(&cluster);
+    Ok(push(state, View::Pane(Box::new(pane))))
 }

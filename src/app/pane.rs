@@ -26,6 +26,8 @@ pub enum PaneLoad {
     Audit,
     /// Every service of a cluster, described (the services loader).
     ClusterServices { cluster: String },
+    /// A cluster's EC2 container instances.
+    ContainerInstances { cluster: String },
 }
 
 /// What came back for a [`PaneLoad`].
@@ -37,6 +39,7 @@ pub enum PaneData {
     },
     Audit(Vec<crate::audit::Entry>),
     Services(Vec<crate::domain::Service>),
+    ContainerInstances(Vec<crate::domain::ContainerInstance>),
 }
 
 /// What a pane did with a key.

@@ -283,6 +283,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         }
         Command::Export => super::export::export(state),
         Command::ShowDiff => or_status(state, |s| super::nav::show_diff(s, None)),
+        Command::ShowInstances => or_status(state, super::nav::show_instances),
         Command::FocusHistory => {
             focus_history(state);
             Vec::new()

@@ -92,6 +92,13 @@ impl View {
                 "stopped: {}",
                 v.cause.map(StopCause::title).unwrap_or_default()
             ),
+            View::Tasks(v) if v.instance.is_some() => format!(
+                "tasks on {}",
+                v.instance
+                    .as_ref()
+                    .map(|(_, id)| id.as_str())
+                    .unwrap_or_default()
+            ),
             View::Tasks(v) if v.include_stopped => "tasks (incl. stopped)".into(),
             View::Tasks(_) => "tasks".into(),
             View::Network(_) => "network".into(),
@@ -222,6 +229,8 @@ pub struct TasksView {
     pub deploy_shape: Option<(i32, i32)>,
     /// Only stopped tasks of this cause (opened from the stopped-tasks view).
     pub cause: Option<StopCause>,
+    /// Only the tasks on this container instance: (ARN, EC2 instance id), from `:instances`.
+    pub instance: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

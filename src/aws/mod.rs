@@ -4,6 +4,7 @@
 //! One [`aws_types::SdkConfig`] (the default credential chain: environment, profiles, SSO token
 //! cache, web identity, container and instance roles) is shared by every client.
 
+pub mod container_instances;
 pub mod ecs;
 mod error;
 pub mod exec;

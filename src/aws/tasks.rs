@@ -174,6 +174,7 @@ pub(crate) fn task_from_sdk(t: &sdk::Task) -> Task {
         stop_code: t.stop_code().map(|c| c.as_str().to_string()),
         stopped_reason: t.stopped_reason().map(str::to_string),
         started_by: t.started_by().map(str::to_string),
+        container_instance: t.container_instance_arn().map(str::to_string),
         created_at: secs(t.created_at()),
         pull_started_at: secs(t.pull_started_at()),
         pull_stopped_at: secs(t.pull_stopped_at()),

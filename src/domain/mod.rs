@@ -1,6 +1,7 @@
 //! Plain ECS types the console shows. No SDK types leak past `aws/`.
 
 mod cluster;
+pub mod container_instance;
 pub mod history;
 mod identity;
 pub mod mutation;
@@ -15,6 +16,7 @@ pub mod taskdef_diff;
 pub mod timeline;
 
 pub use cluster::Cluster;
+pub use container_instance::ContainerInstance;
 pub use identity::Identity;
 pub use service::{
     CapacityProviderItem, Deployment, DeploymentConfig, Service, ServiceEvent, family_revision,

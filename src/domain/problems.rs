@@ -193,6 +193,7 @@ pub fn service_problems_with(
         }
     }
 
+    let placement = placement_problem(s, now);
     let stop_events: Vec<&str> = s
         .events
         .iter()
@@ -203,10 +204,11 @@ pub fn service_problems_with(
             m.contains("has stopped")
                 || m.contains("failed elb health checks")
                 || m.contains("failed container health checks")
-                || m.contains("unable to place")
+                || (m.contains("unable to place") && placement.is_none())
                 || m.contains("is unhealthy")
         })
         .collect();
+    out.extend(placement);
     if !stop_events.is_empty() {
         out.push(Problem {
             severity: Severity::Warning,
@@ -250,6 +252,53 @@ pub fn service_problems_with(
     out.splice(0..0, from_history);
     out.sort_by_key(|p| std::cmp::Reverse(p.severity));
     out
+}
+
+/// The scheduler could not place tasks (EC2 capacity): the newest recent "was unable to place
+/// a task" event, in words, with what usually fixes it.
+pub fn placement_problem(s: &Service, now: i64) -> Option<Problem> {
+    let e = s
+        .events
+        .iter()
+        .filter(|e| e.created_at.is_some_and(|t| now - t <= RECENT_SECS))
+        .max_by_key(|e| e.created_at)
+        .filter(|e| e.message.contains("unable to place a task"))?;
+    let m = e.message.to_lowercase();
+    let (why, fix) = if m.contains("insufficient memory") {
+        (
+            "no instance has the memory",
+            "add container instances (or let a capacity provider scale out), or lower the task's memory",
+        )
+    } else if m.contains("insufficient cpu") {
+        (
+            "no instance has the CPU",
+            "add container instances (or let a capacity provider scale out), or lower the task's CPU",
+        )
+    } else if m.contains("port") {
+        (
+            "the host port is taken on every instance",
+            "use dynamic host ports (hostPort 0) or awsvpc networking",
+        )
+    } else if m.contains("attribute") || m.contains("constraint") {
+        (
+            "no instance matches the placement constraints",
+            "check the constraints against the instances' attributes",
+        )
+    } else {
+        (
+            "no container instance met the task's requirements",
+            "check :instances for capacity and agents",
+        )
+    };
+    Some(Problem {
+        severity: if s.running < s.desired {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        },
+        summary: "cannot place tasks".into(),
+        detail: Some(format!("{why}: {fix}")),
+    })
 }
 
 /// The longest-STABILIZING task set, when it has been so for over [`STUCK_TASK_SET_SECS`].
@@ -430,5 +479,51 @@ mod tests {
         let p = service_problems(&s, NOW);
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].severity, Severity::Notice);
+    }
+
+    #[test]
+    fn a_task_that_cannot_be_placed_is_a_problem_with_its_fix() {
+        use crate::domain::{Service, ServiceEvent};
+        let now = 1_800_000_000;
+        let event = |age: i64, message: &str| ServiceEvent {
+            id: age.to_string(),
+            created_at: Some(now - age),
+            message: message.into(),
+        };
+        let mut s = Service {
+            name: "report-worker".into(),
+            desired: 8,
+            running: 6,
+            events: vec![event(
+                60,
+                "(service report-worker) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance 5a1b) has insufficient memory available. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
+            )],
+            ..Service::default()
+        };
+        let p = placement_problem(&s, now).expect("a placement problem");
+        assert_eq!(p.summary, "cannot place tasks");
+        assert_eq!(p.severity, Severity::Critical);
+        assert!(
+            p.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("memory") && d.contains("add container instances"))
+        );
+        let all = service_problems_with(&s, None, now);
+        assert_eq!(
+            all.first().map(|p| p.summary.as_str()),
+            Some("cannot place tasks")
+        );
+        assert!(
+            !all.iter().any(|p| p.summary.contains("stop/health events")),
+            "not counted twice: {all:?}"
+        );
+        // placed since (a newer event), or long ago: no problem
+        s.events.insert(
+            0,
+            event(10, "(service report-worker) has reached a steady state."),
+        );
+        assert!(placement_problem(&s, now).is_none());
+        s.events.remove(0);
+        assert!(placement_problem(&s, now + RECENT_SECS + 120).is_none());
     }
 }

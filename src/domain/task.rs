@@ -23,6 +23,8 @@ pub struct Task {
     pub stop_code: Option<String>,
     pub stopped_reason: Option<String>,
     pub started_by: Option<String>,
+    /// The EC2 container instance it runs on (EC2 launch type), as an ARN.
+    pub container_instance: Option<String>,
     /// Unix seconds (fractions dropped).
     pub created_at: Option<i64>,
     pub pull_started_at: Option<i64>,

@@ -3,4 +3,5 @@
 
 pub mod audit;
 pub mod cluster_events;
+pub mod instances;
 pub mod taskdef_diff;

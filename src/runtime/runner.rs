@@ -322,6 +322,7 @@ impl EffectRunner {
             PaneLoad::TaskDefinitions { .. } => "pane:task-definitions",
             PaneLoad::Audit => "pane:audit",
             PaneLoad::ClusterServices { .. } => "pane:cluster-services",
+            PaneLoad::ContainerInstances { .. } => "pane:container-instances",
         };
         self.spawn_keyed(key, async move {
             let result = match load {
@@ -340,6 +341,12 @@ impl EffectRunner {
                             let services = found.lock().map(|mut s| std::mem::take(&mut *s));
                             PaneData::Services(services.unwrap_or_default())
                         })
+                }
+                PaneLoad::ContainerInstances { cluster } => {
+                    let _permit = permits.acquire().await;
+                    aws::container_instances::container_instances(&clients.ecs, &cluster)
+                        .await
+                        .map(PaneData::ContainerInstances)
                 }
                 PaneLoad::TaskDefinitions { old, new } => {
                     let _permit = permits.acquire().await;
