@@ -257,12 +257,22 @@ pub fn service_problems_with(
 /// The scheduler could not place tasks (EC2 capacity): the newest recent "was unable to place
 /// a task" event, in words, with what usually fixes it.
 pub fn placement_problem(s: &Service, now: i64) -> Option<Problem> {
+    let recent =
+        |e: &&crate::domain::ServiceEvent| e.created_at.is_some_and(|t| now - t <= RECENT_SECS);
     let e = s
         .events
         .iter()
-        .filter(|e| e.created_at.is_some_and(|t| now - t <= RECENT_SECS))
-        .max_by_key(|e| e.created_at)
-        .filter(|e| e.message.contains("unable to place a task"))?;
+        .filter(recent)
+        .filter(|e| e.message.contains("unable to place a task"))
+        .max_by_key(|e| e.created_at)?;
+    // placed since: the service reached a steady state after it
+    let steady_since =
+        s.events.iter().filter(recent).any(|x| {
+            x.created_at > e.created_at && x.message.contains("has reached a steady state")
+        });
+    if steady_since {
+        return None;
+    }
     let m = e.message.to_lowercase();
     let (why, fix) = if m.contains("insufficient memory") {
         (

@@ -276,6 +276,14 @@ impl Pane for Instances {
     fn render(&self, frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let full_count = self.rows.iter().filter(|c| full(c)).count();
         let mut title = crate::ui::plural(self.rows.len(), "container instance");
+        if !self.rows.is_empty() {
+            let cpu: i64 = self.rows.iter().map(|c| c.cpu_remaining.max(0)).sum();
+            let mem: i64 = self.rows.iter().map(|c| c.memory_remaining.max(0)).sum();
+            title.push_str(&format!(
+                " · {cpu} CPU units and {:.1} GiB left in all",
+                mem as f64 / 1024.0
+            ));
+        }
         if full_count > 0 {
             title.push_str(&format!(
                 ", {full_count} full (≥{FULL_PCT}% of CPU or memory used)"

@@ -23,6 +23,8 @@ pub(crate) fn handle(shared: &Shared, op: &str, v: &Value) -> ApiResult {
         "ListServices" => list_services(sim, v),
         "DescribeServices" => describe_services(sim, v),
         "DescribeTaskSets" => super::task_sets::describe_task_sets(sim, v),
+        "ListContainerInstances" => super::instances::list_container_instances(sim, v),
+        "DescribeContainerInstances" => super::instances::describe_container_instances(sim, v),
         "UpdateService" => update_service(sim, v),
         "ListTasks" => list_tasks(sim, v),
         "DescribeTasks" => describe_tasks(sim, v),

@@ -119,6 +119,16 @@ fn network_json(sim: &Sim, svc: &Service) -> Value {
 pub(crate) fn service_json(sim: &Sim, s: usize) -> Value {
     let mut service = ecs_service_json(sim, s);
     super::task_sets::decorate(sim, s, &mut service);
+    // a service on EC2 container instances names its launch type, not a strategy
+    if sim
+        .services
+        .get(s)
+        .is_some_and(|svc| svc.capacity.is_empty())
+        && let Some(m) = service.as_object_mut()
+    {
+        m.remove("capacityProviderStrategy");
+        m.insert("launchType".into(), json!("EC2"));
+    }
     service
 }
 
@@ -415,7 +425,13 @@ pub(crate) fn task_json(sim: &Sim, slot: usize) -> Value {
         "availabilityZone",
         json!(subnet.map(|s| s.az.clone())),
     );
-    put(&mut m, "capacityProviderName", json!(t.capacity_provider));
+    match t
+        .instance
+        .and_then(|i| super::instances::arn_of(sim, t.cluster, i))
+    {
+        Some(arn) => put(&mut m, "containerInstanceArn", json!(arn)),
+        None => put(&mut m, "capacityProviderName", json!(t.capacity_provider)),
+    }
     put(&mut m, "clusterArn", json!(cl.map(|c| c.arn.clone())));
     if t.connectivity_at.is_some() {
         put(
@@ -455,7 +471,15 @@ pub(crate) fn task_json(sim: &Sim, slot: usize) -> Value {
     put(&mut m, "group", json!(group));
     put(&mut m, "healthStatus", json!(health));
     put(&mut m, "lastStatus", json!(t.last.as_str()));
-    put(&mut m, "launchType", json!("FARGATE"));
+    put(
+        &mut m,
+        "launchType",
+        json!(if t.instance.is_some() {
+            "EC2"
+        } else {
+            "FARGATE"
+        }),
+    );
     put(&mut m, "memory", json!(td.map(|d| d.memory.to_string())));
     put(
         &mut m,

@@ -167,6 +167,9 @@ impl Sim {
         {
             self.add_blue_green_service(c);
         }
+        if self.scenario == super::Scenario::NoCapacity && scale.is_none() {
+            self.add_ec2_cluster();
+        }
     }
 
     /// `prod/ledger-api`: ECS-native blue/green with a 10-minute bake time and a Lambda hook
@@ -197,7 +200,7 @@ impl Sim {
         }
     }
 
-    fn add_cluster(&mut self, name: &str) {
+    pub(crate) fn add_cluster(&mut self, name: &str) {
         let idx = self.clusters.len();
         let second = 16 + (idx as u32 % 200);
         let subnets = AZS
@@ -224,6 +227,7 @@ impl Sim {
             services: BTreeMap::new(),
             tasks_live: BTreeMap::new(),
             tasks_stopped: BTreeMap::new(),
+            instances: Vec::new(),
         };
         self.cluster_by_name.insert(name.to_string(), idx);
         self.clusters.push(cluster);
@@ -428,6 +432,7 @@ impl Sim {
             revisions: Vec::new(),
             history: Vec::new(),
             blue_green: None,
+            placement_failed_at: None,
         });
         self.record_initial_deployment(s, &dep_id, td, dep_created);
         if let Some(cl) = self.clusters.get_mut(c) {

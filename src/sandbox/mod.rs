@@ -20,6 +20,7 @@ mod ecs_json;
 mod fleet;
 mod history;
 mod history_json;
+mod instances;
 mod jobs;
 mod kms;
 mod livetail;
@@ -116,7 +117,7 @@ pub enum Scenario {
     /// maximum capacity" on the service, the scaling activities on the timeline.
     AtCapacity,
     /// The `batch-ec2` cluster (present only in this drill) runs on EC2 container instances;
-    /// `batch-ec2/report-worker` scales out and its new tasks stay PENDING because no instance
+    /// `batch-ec2/report-generator` scales out and its new tasks stay PENDING because no instance
     /// has the memory left: the service event says "was unable to place a task because no
     /// container instance met all of its requirements ... has insufficient memory available".
     /// Find: `:instances` with memory exhausted, the PENDING tasks and the placement problem.

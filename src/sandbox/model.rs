@@ -85,6 +85,22 @@ pub(crate) struct Cluster {
     pub tasks_live: BTreeMap<String, usize>,
     /// Tasks whose desired status is STOPPED (kept one virtual hour after STOPPED).
     pub tasks_stopped: BTreeMap<String, usize>,
+    /// EC2 container instances (empty: a Fargate-only cluster).
+    pub instances: Vec<Instance>,
+}
+
+/// An EC2 container instance registered to a cluster.
+#[derive(Debug, Clone)]
+pub(crate) struct Instance {
+    /// The container instance id (32 hex characters).
+    pub id: String,
+    pub ec2_id: String,
+    pub instance_type: &'static str,
+    pub az: String,
+    /// Registered CPU units and MiB.
+    pub cpu: i64,
+    pub memory: i64,
+    pub registered_at: Ms,
 }
 
 #[derive(Debug, Clone)]
@@ -198,6 +214,8 @@ pub(crate) struct Service {
     pub history: Vec<super::history::ServiceDeployment>,
     /// ECS-native blue/green (deployment strategy BLUE_GREEN), when the service uses it.
     pub blue_green: Option<super::history::BlueGreen>,
+    /// When the scheduler last said it could not place a task (one event per few minutes).
+    pub placement_failed_at: Option<Ms>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,6 +267,8 @@ pub(crate) struct Task {
     pub attachment_id: String,
     pub ipv6: String,
     pub capacity_provider: &'static str,
+    /// The container instance it runs on (index into its cluster's `instances`), on EC2.
+    pub instance: Option<usize>,
     pub exec: bool,
     /// The task definition has a container health check, so healthStatus is reported.
     pub reports_health: bool,

@@ -29,7 +29,7 @@ impl Scenario {
             Scenario::Secrets => Some(("prod", "notifications-worker")),
             Scenario::ElbHealth => Some(("prod", "search-api")),
             Scenario::AtCapacity => Some(("prod", "web-frontend")),
-            Scenario::NoCapacity => Some(("batch-ec2", "report-worker")),
+            Scenario::NoCapacity => Some((super::instances::CLUSTER, super::instances::SERVICE)),
             Scenario::BlueGreen => Some(("prod", super::fleet::BLUE_GREEN_SERVICE)),
             Scenario::Steady
             | Scenario::Spot
@@ -92,6 +92,14 @@ impl Sim {
                 }
                 if self.scenario == Scenario::Hostile {
                     self.hostile_history();
+                }
+            }
+            STEP_INCIDENT if self.scenario == Scenario::NoCapacity => {
+                // the nightly backlog: 8 tasks wanted, room for 6
+                if let Some(s) =
+                    self.find_service(super::instances::CLUSTER, super::instances::SERVICE)
+                {
+                    self.update_service(s, Some(8), None, false);
                 }
             }
             STEP_INCIDENT => {

@@ -242,7 +242,26 @@ impl Sim {
         let cluster = svc.cluster;
         let exec = svc.exec;
         let provider = pick_provider(&svc.capacity, n);
-        self.launch_in(cluster, Some(s), deployment_id, td, exec, provider, n)
+        let on_ec2 = self
+            .clusters
+            .get(cluster)
+            .is_some_and(|c| !c.instances.is_empty());
+        if !on_ec2 {
+            return self.launch_in(cluster, Some(s), deployment_id, td, exec, provider, n);
+        }
+        match self.place(cluster, td) {
+            Ok(i) => {
+                let slot = self.launch_in(cluster, Some(s), deployment_id, td, exec, "", n)?;
+                if let Some(Some(t)) = self.tasks.get_mut(slot) {
+                    t.instance = Some(i);
+                }
+                Some(slot)
+            }
+            Err((closest, lack)) => {
+                self.placement_failed(s, closest, lack);
+                None
+            }
+        }
     }
 
     /// Create a task in `cluster` (of service `s`, or standalone: RunTask, a schedule); it
@@ -316,6 +335,7 @@ impl Sim {
             attachment_id: self.rng.uuid(),
             ipv6: String::new(),
             capacity_provider: provider,
+            instance: None,
             exec,
             reports_health,
             version: 1,

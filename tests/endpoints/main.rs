@@ -24,6 +24,7 @@ mod forward_native;
 mod history_moto;
 mod history_sandbox;
 mod independent_client;
+mod instances;
 mod kms;
 mod logs_moto;
 mod logs_session;

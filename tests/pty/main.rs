@@ -9,6 +9,7 @@
 mod common;
 
 mod cli_output;
+mod e2e_capacity;
 mod e2e_clusters;
 mod e2e_exec;
 mod e2e_hangup;

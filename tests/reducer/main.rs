@@ -17,6 +17,7 @@ mod cluster_events_pane;
 mod diff_pane;
 mod exec_dialog;
 mod history_pane;
+mod instances_pane;
 mod logs_pane;
 mod logs_props;
 mod panes_snapshots;
