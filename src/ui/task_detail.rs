@@ -109,6 +109,14 @@ fn summary_lines(t: &Task, now: i64, theme: &Theme) -> Vec<Line<'static>> {
             text,
         ),
     ];
+    // EC2 launch type: the container instance it runs on (`:instances` has its capacity)
+    if let Some(ci) = &t.container_instance {
+        lines.push(field(
+            "instance",
+            format!("container instance {}", ci.rsplit('/').next().unwrap_or(ci)),
+            text,
+        ));
+    }
     if t.last_status == "STOPPED" || t.stopped_reason.is_some() {
         let cause = classify(t);
         let slot = if cause.is_routine() {

@@ -103,6 +103,15 @@ async fn no_capacity_drill_shows_full_instances_and_tasks_that_cannot_be_placed(
             .all(|t| t.container_instance.as_deref() == Some(arn.as_str())
                 && t.launch_type.as_deref() == Some("EC2"))
     );
+    // a task's detail names its container instance
+    console.apply(key(KeyCode::Enter));
+    console.until("the task", loaded).await;
+    let detail = console.screen();
+    let id = arn.rsplit('/').next().unwrap();
+    assert!(
+        detail.contains(&format!("container instance {id}")),
+        "{detail}"
+    );
     assert!(handle.stats().count("ecs:DescribeContainerInstances") >= 1);
 }
 
