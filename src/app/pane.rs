@@ -42,6 +42,41 @@ pub enum PaneData {
     ContainerInstances(Vec<crate::domain::ContainerInstance>),
 }
 
+/// A pane's load in flight: which request it waits for, and whether the spinner shows (for
+/// what the user asked for; a background reload is quiet).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InFlight {
+    request: Option<RequestId>,
+    spinner: bool,
+}
+
+impl InFlight {
+    /// A load is out.
+    pub fn busy(&self) -> bool {
+        self.request.is_some()
+    }
+
+    /// The spinner shows.
+    pub fn spinner(&self) -> bool {
+        self.spinner
+    }
+
+    /// `request` starts; `spinner`: the user should see it.
+    pub fn start(&mut self, request: RequestId, spinner: bool) {
+        self.request = Some(request);
+        self.spinner = spinner;
+    }
+
+    /// Whether `request` is the one out; if it is, it is over.
+    pub fn answer(&mut self, request: RequestId) -> bool {
+        if self.request != Some(request) {
+            return false;
+        }
+        *self = InFlight::default();
+        true
+    }
+}
+
 /// What a pane did with a key.
 #[derive(Debug, Default)]
 pub struct Reply {

@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use crate::app::RequestId;
 use crate::app::State;
 use crate::app::command::{Command, Context};
-use crate::app::pane::{Pane, PaneData, PaneLoad};
+use crate::app::pane::{InFlight, Pane, PaneData, PaneLoad};
 use crate::app::table::TableView;
 use crate::audit::Entry;
 use crate::config::theme::{Slot, Theme};
@@ -23,7 +23,7 @@ pub struct Audit {
     pub table: TableView,
     pub loaded: bool,
     pub error: Option<String>,
-    request: Option<RequestId>,
+    load: InFlight,
 }
 
 impl Pane for Audit {
@@ -54,7 +54,7 @@ impl Pane for Audit {
     }
 
     fn refresh(&mut self, request: RequestId, _shown: bool, _now: i64) -> Option<PaneLoad> {
-        self.request = Some(request);
+        self.load.start(request, false);
         Some(PaneLoad::Audit)
     }
 
@@ -64,10 +64,9 @@ impl Pane for Audit {
         result: &Result<PaneData, String>,
         now: i64,
     ) -> Option<bool> {
-        if self.request != Some(request) {
+        if !self.load.answer(request) {
             return None;
         }
-        self.request = None;
         match result {
             Ok(PaneData::Audit(entries)) => {
                 // identical lines: nothing to draw

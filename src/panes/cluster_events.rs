@@ -25,7 +25,7 @@ use crate::app::RequestId;
 use crate::app::State;
 use crate::app::columns::{age, severity_slot};
 use crate::app::command::{Command, Context};
-use crate::app::pane::{Pane, PaneData, PaneLoad, Reply};
+use crate::app::pane::{InFlight, Pane, PaneData, PaneLoad, Reply};
 use crate::app::table::{Column, SortKey, TableView, Tabular, shown_columns};
 use crate::app::views::{View, utc};
 use crate::config::theme::{Slot, Theme};
@@ -66,8 +66,7 @@ pub struct ClusterEvents {
     pub loaded_at: Option<i64>,
     /// Taken from the services view instead of loaded.
     pub reused: bool,
-    pub request: Option<RequestId>,
-    pub loading: bool,
+    load: InFlight,
     pub error: Option<String>,
     /// Consecutive failures; each doubles the wait before the next background refresh.
     pub failures: u32,
@@ -84,8 +83,7 @@ impl ClusterEvents {
             dropped: 0,
             loaded_at: None,
             reused: false,
-            request: None,
-            loading: false,
+            load: InFlight::default(),
             error: None,
             failures: 0,
             not_before: 0,
@@ -250,15 +248,13 @@ impl Pane for ClusterEvents {
     }
 
     fn refresh(&mut self, request: RequestId, shown: bool, now: i64) -> Option<PaneLoad> {
-        if self.request.is_some() && !shown {
+        if self.load.busy() && !shown {
             return None;
         }
         if !shown && now < self.not_before {
             return None;
         }
-        self.request = Some(request);
-        // a background reload is quiet: the spinner is for what was asked for
-        self.loading = shown || self.loaded_at.is_none();
+        self.load.start(request, shown || self.loaded_at.is_none());
         Some(PaneLoad::ClusterServices {
             cluster: self.cluster.clone(),
         })
@@ -270,11 +266,9 @@ impl Pane for ClusterEvents {
         result: &Result<PaneData, String>,
         now: i64,
     ) -> Option<bool> {
-        if self.request != Some(request) {
+        if !self.load.answer(request) {
             return None;
         }
-        self.request = None;
-        self.loading = false;
         match result {
             Ok(PaneData::Services(services)) => {
                 self.reused = false;
@@ -293,7 +287,7 @@ impl Pane for ClusterEvents {
     }
 
     fn is_loading(&self) -> bool {
-        self.loading
+        self.load.spinner()
     }
 
     fn answered(&self) -> bool {

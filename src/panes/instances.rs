@@ -14,7 +14,7 @@ use crate::app::RequestId;
 use crate::app::State;
 use crate::app::columns::age;
 use crate::app::command::{Command, Context};
-use crate::app::pane::{Pane, PaneData, PaneLoad, Reply};
+use crate::app::pane::{InFlight, Pane, PaneData, PaneLoad, Reply};
 use crate::app::table::{Column, SortKey, TableView, Tabular, shown_columns};
 use crate::config::theme::{Slot, Theme};
 use crate::domain::ContainerInstance;
@@ -123,8 +123,7 @@ pub struct Instances {
     pub table: TableView,
     pub loaded_at: Option<i64>,
     pub error: Option<String>,
-    request: Option<RequestId>,
-    loading: bool,
+    load: InFlight,
 }
 
 impl Instances {
@@ -135,8 +134,7 @@ impl Instances {
             table: TableView::default(),
             loaded_at: None,
             error: None,
-            request: None,
-            loading: false,
+            load: InFlight::default(),
         }
     }
 
@@ -182,12 +180,10 @@ impl Pane for Instances {
         let due = self
             .loaded_at
             .is_none_or(|t| now.saturating_sub(t) >= REFRESH_SECS);
-        if !shown && (self.request.is_some() || !due) {
+        if !shown && (self.load.busy() || !due) {
             return None;
         }
-        self.request = Some(request);
-        // the spinner is for what was asked for; a background reload is quiet
-        self.loading = shown || self.loaded_at.is_none();
+        self.load.start(request, shown || self.loaded_at.is_none());
         Some(PaneLoad::ContainerInstances {
             cluster: self.cluster.clone(),
         })
@@ -199,11 +195,9 @@ impl Pane for Instances {
         result: &Result<PaneData, String>,
         now: i64,
     ) -> Option<bool> {
-        if self.request != Some(request) {
+        if !self.load.answer(request) {
             return None;
         }
-        self.request = None;
-        self.loading = false;
         match result {
             Ok(PaneData::ContainerInstances(rows)) => {
                 self.loaded_at = Some(now);
@@ -227,7 +221,7 @@ impl Pane for Instances {
     }
 
     fn is_loading(&self) -> bool {
-        self.loading
+        self.load.spinner()
     }
 
     fn answered(&self) -> bool {

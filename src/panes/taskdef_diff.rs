@@ -15,7 +15,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::app::RequestId;
 use crate::app::State;
 use crate::app::command::{Command, Context};
-use crate::app::pane::{Pane, PaneData, PaneLoad, Reply};
+use crate::app::pane::{InFlight, Pane, PaneData, PaneLoad, Reply};
 use crate::config::theme::{Slot, Theme};
 use crate::domain::taskdef_diff::{self, Change, Diff, Line};
 use crate::text::sanitize;
@@ -36,8 +36,7 @@ pub struct TaskDefDiff {
     /// Who registered the new revision, and when (unix seconds).
     pub registered: Option<(Option<String>, Option<i64>)>,
     pub diff: Option<Diff>,
-    pub request: Option<RequestId>,
-    pub loading: bool,
+    load: InFlight,
     pub error: Option<String>,
     /// Show the unchanged lines too.
     pub expanded: bool,
@@ -55,8 +54,7 @@ impl TaskDefDiff {
             new_name: crate::domain::family_revision(new),
             registered: None,
             diff: None,
-            request: None,
-            loading: false,
+            load: InFlight::default(),
             error: None,
             expanded: false,
             scroll: 0,
@@ -152,11 +150,10 @@ impl Pane for TaskDefDiff {
 
     fn refresh(&mut self, request: RequestId, shown: bool, _now: i64) -> Option<PaneLoad> {
         // Two revisions never change: load once, or again when asked.
-        if !shown && (self.diff.is_some() || self.request.is_some()) {
+        if !shown && (self.diff.is_some() || self.load.busy()) {
             return None;
         }
-        self.request = Some(request);
-        self.loading = true;
+        self.load.start(request, true);
         Some(PaneLoad::TaskDefinitions {
             old: self.old.clone(),
             new: self.new.clone(),
@@ -169,11 +166,9 @@ impl Pane for TaskDefDiff {
         result: &Result<PaneData, String>,
         _now: i64,
     ) -> Option<bool> {
-        if self.request != Some(request) {
+        if !self.load.answer(request) {
             return None;
         }
-        self.request = None;
-        self.loading = false;
         match result {
             Ok(PaneData::TaskDefinitions { old, new }) => {
                 let name = |v: &serde_json::Value, asked: &str| {
@@ -206,7 +201,7 @@ impl Pane for TaskDefDiff {
     }
 
     fn is_loading(&self) -> bool {
-        self.loading
+        self.load.spinner()
     }
 
     fn answered(&self) -> bool {
@@ -330,7 +325,7 @@ fn change_word(c: Change) -> &'static str {
 
 fn render(v: &TaskDefDiff, frame: &mut Frame, area: Rect, theme: &Theme) {
     let muted = theme.style(Slot::Muted);
-    let title = match (&v.error, v.loading && v.diff.is_none()) {
+    let title = match (&v.error, v.load.spinner() && v.diff.is_none()) {
         (Some(_), _) => format!(" {} ", v.summary()),
         (None, true) => format!(" loading {} … ", v.summary()),
         (None, false) => format!(" {} ", v.summary()),
@@ -535,7 +530,7 @@ mod tests {
         let mut v = TaskDefDiff::new("prod", None, "a:1", "a:2");
         v.refresh(1, true, 0);
         assert_eq!(v.loaded(2, &Err("x".into()), 0), None);
-        assert!(v.loading);
+        assert!(v.is_loading());
         // loaded once, a background refresh asks for nothing
         v.loaded(1, &Err("boom".into()), 0);
         assert_eq!(v.error.as_deref(), Some("boom"));
