@@ -35,6 +35,7 @@ mod sandbox_logs;
 mod sandbox_scenarios;
 mod scale_calls;
 mod stopped_sandbox;
+mod targets_sandbox;
 mod task_sets;
 mod timeline_sandbox;
 mod triage_sandbox;
