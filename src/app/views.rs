@@ -126,7 +126,12 @@ impl View {
             View::Events(_) => of::<ServiceEvent>(width, &[]),
             View::Tasks(v) => of::<Task>(
                 width,
-                &super::columns::hidden_task_columns(v.include_stopped, v.service.is_none(), width),
+                &super::columns::hidden_task_columns(
+                    v.include_stopped,
+                    v.service.is_none(),
+                    !v.load_balancers.is_empty(),
+                    width,
+                ),
             ),
             View::Network(_) => of::<EniRow>(width, &[]),
             View::Stopped(_) => of::<CauseGroup>(width, &[]),
@@ -222,6 +227,8 @@ pub struct TasksView {
     pub deploy_shape: Option<(i32, i32)>,
     /// Only stopped tasks of this cause (opened from the stopped-tasks view).
     pub cause: Option<StopCause>,
+    /// The service's load balancers, when a view on the stack knew them (TARGET column).
+    pub load_balancers: Vec<crate::domain::targets::LoadBalancer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

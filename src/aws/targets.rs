@@ -136,6 +136,16 @@ pub async fn target_health(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    target_health_of(elb, permits, &arns, settings).await
+}
+
+/// [`target_health`] of target group ARNs (distinct).
+pub async fn target_health_of(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    permits: &Arc<Semaphore>,
+    arns: &[String],
+    settings: bool,
+) -> TargetHealthReport {
     let mut report = TargetHealthReport::default();
     if arns.is_empty() {
         return report;
@@ -155,7 +165,7 @@ pub async fn target_health(
     if settings {
         let _permit = permits.acquire().await;
         report.settings = Some(
-            describe_target_groups(elb, &arns)
+            describe_target_groups(elb, arns)
                 .await
                 .map_err(|e| unavailable_message(&e).replace("target health", "target groups")),
         );

@@ -203,6 +203,7 @@ pub(crate) fn task_from_sdk(t: &sdk::Task) -> Task {
                 })
             })
             .collect(),
+        targets: Vec::new(),
         raw_json: String::new(),
     }
 }

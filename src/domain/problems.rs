@@ -252,6 +252,45 @@ pub fn service_problems_with(
     out
 }
 
+/// `targets 3/4 healthy` when any target of the service's groups is unhealthy: critical when
+/// none is healthy, a warning otherwise. Groups that could not be read say nothing here (the
+/// views that show targets say why in place).
+pub fn target_problem(groups: &[&super::targets::GroupHealth]) -> Option<Problem> {
+    use super::targets::{GroupHealth, TargetState, healthy_counts};
+    let targets: Vec<super::targets::TargetHealth> = groups
+        .iter()
+        .filter_map(|g| match g {
+            GroupHealth::Targets(t) => Some(t.clone()),
+            GroupHealth::Unavailable(_) => None,
+        })
+        .flatten()
+        .collect();
+    let unhealthy: Vec<&super::targets::TargetHealth> = targets
+        .iter()
+        .filter(|t| t.state == TargetState::Unhealthy)
+        .collect();
+    let first = unhealthy.first()?;
+    let (healthy, total) = healthy_counts(&targets);
+    Some(Problem {
+        severity: if healthy == 0 {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        },
+        summary: format!("targets {healthy}/{total} healthy"),
+        detail: Some(format!(
+            "{} unhealthy: {}{}",
+            unhealthy.len(),
+            first.reason.as_deref().unwrap_or("no reason given"),
+            first
+                .description
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        )),
+    })
+}
+
 /// The longest-STABILIZING task set, when it has been so for over [`STUCK_TASK_SET_SECS`].
 fn stuck_task_set(s: &Service, now: i64) -> Option<Problem> {
     use super::task_set::Stability;

@@ -172,33 +172,58 @@ pub fn healthy_counts(targets: &[TargetHealth]) -> (usize, usize) {
     (healthy, counted.len())
 }
 
-/// The compact TARGET cell of a task: the worst state over the service's target groups, or
-/// `-` when the task is registered in none.
-pub fn task_target_label(
+/// What one target group says of one task, as the console shows it (the join's result,
+/// kept on the task row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskTarget {
+    /// The target group's name (from its ARN).
+    pub group: String,
+    /// The task's target; `Ok(None)` when the task is not registered in the group; `Err` why
+    /// the group's targets could not be read.
+    pub health: Result<Option<TargetHealth>, String>,
+}
+
+/// `arn:...:targetgroup/NAME/ID` -> `NAME`.
+pub fn group_name(arn: &str) -> &str {
+    arn.split('/').nth(1).unwrap_or(arn)
+}
+
+/// Join `task` to the target groups of its service's `lbs`, for the groups already read.
+pub fn task_targets(
     task: &Task,
     lbs: &[LoadBalancer],
     groups: &BTreeMap<String, GroupHealth>,
-) -> String {
-    let mut worst: Option<TargetState> = None;
-    let mut unavailable = false;
-    for lb in lbs {
-        let Some(arn) = &lb.target_group_arn else {
-            continue;
-        };
-        match groups.get(arn) {
-            Some(GroupHealth::Targets(ts)) => {
-                if let Some(t) = target_of_task(task, lb, ts) {
-                    worst = Some(worst.map_or(t.state, |w| w.max(t.state)));
-                }
-            }
-            Some(GroupHealth::Unavailable(_)) => unavailable = true,
-            None => {}
-        }
-    }
-    match (worst, unavailable) {
-        (Some(s), _) => s.label().to_string(),
-        (None, true) => "?".to_string(),
-        (None, false) => "-".to_string(),
+) -> Vec<TaskTarget> {
+    lbs.iter()
+        .filter_map(|lb| {
+            let arn = lb.target_group_arn.as_deref()?;
+            let health = match groups.get(arn)? {
+                GroupHealth::Targets(ts) => Ok(target_of_task(task, lb, ts).cloned()),
+                GroupHealth::Unavailable(m) => Err(m.clone()),
+            };
+            Some(TaskTarget {
+                group: group_name(arn).to_string(),
+                health,
+            })
+        })
+        .collect()
+}
+
+/// The worst state over a task's target groups (`None`: registered in none).
+pub fn worst_state(targets: &[TaskTarget]) -> Option<TargetState> {
+    targets
+        .iter()
+        .filter_map(|t| t.health.as_ref().ok()?.as_ref().map(|h| h.state))
+        .max()
+}
+
+/// The compact TARGET cell: the worst state, `-` when the task is registered in no group,
+/// `?` when no group could be read.
+pub fn target_label(targets: &[TaskTarget]) -> String {
+    match worst_state(targets) {
+        Some(s) => s.label().to_string(),
+        None if !targets.is_empty() && targets.iter().all(|t| t.health.is_err()) => "?".into(),
+        None => "-".into(),
     }
 }
 
@@ -279,6 +304,10 @@ mod tests {
     #[test]
     fn label_is_the_worst_state_or_a_dash() {
         let t = task("a", "10.0.1.5");
+        let task_target_label =
+            |t: &Task, lbs: &[LoadBalancer], g: &BTreeMap<String, GroupHealth>| {
+                target_label(&task_targets(t, lbs, g))
+            };
         let one = |h: GroupHealth| BTreeMap::from([("arn:tg/web".to_string(), h)]);
         let groups = one(GroupHealth::Targets(vec![target(
             "10.0.1.5",

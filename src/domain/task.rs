@@ -37,6 +37,9 @@ pub struct Task {
     pub ec2_instance_id: Option<String>,
     /// Host ports bound to container ports (bridge/host network modes).
     pub network_bindings: Vec<NetworkBinding>,
+    /// What the service's target groups say of this task (joined by the console once target
+    /// health is read; empty for services without load balancers).
+    pub targets: Vec<super::targets::TaskTarget>,
     /// The task as the API returned it, pretty-printed JSON, for the raw view.
     pub raw_json: String,
 }

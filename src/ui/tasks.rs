@@ -41,6 +41,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TasksView, th
             hidden: &crate::app::columns::hidden_task_columns(
                 view.include_stopped,
                 view.service.is_none(),
+                !view.load_balancers.is_empty(),
                 area.width,
             ),
             rows: &data.rows,
