@@ -278,15 +278,16 @@ pub fn target_problem(groups: &[&super::targets::GroupHealth]) -> Option<Problem
             Severity::Warning
         },
         summary: format!("targets {healthy}/{total} healthy"),
+        // The reason first: at 80 columns it is what fits after the summary.
         detail: Some(format!(
-            "{} unhealthy: {}{}",
-            unhealthy.len(),
+            "{}{} ({} unhealthy)",
             first.reason.as_deref().unwrap_or("no reason given"),
             first
                 .description
                 .as_deref()
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default(),
+            unhealthy.len(),
         )),
     })
 }

@@ -158,12 +158,13 @@ pub enum GroupHealth {
     Unavailable(String),
 }
 
-/// `healthy n/m` over the registered targets that take traffic or should (`unused` targets,
-/// those of a group no load balancer uses, do not count).
+/// `healthy n/m` over the registered targets that take traffic or should: `unused` ones (of a
+/// group no load balancer uses) and `draining` ones (on their way out, a stopped task's) do
+/// not count.
 pub fn healthy_counts(targets: &[TargetHealth]) -> (usize, usize) {
     let counted = targets
         .iter()
-        .filter(|t| t.state != TargetState::Unused)
+        .filter(|t| !matches!(t.state, TargetState::Unused | TargetState::Draining))
         .collect::<Vec<_>>();
     let healthy = counted
         .iter()
@@ -324,11 +325,12 @@ mod tests {
     }
 
     #[test]
-    fn counts_leave_unused_targets_out() {
+    fn counts_leave_unused_and_draining_targets_out() {
         let ts = vec![
             target("1", 1, TargetState::Healthy),
             target("2", 1, TargetState::Unhealthy),
             target("3", 1, TargetState::Unused),
+            target("4", 1, TargetState::Draining),
         ];
         assert_eq!(healthy_counts(&ts), (1, 2));
     }

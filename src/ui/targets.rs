@@ -12,7 +12,8 @@ use crate::domain::Service;
 use crate::domain::targets::{GroupHealth, TargetGroup, TargetState, group_name, healthy_counts};
 use crate::text::sanitize;
 
-/// `HTTP /health port traffic-port every 10s timeout 5s healthy 2 unhealthy 3 codes 200`.
+/// `HTTP /health every 10s timeout 5s healthy 2 unhealthy 3 codes 200` (thresholds: checks in
+/// a row to turn healthy / unhealthy; the port when it is not the traffic port).
 pub fn check_text(g: &TargetGroup) -> String {
     let num = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
     let mut s = g.health_check_protocol.clone().unwrap_or_default();
@@ -20,9 +21,16 @@ pub fn check_text(g: &TargetGroup) -> String {
         s.push(' ');
         s.push_str(path);
     }
+    // the traffic port is the default: only another port is worth the room
+    if let Some(port) = g
+        .health_check_port
+        .as_deref()
+        .filter(|p| *p != "traffic-port")
+    {
+        s.push_str(&format!(" port {port}"));
+    }
     s.push_str(&format!(
-        " port {} every {}s timeout {}s healthy {} unhealthy {}",
-        g.health_check_port.as_deref().unwrap_or("-"),
+        " every {}s timeout {}s healthy {} unhealthy {}",
         num(g.interval_s),
         num(g.timeout_s),
         num(g.healthy_threshold),
@@ -83,7 +91,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, s: &Service, theme: 
             state.targets.settings.get(*arn),
             &state.targets.settings_error,
         ) {
-            (Some(g), _) => format!("   check {}", check_text(g)),
+            (Some(g), _) => format!("   {}", check_text(g)),
             (None, Some(e)) => format!("   {e}"),
             (None, None) => String::new(),
         };
