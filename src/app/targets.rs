@@ -27,6 +27,9 @@ pub struct Targets {
     pub settings_error: Option<String>,
     /// When each group was last asked for (unix seconds).
     requested_at: BTreeMap<String, i64>,
+    /// Asked for and not answered yet. The runner keeps one read in flight (a newer one
+    /// replaces it), so a newer read asks for these again.
+    pending: std::collections::BTreeSet<String>,
 }
 
 fn arns(lbs: &[LoadBalancer]) -> impl Iterator<Item = &String> {
@@ -62,6 +65,9 @@ pub fn load_balancers_of(state: &State, service: &str) -> Vec<LoadBalancer> {
 fn wanted(state: &State) -> (Vec<String>, bool) {
     let mut out: Vec<String> = Vec::new();
     let settings = match state.view() {
+        // Once the list is complete: the rows on screen while pages arrive are not the ones
+        // that stay there.
+        View::Services(v) if !v.data.loaded_once => false,
         View::Services(v) => {
             // The rows on screen: the table starts at its scroll offset and is never taller
             // than the terminal.
@@ -127,6 +133,8 @@ pub fn due(state: &mut State) -> Option<Effect> {
     for a in &arns {
         state.targets.requested_at.insert(a.clone(), now);
     }
+    state.targets.pending.extend(arns.iter().cloned());
+    let arns = state.targets.pending.iter().cloned().collect();
     Some(Effect::LoadTargetHealth { arns, settings })
 }
 
@@ -149,6 +157,9 @@ pub fn row_problems(
 /// The runner answered.
 pub fn on_loaded(state: &mut State, report: TargetHealthReport) {
     let mut changed = false;
+    for arn in report.groups.keys() {
+        state.targets.pending.remove(arn);
+    }
     for (arn, health) in report.groups {
         if state.targets.groups.get(&arn) != Some(&health) {
             state.targets.groups.insert(arn, health);

@@ -36,6 +36,7 @@ mod sandbox_scenarios;
 mod scale_calls;
 mod stopped_sandbox;
 mod targets_sandbox;
+mod targets_scale;
 mod task_sets;
 mod timeline_sandbox;
 mod triage_sandbox;
