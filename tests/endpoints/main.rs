@@ -35,6 +35,7 @@ mod sandbox_logs;
 mod sandbox_scenarios;
 mod scale_calls;
 mod stopped_sandbox;
+mod targets_moto;
 mod targets_sandbox;
 mod targets_scale;
 mod task_sets;
