@@ -32,6 +32,13 @@ pub struct Targets {
     pending: std::collections::BTreeSet<String>,
 }
 
+impl Targets {
+    /// No read asked for is still unanswered.
+    pub fn settled(&self) -> bool {
+        self.pending.is_empty()
+    }
+}
+
 fn arns(lbs: &[LoadBalancer]) -> impl Iterator<Item = &String> {
     lbs.iter().filter_map(|lb| lb.target_group_arn.as_ref())
 }
