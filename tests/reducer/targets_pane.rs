@@ -355,12 +355,30 @@ fn task_detail_shows_the_full_reason_and_access_denied_in_place() {
         GroupHealth::Unavailable("target health unavailable: access denied".into()),
     );
     update(&mut s, Action::TargetHealthLoaded(denied));
+    // The tasks view below says it too, in place of the TARGET state.
+    let View::Tasks(v) = &s.views[s.views.len() - 2] else {
+        panic!()
+    };
+    let labels: Vec<String> = v
+        .data
+        .rows
+        .iter()
+        .map(|t| berth::domain::targets::target_label(&t.targets))
+        .collect();
+    assert!(labels.iter().all(|l| l == "?"), "{labels:?}");
     let text = screen::text(&screen::draw(&mut s, &screen::theme("default"), 100, 30));
     assert!(
         text.contains("prod-web-api: target health unavailable: access denied"),
         "{text}"
     );
     assert!(text.contains("RUNNING"), "the rest still shows:\n{text}");
+    update(&mut s, Action::Command(Command::Back));
+    let text = screen::text(&screen::draw(&mut s, &screen::theme("default"), 80, 24));
+    assert!(
+        text.contains("4 tasks of web-api · target health unavailable: access denied"),
+        "{text}"
+    );
+    assert!(text.contains("10.0.1.14"), "the rest still shows:\n{text}");
 }
 
 #[test]
