@@ -164,7 +164,8 @@ pub fn row_problems(
 /// The runner answered.
 pub fn on_loaded(state: &mut State, report: TargetHealthReport) {
     let mut changed = false;
-    for arn in report.groups.keys() {
+    let answered: std::collections::BTreeSet<String> = report.groups.keys().cloned().collect();
+    for arn in &answered {
         state.targets.pending.remove(arn);
     }
     for (arn, health) in report.groups {
@@ -212,7 +213,14 @@ pub fn on_loaded(state: &mut State, report: TargetHealthReport) {
     for (view, detail_lbs) in state.views.iter_mut().zip(detail_lbs) {
         match view {
             View::Services(v) => {
-                for row in v.data.rows.iter_mut() {
+                let mut rows_changed = false;
+                // Only the services of the groups answered (a few on screen, not the 2,000).
+                let touched = v
+                    .data
+                    .rows
+                    .iter_mut()
+                    .filter(|r| arns(&r.service.load_balancers).any(|a| answered.contains(a)));
+                for row in touched {
                     let base = super::history::problems(
                         &row.service,
                         histories.get(&super::history::key(
@@ -227,11 +235,20 @@ pub fn on_loaded(state: &mut State, report: TargetHealthReport) {
                             problems,
                             service: row.service.clone(),
                         };
+                        rows_changed = true;
                     }
                 }
-                let rows = v.data.rows.clone();
-                v.table
-                    .recompute(&rows, None, super::views::service_order, now);
+                if rows_changed {
+                    // Problems reorder the list: the selection stays on its service.
+                    let selected = v
+                        .table
+                        .selected_row()
+                        .and_then(|i| v.data.rows.get(i))
+                        .map(|r| r.service.arn.clone());
+                    let rows = v.data.rows.clone();
+                    v.table
+                        .recompute(&rows, selected.as_deref(), super::views::service_order, now);
+                }
             }
             View::Tasks(v) => {
                 for t in v.data.rows.iter_mut() {

@@ -182,7 +182,25 @@ fn only_services_with_load_balancers_cost_a_read_once_per_refresh() {
 #[test]
 fn an_unhealthy_target_marks_the_service_80x24() {
     let (mut s, _) = services_loaded(vec![web_api(), worker()]);
+    let selected = |s: &State| {
+        let View::Services(v) = s.view() else {
+            panic!()
+        };
+        let i = v.table.selected_row().unwrap();
+        v.data.rows[i].service.name.clone()
+    };
+    let first = |s: &State| {
+        let View::Services(v) = s.view() else {
+            panic!()
+        };
+        v.data.rows[v.table.visible[0]].service.name.clone()
+    };
+    let before = selected(&s);
+    assert_eq!(first(&s), "billing-worker");
     update(&mut s, Action::TargetHealthLoaded(report()));
+    // The marked service moves up; the selection stays on its service.
+    assert_eq!(first(&s), "web-api");
+    assert_eq!(selected(&s), before);
     let View::Services(v) = s.view() else {
         panic!()
     };
