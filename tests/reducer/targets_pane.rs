@@ -227,6 +227,28 @@ fn an_unhealthy_target_marks_the_service_80x24() {
         .unwrap();
     assert!(other.problems.is_empty(), "{:?}", other.problems);
 
+    // The service's deployment history arriving later keeps the marker.
+    update(
+        &mut s,
+        Action::HistoryLoaded {
+            cluster: web_api().cluster_arn,
+            service: "web-api".into(),
+            result: Ok(Vec::new()),
+        },
+    );
+    let View::Services(v) = s.view() else {
+        panic!()
+    };
+    let row = v
+        .data
+        .rows
+        .iter()
+        .find(|r| r.service.name == "web-api")
+        .unwrap();
+    assert_eq!(
+        row.problems.first().map(|p| p.summary.as_str()),
+        Some("targets 3/4 healthy")
+    );
     let text = screen::text(&screen::draw(&mut s, &screen::theme("default"), 80, 24));
     assert!(text.contains("targets 3/4 healthy"), "{text}");
     insta::assert_snapshot!("targets_services_80x24", text);
