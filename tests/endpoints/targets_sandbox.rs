@@ -194,3 +194,71 @@ async fn elb_health_drill_unhealthy_targets_with_their_reason_then_draining() {
     assert!(untargeted_stopped_seen, "no stopped task without a target");
     handle.shutdown().await;
 }
+
+/// The elb-health drill in the console: the services row says `targets n/m healthy`, and the
+/// tasks view shows the new revision's tasks `unhealthy`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elb_health_drill_in_the_console() {
+    use berth::app::{Action, Command, View};
+
+    use crate::common::console::{Console, loaded, on_service};
+
+    let (handle, _) = start(Scenario::ElbHealth, 60.0).await;
+    let mut console = Console::new(&handle);
+    on_service(&mut console, "prod", "search-api").await;
+    let marked = |s: &berth::app::State| {
+        let View::Services(v) = s.view() else {
+            return false;
+        };
+        v.data.rows.iter().any(|r| {
+            r.service.name == "search-api"
+                && r.problems
+                    .iter()
+                    .any(|p| p.summary.starts_with("targets ") && p.summary.ends_with(" healthy"))
+        })
+    };
+    for _ in 0..100 {
+        if marked(&console.state) {
+            break;
+        }
+        // the console's clock follows the sandbox's: a target group is read again once the
+        // refresh interval has passed
+        console.apply(Action::Tick {
+            now_unix: handle.virtual_now_ms() / 1000,
+        });
+        console.apply(Action::RefreshDue);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        while let Ok(a) = console.rx.try_recv() {
+            console.apply(a);
+        }
+    }
+    assert!(marked(&console.state), "{}", console.screen());
+    let screen = console.screen();
+    assert!(screen.contains("! targets "), "{screen}");
+
+    console.apply(Action::Command(Command::ShowTasks));
+    console.until("tasks", loaded).await;
+    let mut unhealthy = false;
+    for _ in 0..100 {
+        console.apply(Action::Tick {
+            now_unix: handle.virtual_now_ms() / 1000,
+        });
+        console.apply(Action::RefreshDue);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        while let Ok(a) = console.rx.try_recv() {
+            console.apply(a);
+        }
+        if let View::Tasks(v) = console.state.view()
+            && v.data
+                .rows
+                .iter()
+                .any(|t| berth::domain::targets::target_label(&t.targets) == "unhealthy")
+        {
+            unhealthy = true;
+            break;
+        }
+    }
+    assert!(unhealthy, "{}", console.screen());
+    assert!(console.screen().contains("TARGET"));
+    handle.shutdown().await;
+}
