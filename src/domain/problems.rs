@@ -253,8 +253,8 @@ pub fn service_problems_with(
 }
 
 /// `targets 3/4 healthy` when any target of the service's groups is unhealthy: critical when
-/// none is healthy, a warning otherwise. Groups that could not be read say nothing here (the
-/// views that show targets say why in place).
+/// none is healthy, a warning otherwise. A group that could not be read (access denied) is a
+/// notice that says so, in place of the count.
 pub fn target_problem(groups: &[&super::targets::GroupHealth]) -> Option<Problem> {
     use super::targets::{GroupHealth, TargetState, healthy_counts};
     let targets: Vec<super::targets::TargetHealth> = groups
@@ -269,7 +269,21 @@ pub fn target_problem(groups: &[&super::targets::GroupHealth]) -> Option<Problem
         .iter()
         .filter(|t| t.state == TargetState::Unhealthy)
         .collect();
-    let first = unhealthy.first()?;
+    let Some(first) = unhealthy.first() else {
+        return groups.iter().find_map(|g| match g {
+            GroupHealth::Unavailable(why) => Some(Problem {
+                severity: Severity::Notice,
+                // short: at 80 columns the row has about 24 characters for it
+                summary: if why.ends_with("access denied") {
+                    "targets: access denied".into()
+                } else {
+                    "targets unavailable".into()
+                },
+                detail: Some(why.clone()),
+            }),
+            GroupHealth::Targets(_) => None,
+        });
+    };
     let (healthy, total) = healthy_counts(&targets);
     Some(Problem {
         severity: if healthy == 0 {

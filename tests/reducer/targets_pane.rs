@@ -264,6 +264,32 @@ fn an_unhealthy_target_marks_the_service_80x24() {
         panic!()
     };
     assert!(v.data.rows.iter().all(|r| r.problems.is_empty()));
+
+    // Access denied: a notice in place, the rest of the row as before.
+    let mut denied = TargetHealthReport::default();
+    denied.groups.insert(
+        TG.into(),
+        GroupHealth::Unavailable("target health unavailable: access denied".into()),
+    );
+    update(&mut s, Action::TargetHealthLoaded(denied));
+    let View::Services(v) = s.view() else {
+        panic!()
+    };
+    let row = v
+        .data
+        .rows
+        .iter()
+        .find(|r| r.service.name == "web-api")
+        .unwrap();
+    let p = row.problems.first().unwrap();
+    assert_eq!(p.severity, Severity::Notice);
+    assert_eq!(
+        p.detail.as_deref(),
+        Some("target health unavailable: access denied")
+    );
+    let text = screen::text(&screen::draw(&mut s, &screen::theme("default"), 80, 24));
+    assert!(text.contains("· targets: access denied"), "{text}");
+    assert!(text.contains("4/4"), "{text}");
 }
 
 /// The tasks of web-api opened from the services view and loaded with `tasks`.
