@@ -76,6 +76,8 @@ pub enum Action {
         request: RequestId,
         result: Result<Box<super::timeline::TimelineData>, super::Failure>,
     },
+    /// Target groups' health was read (per group: targets, or why not).
+    TargetHealthLoaded(crate::aws::targets::TargetHealthReport),
     /// A service's deployment history was read (or could not be).
     HistoryLoaded {
         cluster: String,

@@ -306,6 +306,16 @@ impl Tabular for ServiceEvent {
     }
 }
 
+pub fn target_slot(state: Option<crate::domain::targets::TargetState>) -> Slot {
+    use crate::domain::targets::TargetState;
+    match state {
+        Some(TargetState::Healthy) => Slot::Success,
+        Some(TargetState::Unhealthy) => Slot::Error,
+        Some(TargetState::Initial | TargetState::Draining) => Slot::Warning,
+        _ => Slot::Muted,
+    }
+}
+
 // --- tasks -----------------------------------------------------------------------------------
 
 /// When the AGE column counts from: the stop of a stopped task, else its start.
@@ -334,6 +344,11 @@ const TASK: &[Column<Task>] = &[
     .slot(|t| status_slot(&t.last_status)),
     Column::<Task>::new("HEALTH", Length(9), 0, |t| or_dash(&t.health))
         .slot(|t| health_slot(t.health.as_deref())),
+    // What the load balancer says: the worst state over the service's target groups.
+    Column::<Task>::new("TARGET", Length(9), 0, |t| {
+        crate::domain::targets::target_label(&t.targets)
+    })
+    .slot(|t| target_slot(crate::domain::targets::worst_state(&t.targets))),
     Column::<Task>::new("REV", Length(4), 0, |t| {
         t.task_definition
             .rsplit(':')
@@ -417,9 +432,17 @@ impl Tabular for Task {
 pub fn hidden_task_columns(
     include_stopped: bool,
     cluster_scope: bool,
+    load_balanced: bool,
     width: u16,
 ) -> Vec<&'static str> {
     let mut hidden = Vec::new();
+    // TARGET only for a service with load balancers; at 80 columns it takes CAPACITY's room
+    // (the target state is what an on-call engineer looks for there).
+    if !load_balanced {
+        hidden.push("TARGET");
+    } else if width < 96 {
+        hidden.push("CAPACITY");
+    }
     let (group_from, started_by_from) = if include_stopped {
         (150, 180)
     } else {

@@ -134,6 +134,39 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
         return;
     }
     let mut dirty = false;
+    // The load balancers of any service a view on the stack knows (a task detail's TARGET).
+    let detail_open = state.views.iter().any(|v| matches!(v, View::TaskDetail(_)));
+    let known: Vec<(String, Vec<crate::domain::targets::LoadBalancer>)> = state
+        .views
+        .iter()
+        .filter(|_| detail_open)
+        .flat_map(|v| match v {
+            View::Services(v) => v
+                .data
+                .rows
+                .iter()
+                .map(|r| (r.service.name.clone(), r.service.load_balancers.clone()))
+                .collect(),
+            View::Deployments(v) | View::Events(v) => v
+                .service()
+                .map(|s| vec![(s.name.clone(), s.load_balancers.clone())])
+                .unwrap_or_default(),
+            View::Tasks(v) => v
+                .service
+                .clone()
+                .map(|s| vec![(s, v.load_balancers.clone())])
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        })
+        .filter(|(_, lbs)| !lbs.is_empty())
+        .collect();
+    let lbs_of = |service: &str| {
+        known
+            .iter()
+            .find(|(s, _)| s == service)
+            .map(|(_, lbs)| lbs.clone())
+            .unwrap_or_default()
+    };
     for (depth, view) in state.views.iter_mut().enumerate().rev() {
         let changed = match view {
             View::Clusters => continue,
@@ -144,13 +177,17 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                         let rows = batch
                             .into_iter()
                             .map(|service| ServiceRow {
-                                problems: super::history::problems(
+                                problems: super::targets::row_problems(
+                                    &state.targets,
+                                    super::history::problems(
+                                        &service,
+                                        state.histories.get(&super::history::key(
+                                            &service.cluster_arn,
+                                            &service.name,
+                                        )),
+                                        now,
+                                    ),
                                     &service,
-                                    state.histories.get(&super::history::key(
-                                        &service.cluster_arn,
-                                        &service.name,
-                                    )),
-                                    now,
                                 ),
                                 service,
                             })
@@ -222,6 +259,7 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                                     && crate::domain::stop_cause::classify(t) == cause
                             });
                         }
+                        super::targets::annotate(&mut batch, &v.load_balancers, &state.targets);
                         apply_batch(&mut v.data, batch)
                     }
                     other => apply_common(&mut v.data, other, now, refresh_secs),
@@ -246,7 +284,15 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                 changed
             }
             View::TaskDetail(v) if v.data.is_current(request) => match event {
-                DataEvent::Tasks(batch) => apply_batch(&mut v.data, batch),
+                DataEvent::Tasks(mut batch) => {
+                    let lbs = batch
+                        .first()
+                        .and_then(|t| t.service_name())
+                        .map(&lbs_of)
+                        .unwrap_or_default();
+                    super::targets::annotate(&mut batch, &lbs, &state.targets);
+                    apply_batch(&mut v.data, batch)
+                }
                 other => apply_common(&mut v.data, other, now, refresh_secs),
             },
             _ => continue,

@@ -99,6 +99,12 @@ pub enum Effect {
         service: String,
         since: i64,
     },
+    /// DescribeTargetHealth of each target group (and DescribeTargetGroups of them with
+    /// `settings`); answers `Action::TargetHealthLoaded`.
+    LoadTargetHealth {
+        arns: Vec<String>,
+        settings: bool,
+    },
     /// Create a new file (0600, never overwriting) with `contents`; answers `Action::Saved`
     /// with `message`.
     /// A pane's load (see `app::pane`).

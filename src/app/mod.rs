@@ -18,6 +18,7 @@ pub mod pane;
 pub mod rows;
 mod state;
 pub mod table;
+pub mod targets;
 pub mod timeline;
 mod update;
 pub mod views;

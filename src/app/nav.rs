@@ -142,6 +142,9 @@ pub fn tasks_view(
         service: service.map(str::to_string),
         include_stopped,
         deploy_shape: service.and_then(|s| deploy_shape(state, s)),
+        load_balancers: service
+            .map(|s| super::targets::load_balancers_of(state, s))
+            .unwrap_or_default(),
         table: TableView::default(),
         ..TasksView::default()
     })

@@ -167,6 +167,8 @@ pub struct State {
     /// Deployment history by `cluster/service`, for the services whose deployments view
     /// loaded it (see `app::history`).
     pub histories: std::collections::HashMap<String, crate::domain::history::History>,
+    /// Target group health as last read (see `app::targets`).
+    pub targets: super::targets::Targets,
 }
 
 impl State {
@@ -202,6 +204,7 @@ impl State {
             logs_tail: None,
             logs_capacity: crate::logs::buffer::DEFAULT_CAPACITY,
             histories: Default::default(),
+            targets: Default::default(),
         }
     }
 

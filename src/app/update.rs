@@ -15,6 +15,7 @@ use crate::domain::Task;
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let mut effects = reduce(state, action);
     super::logs::stop_if_hidden(state, &mut effects);
+    effects.extend(super::targets::due(state));
     effects
 }
 
@@ -100,6 +101,10 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
         } => {
             super::exec::on_forward_note(state, id, connection, problem);
             super::exec::sync_forwards(state);
+            Vec::new()
+        }
+        Action::TargetHealthLoaded(report) => {
+            super::targets::on_loaded(state, report);
             Vec::new()
         }
         Action::HistoryLoaded {

@@ -133,7 +133,12 @@ impl View {
             View::Events(_) => of::<ServiceEvent>(width, &[]),
             View::Tasks(v) => of::<Task>(
                 width,
-                &super::columns::hidden_task_columns(v.include_stopped, v.service.is_none(), width),
+                &super::columns::hidden_task_columns(
+                    v.include_stopped,
+                    v.service.is_none(),
+                    !v.load_balancers.is_empty(),
+                    width,
+                ),
             ),
             View::Network(_) => of::<EniRow>(width, &[]),
             View::Stopped(_) => of::<CauseGroup>(width, &[]),
@@ -231,6 +236,8 @@ pub struct TasksView {
     pub cause: Option<StopCause>,
     /// Only the tasks on this container instance: (ARN, EC2 instance id), from `:instances`.
     pub instance: Option<(String, String)>,
+    /// The service's load balancers, when a view on the stack knew them (TARGET column).
+    pub load_balancers: Vec<crate::domain::targets::LoadBalancer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

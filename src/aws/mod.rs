@@ -19,6 +19,7 @@ pub mod raw;
 pub mod services;
 pub mod ssmmessages;
 pub mod stream_prefix;
+pub mod targets;
 pub mod task_definitions;
 pub mod tasks;
 pub mod timeline;
@@ -52,6 +53,8 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// Data keys of KMS-encrypted exec sessions.
     pub kms: aws_sdk_kms::Client,
+    /// Load-balancer target health.
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
     /// The credential chain the clients sign with (the native Session Manager client signs
     /// its WebSocket upgrade with the same one).
     pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
@@ -131,6 +134,11 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
         ),
         kms: aws_sdk_kms::Client::from_conf(
             aws_sdk_kms::config::Builder::from(&config)
+                .retry_classifier(FailFastWhenUnreachable)
+                .build(),
+        ),
+        elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(
+            aws_sdk_elasticloadbalancingv2::config::Builder::from(&config)
                 .retry_classifier(FailFastWhenUnreachable)
                 .build(),
         ),

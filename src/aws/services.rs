@@ -6,6 +6,7 @@ use aws_sdk_ecs::types as sdk;
 use aws_smithy_types::DateTime;
 
 use super::AwsError;
+use crate::domain::targets::LoadBalancer;
 use crate::domain::task_set::{Stability, TaskSetStatus};
 use crate::domain::{
     CapacityProviderItem, Deployment, DeploymentConfig, DeploymentController, Service,
@@ -143,6 +144,15 @@ pub(crate) fn service_from_sdk(s: &sdk::Service) -> Service {
             .map(|c| DeploymentController::parse(c.r#type().as_str()))
             .unwrap_or_default(),
         task_sets: s.task_sets().iter().map(task_set_from_sdk).collect(),
+        load_balancers: s
+            .load_balancers()
+            .iter()
+            .map(|lb| LoadBalancer {
+                target_group_arn: lb.target_group_arn().map(str::to_string),
+                container_name: lb.container_name().map(str::to_string),
+                container_port: lb.container_port(),
+            })
+            .collect(),
     }
 }
 

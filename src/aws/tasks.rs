@@ -7,7 +7,7 @@ use aws_smithy_types::DateTime;
 
 use super::raw::{CaptureBody, tasks_by_arn};
 use super::{AwsError, ErrorKind};
-use crate::domain::{Container, Eni, Task, family_revision};
+use crate::domain::{Container, Eni, NetworkBinding, Task, family_revision};
 
 /// DescribeTasks accepts at most this many tasks per call.
 pub const DESCRIBE_TASKS_BATCH: usize = 100;
@@ -188,6 +188,23 @@ pub(crate) fn task_from_sdk(t: &sdk::Task) -> Task {
             .filter(|a| a.r#type() == Some("ElasticNetworkInterface"))
             .map(eni_from_sdk)
             .collect(),
+        // DescribeTasks names the container instance, not the EC2 instance: resolving it takes
+        // DescribeContainerInstances, which nothing here calls yet.
+        ec2_instance_id: None,
+        network_bindings: t
+            .containers()
+            .iter()
+            .flat_map(|c| {
+                c.network_bindings().iter().filter_map(|b| {
+                    Some(NetworkBinding {
+                        container_name: c.name()?.to_string(),
+                        container_port: b.container_port()?,
+                        host_port: b.host_port(),
+                    })
+                })
+            })
+            .collect(),
+        targets: Vec::new(),
         raw_json: String::new(),
     }
 }

@@ -9,6 +9,7 @@ pub mod problems;
 mod service;
 pub mod severity;
 pub mod stop_cause;
+pub mod targets;
 mod task;
 mod task_definition;
 pub mod task_set;
@@ -21,6 +22,6 @@ pub use identity::Identity;
 pub use service::{
     CapacityProviderItem, Deployment, DeploymentConfig, Service, ServiceEvent, family_revision,
 };
-pub use task::{Container, Eni, Task};
+pub use task::{Container, Eni, NetworkBinding, Task};
 pub use task_definition::{ContainerDefinition, LogConfiguration, TaskDefinition};
 pub use task_set::{DeploymentController, TaskSet};

@@ -311,6 +311,60 @@ pub fn placement_problem(s: &Service, now: i64) -> Option<Problem> {
     })
 }
 
+/// `targets 3/4 healthy` when any target of the service's groups is unhealthy: critical when
+/// none is healthy, a warning otherwise. A group that could not be read (access denied) is a
+/// notice that says so, in place of the count.
+pub fn target_problem(groups: &[&super::targets::GroupHealth]) -> Option<Problem> {
+    use super::targets::{GroupHealth, TargetState, healthy_counts};
+    let targets: Vec<super::targets::TargetHealth> = groups
+        .iter()
+        .filter_map(|g| match g {
+            GroupHealth::Targets(t) => Some(t.clone()),
+            GroupHealth::Unavailable(_) => None,
+        })
+        .flatten()
+        .collect();
+    let unhealthy: Vec<&super::targets::TargetHealth> = targets
+        .iter()
+        .filter(|t| t.state == TargetState::Unhealthy)
+        .collect();
+    let Some(first) = unhealthy.first() else {
+        return groups.iter().find_map(|g| match g {
+            GroupHealth::Unavailable(why) => Some(Problem {
+                severity: Severity::Notice,
+                // short: at 80 columns the row has about 24 characters for it
+                summary: if why.ends_with("access denied") {
+                    "targets: access denied".into()
+                } else {
+                    "targets unavailable".into()
+                },
+                detail: Some(why.clone()),
+            }),
+            GroupHealth::Targets(_) => None,
+        });
+    };
+    let (healthy, total) = healthy_counts(&targets);
+    Some(Problem {
+        severity: if healthy == 0 {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        },
+        summary: format!("targets {healthy}/{total} healthy"),
+        // The reason first: at 80 columns it is what fits after the summary.
+        detail: Some(format!(
+            "{}{} ({} unhealthy)",
+            first.reason.as_deref().unwrap_or("no reason given"),
+            first
+                .description
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default(),
+            unhealthy.len(),
+        )),
+    })
+}
+
 /// The longest-STABILIZING task set, when it has been so for over [`STUCK_TASK_SET_SECS`].
 fn stuck_task_set(s: &Service, now: i64) -> Option<Problem> {
     use super::task_set::Stability;

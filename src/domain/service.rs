@@ -31,6 +31,8 @@ pub struct Service {
     pub deployment_controller: super::DeploymentController,
     /// Task sets, under a CODE_DEPLOY or EXTERNAL controller.
     pub task_sets: Vec<super::TaskSet>,
+    /// The service's `loadBalancers` (target groups and the container they reach).
+    pub load_balancers: Vec<super::targets::LoadBalancer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -34,6 +34,14 @@ pub struct Task {
     pub stopped_at: Option<i64>,
     pub containers: Vec<Container>,
     pub enis: Vec<Eni>,
+    /// The EC2 instance of a task on EC2 capacity, when known (bridge/host targets are
+    /// registered by instance id).
+    pub ec2_instance_id: Option<String>,
+    /// Host ports bound to container ports (bridge/host network modes).
+    pub network_bindings: Vec<NetworkBinding>,
+    /// What the service's target groups say of this task (joined by the console once target
+    /// health is read; empty for services without load balancers).
+    pub targets: Vec<super::targets::TaskTarget>,
     /// The task as the API returned it, pretty-printed JSON, for the raw view.
     pub raw_json: String,
 }
@@ -49,6 +57,14 @@ pub struct Container {
     pub runtime_id: Option<String>,
     /// ExecuteCommandAgent's lastStatus, when the agent is managed on this container.
     pub exec_agent_status: Option<String>,
+}
+
+/// A container port published on the host (bridge/host network modes).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NetworkBinding {
+    pub container_name: String,
+    pub container_port: i32,
+    pub host_port: Option<i32>,
 }
 
 /// One elastic network interface attachment (awsvpc).

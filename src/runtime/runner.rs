@@ -178,6 +178,7 @@ impl EffectRunner {
                 service,
                 since,
             } => self.load_history(cluster, service, since),
+            Effect::LoadTargetHealth { arns, settings } => self.load_target_health(arns, settings),
             Effect::Terminal(t) => tracing::error!("bug: the loop runs {t:?}, not the runner"),
         }
     }
@@ -392,6 +393,19 @@ impl EffectRunner {
             .map(Box::new)
             .map_err(Failure::from);
             let _ = tx.send(Action::TimelineLoaded { request, result });
+        });
+    }
+
+    fn load_target_health(&mut self, arns: Vec<String>, settings: bool) {
+        let tx = self.tx();
+        let Some(clients) = self.clients() else {
+            return;
+        };
+        let permits = self.permits.clone();
+        self.spawn_keyed("targets", async move {
+            let report =
+                aws::targets::target_health_of(&clients.elb, &permits, &arns, settings).await;
+            let _ = tx.send(Action::TargetHealthLoaded(report));
         });
     }
 

@@ -17,6 +17,7 @@ mod datachannel;
 mod deploy;
 mod ecs;
 mod ecs_json;
+mod elbv2;
 mod fleet;
 mod history;
 mod history_json;

@@ -1,5 +1,5 @@
 //! HTTP front: one endpoint for every service, routed by `X-Amz-Target` (JSON 1.1) or by
-//! the form `Action` (STS query protocol). Adds latency, throttles with a token bucket,
+//! the form `Action` (query protocol: STS, and ELBv2 by its `Version` 2015-12-01). Adds latency, throttles with a token bucket,
 //! injects faults, counts requests per operation, and never panics on bad input. The data
 //! channel's WebSocket route (`/v1/data-channel/{id}`) is served here too.
 
@@ -20,8 +20,8 @@ use super::rng::Rng;
 use super::sim::Sim;
 use super::wire::ApiError;
 use super::{
-    Faults, SandboxOptions, Scenario, Stats, datachannel, ecs, kms, livetail, logs, scenario, ssm,
-    sts,
+    Faults, SandboxOptions, Scenario, Stats, datachannel, ecs, elbv2, kms, livetail, logs,
+    scenario, ssm, sts,
 };
 
 const JSON_11: &str = "application/x-amz-json-1.1";
@@ -278,6 +278,7 @@ async fn aws_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
     };
     let (name, query) = match &call {
         Call::Json { service, op } => (format!("{service}:{op}"), false),
+        Call::Query { op, form } if elbv2::is_elbv2(form) => (format!("elbv2:{op}"), true),
         Call::Query { op, .. } => (format!("sts:{op}"), true),
     };
     count(&shared, &name);
@@ -326,6 +327,9 @@ async fn aws_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
     }
 
     match call {
+        Call::Query { op, form } if elbv2::is_elbv2(&form) => {
+            elbv2::handle(&shared, &op, &form, &request_id)
+        }
         Call::Query { op, form } => sts::handle(&shared, &op, &form, &request_id),
         Call::Json { service, op } => {
             let input: Value = if body.iter().all(u8::is_ascii_whitespace) {

@@ -15,6 +15,7 @@ mod network;
 mod services;
 mod stopped;
 pub mod table;
+mod targets;
 mod task_detail;
 mod task_sets;
 mod tasks;

@@ -84,6 +84,29 @@ fn summary_lines(t: &Task, now: i64, theme: &Theme) -> Vec<Line<'static>> {
             t.health.clone().unwrap_or_else(|| "-".into()),
             theme.style(health_slot(t.health.as_deref())),
         ),
+    ];
+    for (i, target) in t.targets.iter().enumerate() {
+        let (value, slot) = match &target.health {
+            Ok(Some(h)) => {
+                let mut v = format!("{}: {}", target.group, h.state.label());
+                if let Some(r) = &h.reason {
+                    v.push_str(&format!("  {r}"));
+                }
+                if let Some(d) = &h.description {
+                    v.push_str(&format!(": {d}"));
+                }
+                (v, crate::app::columns::target_slot(Some(h.state)))
+            }
+            Ok(None) => (format!("{}: not registered", target.group), Slot::Muted),
+            Err(m) => (format!("{}: {m}", target.group), Slot::Warning),
+        };
+        lines.push(field(
+            if i == 0 { "target" } else { "" },
+            value,
+            theme.style(slot),
+        ));
+    }
+    lines.extend([
         field(
             "task def",
             format!(
@@ -108,7 +131,7 @@ fn summary_lines(t: &Task, now: i64, theme: &Theme) -> Vec<Line<'static>> {
             ),
             text,
         ),
-    ];
+    ]);
     // EC2 launch type: the container instance it runs on (`:instances` has its capacity)
     if let Some(ci) = &t.container_instance {
         lines.push(field(

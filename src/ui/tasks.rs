@@ -31,6 +31,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TasksView, th
     } else {
         format!("{} tasks {scope}", data.rows.len())
     };
+    // A target group that could not be read says why, once, where the TARGET column is.
+    let title = match data
+        .rows
+        .iter()
+        .flat_map(|t| t.targets.iter())
+        .find_map(|t| t.health.as_ref().err())
+    {
+        Some(why) => format!("{title} · {why}"),
+        None => title,
+    };
     let _now = state.now_unix;
     let row_style = |t: &Task| (t.last_status == "STOPPED").then(|| theme.style(Slot::TaskStopped));
     super::table::render(
@@ -41,6 +51,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TasksView, th
             hidden: &crate::app::columns::hidden_task_columns(
                 view.include_stopped,
                 view.service.is_none(),
+                !view.load_balancers.is_empty(),
                 area.width,
             ),
             rows: &data.rows,

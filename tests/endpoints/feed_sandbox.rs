@@ -300,6 +300,10 @@ async fn the_feed_of_2000_services_costs_the_services_loads_calls_or_none() {
     type_text(&mut console, &format!("services {cluster}"));
     console.apply(key(crossterm::event::KeyCode::Enter));
     console.until("services loaded", loaded).await;
+    // The services view's own reads (target health of the rows on screen) are done.
+    console
+        .until("target health read", |s| s.targets.settled())
+        .await;
     handle.reset_stats();
     console.apply(Action::Command(Command::CommandMode));
     type_text(&mut console, "events all");

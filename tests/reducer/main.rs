@@ -22,6 +22,7 @@ mod logs_pane;
 mod logs_props;
 mod panes_snapshots;
 mod stopped_pane;
+mod targets_pane;
 mod task_sets_pane;
 mod timeline_pane;
 mod ui_snapshots;
