@@ -72,11 +72,12 @@ pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
         (None, false) => None,
     };
     // The deployments view also reads the service's history, alongside DescribeServices.
-    let history = match (&effect, state.view()) {
-        (Some(Effect::LoadService { .. }), View::Deployments(v)) => {
-            super::history::due(state, &v.cluster, &v.service, shown)
-        }
-        _ => None,
+    let (history, scaling) = match (&effect, state.view()) {
+        (Some(Effect::LoadService { .. }), View::Deployments(v)) => (
+            super::history::due(state, &v.cluster, &v.service, shown),
+            super::scaling::due(state, &v.cluster, &v.service, shown),
+        ),
+        _ => (None, None),
     };
     match effect {
         Some(e) => {
@@ -86,6 +87,7 @@ pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
             }
             let mut out = vec![e];
             out.extend(history);
+            out.extend(scaling);
             out
         }
         None => Vec::new(),
@@ -143,16 +145,17 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                     DataEvent::Services(batch) => {
                         let rows = batch
                             .into_iter()
-                            .map(|service| ServiceRow {
-                                problems: super::history::problems(
-                                    &service,
-                                    state.histories.get(&super::history::key(
-                                        &service.cluster_arn,
-                                        &service.name,
-                                    )),
-                                    now,
-                                ),
-                                service,
+                            .map(|service| {
+                                let k = super::history::key(&service.cluster_arn, &service.name);
+                                ServiceRow {
+                                    problems: super::scaling::row_problems(
+                                        &service,
+                                        state.histories.get(&k),
+                                        state.scalings.get(&k),
+                                        now,
+                                    ),
+                                    service,
+                                }
                             })
                             .collect();
                         apply_batch(&mut v.data, rows)

@@ -61,13 +61,18 @@ pub fn on_loaded(
     }
     state.histories.insert(k.clone(), history);
     // The services row of this service (if a services list is open under the view).
-    let histories = &state.histories;
+    let (histories, scalings) = (&state.histories, &state.scalings);
     for view in state.views.iter_mut() {
         let View::Services(v) = view else { continue };
         let mut changed = false;
         for row in v.data.rows.iter_mut() {
             if key(&row.service.cluster_arn, &row.service.name) == k {
-                let problems = problems(&row.service, histories.get(&k), now);
+                let problems = super::scaling::row_problems(
+                    &row.service,
+                    histories.get(&k),
+                    scalings.get(&k),
+                    now,
+                );
                 if problems != row.problems {
                     *row = ServiceRow {
                         problems,

@@ -167,6 +167,9 @@ pub struct State {
     /// Deployment history by `cluster/service`, for the services whose deployments view
     /// loaded it (see `app::history`).
     pub histories: std::collections::HashMap<String, crate::domain::history::History>,
+    /// Auto scaling by `cluster/service`, for the services whose deployments view loaded it
+    /// (see `app::scaling`).
+    pub scalings: std::collections::HashMap<String, crate::domain::scaling::ScalingState>,
 }
 
 impl State {
@@ -202,6 +205,7 @@ impl State {
             logs_tail: None,
             logs_capacity: crate::logs::buffer::DEFAULT_CAPACITY,
             histories: Default::default(),
+            scalings: Default::default(),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod mutations;
 pub mod profiles;
 pub mod raw;
+pub mod scaling;
 pub mod services;
 pub mod ssmmessages;
 pub mod stream_prefix;
@@ -51,6 +52,8 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// Data keys of KMS-encrypted exec sessions.
     pub kms: aws_sdk_kms::Client,
+    /// Application Auto Scaling (the services' scalable targets, policies, activities).
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
     /// The credential chain the clients sign with (the native Session Manager client signs
     /// its WebSocket upgrade with the same one).
     pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
@@ -130,6 +133,11 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
         ),
         kms: aws_sdk_kms::Client::from_conf(
             aws_sdk_kms::config::Builder::from(&config)
+                .retry_classifier(FailFastWhenUnreachable)
+                .build(),
+        ),
+        autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(
+            aws_sdk_applicationautoscaling::config::Builder::from(&config)
                 .retry_classifier(FailFastWhenUnreachable)
                 .build(),
         ),
