@@ -53,14 +53,7 @@ impl TimelineView {
     fn rebuild(&mut self) {
         let from = self.to - self.window_secs;
         self.entries = match &self.data {
-            Some(d) => timeline::build_with_history(
-                d.service.as_ref(),
-                &d.history,
-                &d.stopped,
-                &d.errors,
-                from,
-                self.to,
-            ),
+            Some(d) => timeline::build_full(d, from, self.to),
             None => Vec::new(),
         };
         self.table.recompute(

@@ -29,6 +29,7 @@ mod logs;
 mod logs_filter;
 mod model;
 mod rng;
+mod scaling;
 mod scenario;
 pub mod secrets;
 mod server;
