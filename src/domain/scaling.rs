@@ -186,14 +186,22 @@ impl ScalingActivity {
         self.end.or(self.start)
     }
 
-    /// The cause without its opening words, shortened around the alarm's generated suffix
-    /// (`monitor alarm TargetTracking-…-AlarmHigh-<uuid> in state ALARM triggered policy x`).
+    /// The cause in a few words: `AlarmHigh → cpu60` for a target-tracking alarm (whose
+    /// name is `TargetTracking-<resource id>-AlarmHigh-<uuid>`), `<alarm> → <policy>` for
+    /// another alarm, the text as given otherwise.
     pub fn short_cause(&self) -> String {
-        let cause = self
-            .cause
-            .strip_prefix("monitor alarm ")
-            .unwrap_or(&self.cause);
-        cause.replace(" in state ALARM triggered policy ", " → ")
+        let Some(rest) = self.cause.strip_prefix("monitor alarm ") else {
+            return self.cause.clone();
+        };
+        let Some((alarm, policy)) = rest.split_once(" in state ALARM triggered policy ") else {
+            return rest.to_string();
+        };
+        let alarm = match alarm.strip_prefix("TargetTracking-") {
+            Some(tt) if tt.contains("-AlarmHigh-") => "AlarmHigh",
+            Some(tt) if tt.contains("-AlarmLow-") => "AlarmLow",
+            _ => alarm,
+        };
+        format!("{alarm} → {policy}")
     }
 }
 

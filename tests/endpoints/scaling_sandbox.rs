@@ -172,8 +172,8 @@ async fn the_at_capacity_drill_scales_to_the_maximum_and_says_it_cannot_go_highe
     );
     assert!(screen.contains("at max"), "{screen}");
     assert!(
-        screen.contains("TargetTracking-service/prod/web-frontend-AlarmHigh-"),
-        "{screen}"
+        screen.contains(&format!("AlarmHigh → {}", after.policies[0].name)),
+        "the cause, shortened to the alarm and the policy:\n{screen}"
     );
 
     // The services row: marked only once held at the maximum past the threshold.

@@ -20,6 +20,7 @@ mod history_pane;
 mod logs_pane;
 mod logs_props;
 mod panes_snapshots;
+mod scaling_pane;
 mod stopped_pane;
 mod task_sets_pane;
 mod timeline_pane;
