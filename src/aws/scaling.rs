@@ -161,7 +161,8 @@ fn activity_from_sdk(a: &sdk::ScalingActivity) -> ScalingActivity {
 }
 
 /// The auto scaling of one service: 1 call when it is not registered, 3 when it is (plus a
-/// page per 10 policies past the first 10).
+/// page per 10 policies past the first 10). Activities that cannot be read leave the target
+/// and policies, with the reason in `activities_unavailable`.
 pub async fn load(
     client: &aas::Client,
     cluster: &str,
@@ -203,7 +204,7 @@ pub async fn load(
             break;
         }
     }
-    let page = client
+    let page = match client
         .describe_scaling_activities()
         .service_namespace(sdk::ServiceNamespace::Ecs)
         .scalable_dimension(dimension())
@@ -214,19 +215,32 @@ pub async fn load(
         .config_override(few_retries())
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("application-autoscaling:DescribeScalingActivities", &e))?;
+    {
+        Ok(page) => Ok(page),
+        Err(e) => Err(AwsError::from_sdk(
+            "application-autoscaling:DescribeScalingActivities",
+            &e,
+        )),
+    };
     calls.activities += 1;
-    let mut activities: Vec<ScalingActivity> = page
-        .scaling_activities()
-        .iter()
-        .map(activity_from_sdk)
-        .collect();
+    // The target and its policies are worth showing without the activities.
+    let (mut activities, activities_unavailable) = match page {
+        Ok(page) => (
+            page.scaling_activities()
+                .iter()
+                .map(activity_from_sdk)
+                .collect::<Vec<ScalingActivity>>(),
+            None,
+        ),
+        Err(e) => (Vec::new(), Some(unavailable_reason(&e))),
+    };
     activities.sort_by_key(|a| std::cmp::Reverse(a.start));
     Ok((
         Scaling {
             target: Some(target),
             policies,
             activities,
+            activities_unavailable,
         },
         calls,
     ))

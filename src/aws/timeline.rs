@@ -55,7 +55,12 @@ pub async fn load(
         Vec::new()
     });
     let scaling = match scaling {
-        Ok((s, _)) => s.activities,
+        Ok((s, _)) => {
+            if let Some(reason) = &s.activities_unavailable {
+                notes.push(format!("auto scaling activities unavailable: {reason}"));
+            }
+            s.activities
+        }
         Err(e) => {
             notes.push(format!(
                 "auto scaling unavailable: {}",

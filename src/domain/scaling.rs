@@ -213,6 +213,9 @@ pub struct Scaling {
     pub policies: Vec<ScalingPolicy>,
     /// Newest first.
     pub activities: Vec<ScalingActivity>,
+    /// Why the activities could not be read while the target and policies could (moto
+    /// 5.2.5 does not serve DescribeScalingActivities).
+    pub activities_unavailable: Option<String>,
 }
 
 impl Scaling {
@@ -296,6 +299,7 @@ mod tests {
             }),
             policies: Vec::new(),
             activities,
+            activities_unavailable: None,
         }
     }
 

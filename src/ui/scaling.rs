@@ -47,6 +47,12 @@ fn body(s: &Scaling, room: usize, now: i64, theme: &Theme) -> Vec<Line<'static>>
             theme.style(Slot::Muted),
         ));
     }
+    if let Some(reason) = &s.activities_unavailable {
+        lines.push(Line::styled(
+            format!(" scaling activities unavailable: {}", sanitize(reason)),
+            theme.style(Slot::Warning),
+        ));
+    }
     for (i, a) in s.activities.iter().enumerate() {
         if lines.len() >= room {
             break;

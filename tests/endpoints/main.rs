@@ -34,6 +34,7 @@ mod sandbox_conformance;
 mod sandbox_logs;
 mod sandbox_scenarios;
 mod scale_calls;
+mod scaling_moto;
 mod scaling_sandbox;
 mod stopped_sandbox;
 mod task_sets;

@@ -97,6 +97,7 @@ async fn the_at_capacity_drill_scales_to_the_maximum_and_says_it_cannot_go_highe
     assert_eq!(metric, "ECSServiceAverageCPUUtilization");
     assert!(value > 0.0 && value < 95.0, "{value}");
     assert!(before.activities.iter().all(|a| !a.blocked_at_max()));
+    assert_eq!(before.activities_unavailable, None);
 
     // Two blocked rounds after the scale-out.
     let mut after = before.clone();

@@ -99,6 +99,7 @@ fn at_max(out_ago: i64) -> Scaling {
                 false,
             ),
         ],
+        activities_unavailable: None,
     }
 }
 
