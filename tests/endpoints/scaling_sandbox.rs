@@ -17,15 +17,9 @@ use berth::sandbox::{Faults, SandboxHandle, SandboxOptions, Scenario};
 use crate::common::console::{Console, loaded, on_service};
 use crate::sandbox_support::start;
 
-async fn scaling(handle: &SandboxHandle, service: &str) -> (Scaling, Calls) {
-    try_scaling(handle, service).await.unwrap()
-}
-
-async fn try_scaling(
-    handle: &SandboxHandle,
-    service: &str,
-) -> Result<(Scaling, Calls), berth::aws::AwsError> {
-    let c = berth::aws::connect(&berth::aws::AwsTarget {
+/// The clients as the console builds them.
+async fn console_clients(handle: &SandboxHandle) -> berth::aws::Clients {
+    berth::aws::connect(&berth::aws::AwsTarget {
         region: Some("us-east-1".into()),
         endpoint_url: Some(handle.endpoint_url()),
         static_credentials: Some((
@@ -35,7 +29,18 @@ async fn try_scaling(
         ..Default::default()
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+async fn scaling(handle: &SandboxHandle, service: &str) -> (Scaling, Calls) {
+    try_scaling(handle, service).await.unwrap()
+}
+
+async fn try_scaling(
+    handle: &SandboxHandle,
+    service: &str,
+) -> Result<(Scaling, Calls), berth::aws::AwsError> {
+    let c = console_clients(handle).await;
     load(&c.autoscaling, "prod", service).await
 }
 
@@ -253,5 +258,32 @@ async fn denied_auto_scaling_leaves_the_pane_working_and_no_target_is_not_an_err
             .count("application-autoscaling:DescribeScalableTargets"),
         1,
         "an access denial is not retried"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scalable_targets_are_read_fifty_resource_ids_a_call() {
+    let handle = start(SandboxOptions::default()).await;
+    let clients = console_clients(&handle).await;
+    // 118 services that do not scale around the two demo services that do.
+    let mut ids: Vec<String> = (0..118).map(|i| format!("service/prod/svc-{i}")).collect();
+    ids.insert(7, "service/prod/web-frontend".into());
+    ids.insert(77, "service/prod/checkout-api".into());
+    let mut calls = Calls::default();
+    let found = berth::aws::scaling::scalable_targets(&clients.autoscaling, &ids, &mut calls)
+        .await
+        .unwrap();
+    assert_eq!(calls.targets, 3, "120 ids: 50 + 50 + 20");
+    let mut names: Vec<&str> = found.iter().map(|t| t.resource_id.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["service/prod/checkout-api", "service/prod/web-frontend"]
+    );
+    assert_eq!(
+        handle
+            .stats()
+            .count("application-autoscaling:DescribeScalableTargets"),
+        3
     );
 }
