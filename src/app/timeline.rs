@@ -99,6 +99,17 @@ pub fn refresh(state: &mut State, request: RequestId, shown: bool) -> Option<Eff
 /// The runner answered.
 pub fn on_loaded(state: &mut State, request: RequestId, result: Result<Box<TimelineData>, String>) {
     let now = state.now_unix;
+    // What the timeline read of the service's auto scaling serves its services row too.
+    let scaling = state.views.iter().find_map(|view| match (view, &result) {
+        (View::Timeline(v), Ok(data)) if v.request == Some(request) => data
+            .scaling
+            .clone()
+            .map(|s| (v.cluster.clone(), v.service.clone(), s)),
+        _ => None,
+    });
+    if let Some((cluster, service, s)) = scaling {
+        super::scaling::on_loaded(state, &cluster, &service, Ok(s));
+    }
     for view in state.views.iter_mut() {
         let View::Timeline(v) = view else { continue };
         if v.request != Some(request) {

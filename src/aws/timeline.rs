@@ -59,14 +59,14 @@ pub async fn load(
             if let Some(reason) = &s.activities_unavailable {
                 notes.push(format!("auto scaling activities unavailable: {reason}"));
             }
-            s.activities
+            Some(s)
         }
         Err(e) => {
             notes.push(format!(
                 "auto scaling unavailable: {}",
                 super::scaling::unavailable_reason(&e)
             ));
-            Vec::new()
+            None
         }
     };
     let stopped = stopped.unwrap_or_else(|e| {

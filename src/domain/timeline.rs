@@ -61,9 +61,9 @@ pub struct TimelineData {
     pub error_lines: usize,
     /// The service's deployment history (empty when it could not be read: see `notes`).
     pub history: Vec<HistoryDeployment>,
-    /// The service's auto scaling activities, newest first (empty when it has none or they
-    /// could not be read: see `notes`).
-    pub scaling: Vec<ScalingActivity>,
+    /// The service's auto scaling (no target when it has none; its activities newest first),
+    /// `None` when it could not be read: see `notes`.
+    pub scaling: Option<super::scaling::Scaling>,
     pub notes: Vec<String>,
 }
 
@@ -224,7 +224,9 @@ pub fn build_full(data: &TimelineData, from: i64, to: i64) -> Vec<Entry> {
         from,
         to,
     );
-    out.extend(scaling_entries(&data.scaling, from, to));
+    if let Some(s) = &data.scaling {
+        out.extend(scaling_entries(&s.activities, from, to));
+    }
     out.sort_by(|a, b| b.at.cmp(&a.at).then(a.kind.cmp(&b.kind)));
     out
 }

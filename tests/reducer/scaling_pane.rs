@@ -10,6 +10,7 @@ use berth::domain::scaling::{
     AT_MAX_MARK_SECS, ActivityStatus, PolicyKind, ScalableTarget, Scaling, ScalingActivity,
     ScalingPolicy, Suspended,
 };
+use berth::domain::timeline::{Kind, Severity, TimelineData};
 use berth::domain::{Deployment, Service, ServiceEvent};
 
 use crate::reducer::signed_in;
@@ -220,4 +221,72 @@ fn denied_or_unregistered_is_one_line_and_the_rest_stays() {
     let screen = render(&mut s);
     assert!(screen.contains("no auto scaling"), "{screen}");
     assert!(!screen.contains("unavailable"), "{screen}");
+}
+
+#[test]
+fn the_timeline_has_an_entry_per_activity_and_its_read_marks_the_services_row() {
+    let mut s = deployments_view();
+    let effects = update(&mut s, Action::Command(Command::ShowTimeline));
+    let request = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadTimeline { request, .. } => Some(*request),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{effects:?}"));
+    update(
+        &mut s,
+        Action::TimelineLoaded {
+            request,
+            result: Ok(Box::new(TimelineData {
+                service: Some(service()),
+                scaling: Some(at_max(900)),
+                ..TimelineData::default()
+            })),
+        },
+    );
+    let View::Timeline(v) = s.view() else {
+        panic!("not on the timeline");
+    };
+    let scaling: Vec<&str> = v
+        .entries
+        .iter()
+        .filter(|e| e.kind == Kind::Scaling)
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(
+        scaling,
+        [
+            "Setting desired count to 7 blocked at maximum capacity — AlarmHigh → cpu60",
+            "Setting desired count to 7 blocked at maximum capacity — AlarmHigh → cpu60",
+            "Setting desired count to 6 Successful — AlarmHigh → cpu60",
+        ]
+    );
+    assert!(
+        v.entries
+            .iter()
+            .filter(|e| e.kind == Kind::Scaling)
+            .take(2)
+            .all(|e| e.severity == Severity::Bad)
+    );
+    // the services view under it: the timeline's read marks its row (no second read)
+    assert_eq!(
+        row_problems(&s).first().map(String::as_str),
+        Some("at max capacity for 15m")
+    );
+}
+
+#[test]
+fn untrusted_causes_and_messages_reach_the_screen_as_visible_text() {
+    let mut s = deployments_view();
+    let mut scaling = at_max(900);
+    scaling.activities[0].cause = "monitor alarm x\u{1b}]52;c;aGk=\u{7} in state ALARM".into();
+    scaling.activities[0].status_message = Some("\u{1b}[2Jcleared\u{9b}31m".into());
+    answer(&mut s, Ok(scaling));
+    let screen = render(&mut s);
+    assert!(
+        !screen.contains('\u{1b}') && !screen.contains('\u{9b}'),
+        "{screen:?}"
+    );
+    assert!(screen.contains("cleared"), "{screen}");
 }
