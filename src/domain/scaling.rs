@@ -332,9 +332,35 @@ mod tests {
         older.start = Some(1500);
         let s = scaling(vec![blocked, older]);
         assert_eq!(s.at_max_since(4), Some(1500));
+        assert_eq!(s.activities[0].short_cause(), "AlarmHigh → cpu60");
         assert_eq!(
             resource_id("arn:aws:ecs:r:1:cluster/prod", "web"),
             "service/prod/web"
         );
+    }
+
+    #[test]
+    fn policies_and_suspended_scaling_in_words() {
+        let step = ScalingPolicy {
+            name: "queue-depth".into(),
+            kind: PolicyKind::StepScaling {
+                adjustment_type: "ChangeInCapacity".into(),
+                steps: vec![(Some(0.0), Some(100.0), 1), (Some(100.0), None, 3)],
+            },
+        };
+        assert_eq!(step.summary(), "step scaling +1 +3 (ChangeInCapacity)");
+        let suspended = Suspended {
+            dynamic_in: true,
+            dynamic_out: true,
+            scheduled: false,
+        };
+        assert!(suspended.any());
+        assert_eq!(suspended.words(), "scale-out, scale-in");
+        let other = ScalingActivity {
+            cause: "user request update of capacity.".into(),
+            ..activity(1, "Successful", "Setting desired count to 3.", "ok")
+        };
+        assert_eq!(other.short_cause(), "user request update of capacity.");
+        assert_eq!(other.count(), Some(3));
     }
 }
