@@ -177,6 +177,22 @@ async fn the_at_capacity_drill_scales_to_the_maximum_and_says_it_cannot_go_highe
         "{screen}"
     );
     assert!(screen.contains("at max"), "{screen}");
+    // At 80x24 the block still fits, above the events.
+    let theme = crate::common::screen::theme("default");
+    let small = crate::common::screen::text(&crate::common::screen::draw(
+        &mut console.state,
+        &theme,
+        80,
+        24,
+    ));
+    assert!(
+        small.contains(&format!(
+            "auto scaling: min {} max {}",
+            target.min, target.max
+        )) && small.contains("at max ")
+            && small.contains("events"),
+        "{small}"
+    );
     assert!(
         screen.contains(&format!("AlarmHigh → {}", after.policies[0].name)),
         "the cause, shortened to the alarm and the policy:\n{screen}"
@@ -208,16 +224,33 @@ async fn the_at_capacity_drill_scales_to_the_maximum_and_says_it_cannot_go_highe
     );
 
     // The timeline: an entry per activity, the blocked ones marked.
+    // (One load, not a refresh every 250 ms: each refresh would replace the load in flight.)
     console.apply(Action::Command(Command::ShowTimeline));
-    refresh_until(&mut console, &handle, "timeline shows the activities", |s| {
-        matches!(s.view(), View::Timeline(v) if v.entries.iter().filter(|e| {
-            e.kind == Kind::Scaling && e.text.contains("blocked at maximum capacity")
-        }).count() >= 2 && v.entries.iter().any(|e| {
-            e.kind == Kind::Scaling
-                && e.text.starts_with(&format!("Setting desired count to {} Successful", target.max))
-        }))
-    })
-    .await;
+    console.until("timeline loaded", loaded).await;
+    let View::Timeline(v) = console.state.view() else {
+        panic!("not on the timeline");
+    };
+    let scale: Vec<&str> = v
+        .entries
+        .iter()
+        .filter(|e| e.kind == Kind::Scaling)
+        .map(|e| e.text.as_str())
+        .collect();
+    assert!(
+        scale
+            .iter()
+            .filter(|t| t.contains("blocked at maximum capacity"))
+            .count()
+            >= 2,
+        "{scale:#?}"
+    );
+    assert!(
+        scale.iter().any(|t| t.starts_with(&format!(
+            "Setting desired count to {} Successful",
+            target.max
+        ))),
+        "{scale:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
