@@ -84,6 +84,12 @@ pub enum Action {
         service: String,
         result: Result<Vec<crate::domain::history::HistoryDeployment>, AwsError>,
     },
+    /// A service's auto scaling was read (or could not be).
+    ScalingLoaded {
+        cluster: String,
+        service: String,
+        result: Result<crate::domain::scaling::Scaling, AwsError>,
+    },
     /// A save finished: the message to show, or why it failed.
     /// A pane's load answered (see `app::pane`).
     PaneLoaded {

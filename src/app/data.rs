@@ -72,11 +72,12 @@ pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
         (None, false) => None,
     };
     // The deployments view also reads the service's history, alongside DescribeServices.
-    let history = match (&effect, state.view()) {
-        (Some(Effect::LoadService { .. }), View::Deployments(v)) => {
-            super::history::due(state, &v.cluster, &v.service, shown)
-        }
-        _ => None,
+    let (history, scaling) = match (&effect, state.view()) {
+        (Some(Effect::LoadService { .. }), View::Deployments(v)) => (
+            super::history::due(state, &v.cluster, &v.service, shown),
+            super::scaling::due(state, &v.cluster, &v.service, shown),
+        ),
+        _ => (None, None),
     };
     match effect {
         Some(e) => {
@@ -86,6 +87,7 @@ pub fn refresh(state: &mut State, shown: bool) -> Vec<Effect> {
             }
             let mut out = vec![e];
             out.extend(history);
+            out.extend(scaling);
             out
         }
         None => Vec::new(),
@@ -177,17 +179,12 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                         let rows = batch
                             .into_iter()
                             .map(|service| ServiceRow {
-                                problems: super::targets::row_problems(
-                                    &state.targets,
-                                    super::history::problems(
-                                        &service,
-                                        state.histories.get(&super::history::key(
-                                            &service.cluster_arn,
-                                            &service.name,
-                                        )),
-                                        now,
-                                    ),
+                                problems: row_problems(
                                     &service,
+                                    &state.histories,
+                                    &state.scalings,
+                                    &state.targets,
+                                    now,
                                 ),
                                 service,
                             })
@@ -397,4 +394,22 @@ pub fn view_error(v: &View) -> Option<&AwsError> {
         View::Forwards(_) => None,
         View::Timeline(_) | View::Pane(_) => None,
     }
+}
+
+/// A services row's problems: the service's own, with what the deployment history, the auto
+/// scaling and the target health loaded for it add. The one place that combines them, so a
+/// load of one never drops what another found.
+pub fn row_problems(
+    service: &crate::domain::Service,
+    histories: &std::collections::HashMap<String, crate::domain::history::History>,
+    scalings: &std::collections::HashMap<String, crate::domain::scaling::ScalingState>,
+    targets: &super::targets::Targets,
+    now: i64,
+) -> Vec<crate::domain::problems::Problem> {
+    let k = super::history::key(&service.cluster_arn, &service.name);
+    super::targets::row_problems(
+        targets,
+        super::scaling::row_problems(service, histories.get(&k), scalings.get(&k), now),
+        service,
+    )
 }

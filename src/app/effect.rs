@@ -105,6 +105,12 @@ pub enum Effect {
         arns: Vec<String>,
         settings: bool,
     },
+    /// Read a service's auto scaling (DescribeScalableTargets, DescribeScalingPolicies,
+    /// DescribeScalingActivities); answers `Action::ScalingLoaded`.
+    LoadScaling {
+        cluster: String,
+        service: String,
+    },
     /// Create a new file (0600, never overwriting) with `contents`; answers `Action::Saved`
     /// with `message`.
     /// A pane's load (see `app::pane`).

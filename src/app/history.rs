@@ -61,17 +61,14 @@ pub fn on_loaded(
     }
     state.histories.insert(k.clone(), history);
     // The services row of this service (if a services list is open under the view).
-    let (histories, targets) = (&state.histories, &state.targets);
+    let (histories, scalings, targets) = (&state.histories, &state.scalings, &state.targets);
     for view in state.views.iter_mut() {
         let View::Services(v) = view else { continue };
         let mut changed = false;
         for row in v.data.rows.iter_mut() {
             if key(&row.service.cluster_arn, &row.service.name) == k {
-                let problems = super::targets::row_problems(
-                    targets,
-                    problems(&row.service, histories.get(&k), now),
-                    &row.service,
-                );
+                let problems =
+                    super::data::row_problems(&row.service, histories, scalings, targets, now);
                 if problems != row.problems {
                     *row = ServiceRow {
                         problems,

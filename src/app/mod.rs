@@ -16,6 +16,7 @@ pub mod mutations;
 pub mod nav;
 pub mod pane;
 pub mod rows;
+pub mod scaling;
 mod state;
 pub mod table;
 pub mod targets;

@@ -169,6 +169,9 @@ pub struct State {
     pub histories: std::collections::HashMap<String, crate::domain::history::History>,
     /// Target group health as last read (see `app::targets`).
     pub targets: super::targets::Targets,
+    /// Auto scaling by `cluster/service`, for the services whose deployments view loaded it
+    /// (see `app::scaling`).
+    pub scalings: std::collections::HashMap<String, crate::domain::scaling::ScalingState>,
 }
 
 impl State {
@@ -205,6 +208,7 @@ impl State {
             logs_capacity: crate::logs::buffer::DEFAULT_CAPACITY,
             histories: Default::default(),
             targets: Default::default(),
+            scalings: Default::default(),
         }
     }
 

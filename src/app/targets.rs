@@ -209,7 +209,7 @@ pub fn on_loaded(state: &mut State, report: TargetHealthReport) {
             _ => Vec::new(),
         })
         .collect();
-    let (targets, histories) = (&state.targets, &state.histories);
+    let (targets, histories, scalings) = (&state.targets, &state.histories, &state.scalings);
     for (view, detail_lbs) in state.views.iter_mut().zip(detail_lbs) {
         match view {
             View::Services(v) => {
@@ -221,15 +221,8 @@ pub fn on_loaded(state: &mut State, report: TargetHealthReport) {
                     .iter_mut()
                     .filter(|r| arns(&r.service.load_balancers).any(|a| answered.contains(a)));
                 for row in touched {
-                    let base = super::history::problems(
-                        &row.service,
-                        histories.get(&super::history::key(
-                            &row.service.cluster_arn,
-                            &row.service.name,
-                        )),
-                        now,
-                    );
-                    let problems = row_problems(targets, base, &row.service);
+                    let problems =
+                        super::data::row_problems(&row.service, histories, scalings, targets, now);
                     if problems != row.problems {
                         *row = ServiceRow {
                             problems,

@@ -53,14 +53,7 @@ impl TimelineView {
     fn rebuild(&mut self) {
         let from = self.to - self.window_secs;
         self.entries = match &self.data {
-            Some(d) => timeline::build_with_history(
-                d.service.as_ref(),
-                &d.history,
-                &d.stopped,
-                &d.errors,
-                from,
-                self.to,
-            ),
+            Some(d) => timeline::build_full(d, from, self.to),
             None => Vec::new(),
         };
         self.table.recompute(
@@ -106,6 +99,17 @@ pub fn refresh(state: &mut State, request: RequestId, shown: bool) -> Option<Eff
 /// The runner answered.
 pub fn on_loaded(state: &mut State, request: RequestId, result: Result<Box<TimelineData>, String>) {
     let now = state.now_unix;
+    // What the timeline read of the service's auto scaling serves its services row too.
+    let scaling = state.views.iter().find_map(|view| match (view, &result) {
+        (View::Timeline(v), Ok(data)) if v.request == Some(request) => data
+            .scaling
+            .clone()
+            .map(|s| (v.cluster.clone(), v.service.clone(), s)),
+        _ => None,
+    });
+    if let Some((cluster, service, s)) = scaling {
+        super::scaling::on_loaded(state, &cluster, &service, Ok(s));
+    }
     for view in state.views.iter_mut() {
         let View::Timeline(v) = view else { continue };
         if v.request != Some(request) {

@@ -115,6 +115,14 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             super::history::on_loaded(state, &cluster, &service, result);
             Vec::new()
         }
+        Action::ScalingLoaded {
+            cluster,
+            service,
+            result,
+        } => {
+            super::scaling::on_loaded(state, &cluster, &service, result);
+            Vec::new()
+        }
         Action::TimelineLoaded { request, result } => {
             let result = noticed(state, result);
             super::timeline::on_loaded(state, request, result);

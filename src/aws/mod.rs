@@ -16,6 +16,7 @@ pub mod logs;
 pub mod mutations;
 pub mod profiles;
 pub mod raw;
+pub mod scaling;
 pub mod services;
 pub mod ssmmessages;
 pub mod stream_prefix;
@@ -55,6 +56,8 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     /// Load-balancer target health.
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    /// Application Auto Scaling (the services' scalable targets, policies, activities).
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
     /// The credential chain the clients sign with (the native Session Manager client signs
     /// its WebSocket upgrade with the same one).
     pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
@@ -139,6 +142,11 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
         ),
         elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(
             aws_sdk_elasticloadbalancingv2::config::Builder::from(&config)
+                .retry_classifier(FailFastWhenUnreachable)
+                .build(),
+        ),
+        autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(
+            aws_sdk_applicationautoscaling::config::Builder::from(&config)
                 .retry_classifier(FailFastWhenUnreachable)
                 .build(),
         ),

@@ -39,8 +39,12 @@ pub async fn load(
         service,
         to_ms.div_euclid(1000) - crate::domain::history::HISTORY_WINDOW_SECS,
     );
-    let (described, stopped, (lines, log_failure), history) =
-        tokio::join!(described, stopped, errors, history);
+    let scaling = async {
+        let _permit = permits.acquire().await;
+        super::scaling::load(&clients.autoscaling, cluster, service).await
+    };
+    let (described, stopped, (lines, log_failure), history, scaling) =
+        tokio::join!(described, stopped, errors, history, scaling);
     let service = described?;
     let mut notes = Vec::new();
     let history = history.unwrap_or_else(|e| {
@@ -50,6 +54,21 @@ pub async fn load(
         ));
         Vec::new()
     });
+    let scaling = match scaling {
+        Ok((s, _)) => {
+            if let Some(reason) = &s.activities_unavailable {
+                notes.push(format!("auto scaling activities unavailable: {reason}"));
+            }
+            Some(s)
+        }
+        Err(e) => {
+            notes.push(format!(
+                "auto scaling unavailable: {}",
+                super::scaling::unavailable_reason(&e)
+            ));
+            None
+        }
+    };
     let stopped = stopped.unwrap_or_else(|e| {
         notes.push(format!("stopped tasks not read: {}", e.plain()));
         Vec::new()
@@ -73,6 +92,7 @@ pub async fn load(
         errors,
         error_lines: lines.len(),
         history,
+        scaling,
         notes,
     })
 }

@@ -6,6 +6,7 @@ pub mod history;
 mod identity;
 pub mod mutation;
 pub mod problems;
+pub mod scaling;
 mod service;
 pub mod severity;
 pub mod stop_cause;

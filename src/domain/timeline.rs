@@ -3,6 +3,7 @@
 //! on one time axis, newest first. Pure: built from what the loaders read.
 
 use super::history::{DeploymentStatus, HistoryDeployment};
+use super::scaling::{ActivityStatus, ScalingActivity};
 use super::stop_cause::{self, StopCause};
 use super::{Service, Task};
 
@@ -12,6 +13,8 @@ pub enum Kind {
     Event,
     Stop,
     Errors,
+    /// An Application Auto Scaling activity.
+    Scaling,
 }
 
 impl Kind {
@@ -21,6 +24,7 @@ impl Kind {
             Kind::Event => "event",
             Kind::Stop => "stop",
             Kind::Errors => "errors",
+            Kind::Scaling => "scale",
         }
     }
 }
@@ -57,6 +61,9 @@ pub struct TimelineData {
     pub error_lines: usize,
     /// The service's deployment history (empty when it could not be read: see `notes`).
     pub history: Vec<HistoryDeployment>,
+    /// The service's auto scaling (no target when it has none; its activities newest first),
+    /// `None` when it could not be read: see `notes`.
+    pub scaling: Option<super::scaling::Scaling>,
     pub notes: Vec<String>,
 }
 
@@ -173,6 +180,54 @@ fn history_entries(
             });
         }
     }
+    out
+}
+
+/// One entry per auto scaling activity: what it set, how it ended, and its cause.
+pub fn scaling_entries(activities: &[ScalingActivity], from: i64, to: i64) -> Vec<Entry> {
+    activities
+        .iter()
+        .filter_map(|a| {
+            let at = a.start.filter(|t| (from..=to).contains(t))?;
+            let severity = match a.status {
+                ActivityStatus::Successful => Severity::Info,
+                ActivityStatus::Failed | ActivityStatus::Unfulfilled => Severity::Bad,
+                _ if a.blocked_at_max() => Severity::Bad,
+                _ => Severity::Warn,
+            };
+            let outcome = match (&a.status, a.blocked_at_max()) {
+                (_, true) => "blocked at maximum capacity".to_string(),
+                (status, false) => status.as_str().to_string(),
+            };
+            Some(Entry {
+                at,
+                kind: Kind::Scaling,
+                severity,
+                text: format!(
+                    "{} {outcome} — {}",
+                    a.description.trim_end_matches('.'),
+                    a.short_cause()
+                ),
+                task_arn: None,
+            })
+        })
+        .collect()
+}
+
+/// [`build_with_history`] with the auto scaling activities.
+pub fn build_full(data: &TimelineData, from: i64, to: i64) -> Vec<Entry> {
+    let mut out = build_with_history(
+        data.service.as_ref(),
+        &data.history,
+        &data.stopped,
+        &data.errors,
+        from,
+        to,
+    );
+    if let Some(s) = &data.scaling {
+        out.extend(scaling_entries(&s.activities, from, to));
+    }
+    out.sort_by(|a, b| b.at.cmp(&a.at).then(a.kind.cmp(&b.kind)));
     out
 }
 

@@ -179,6 +179,7 @@ impl EffectRunner {
                 since,
             } => self.load_history(cluster, service, since),
             Effect::LoadTargetHealth { arns, settings } => self.load_target_health(arns, settings),
+            Effect::LoadScaling { cluster, service } => self.load_scaling(cluster, service),
             Effect::Terminal(t) => tracing::error!("bug: the loop runs {t:?}, not the runner"),
         }
     }
@@ -435,6 +436,41 @@ impl EffectRunner {
                 tracing::info!("deployment history of {service}: {e}");
             }
             let _ = tx.send(Action::HistoryLoaded {
+                cluster,
+                service,
+                result,
+            });
+        });
+    }
+
+    fn load_scaling(&mut self, cluster: String, service: String) {
+        let tx = self.tx();
+        let Some(clients) = self.clients() else {
+            let result = Err(AwsError::not_connected());
+            let _ = tx.send(Action::ScalingLoaded {
+                cluster,
+                service,
+                result,
+            });
+            return;
+        };
+        let permits = self.permits.clone();
+        self.spawn_keyed("scaling", async move {
+            let result = {
+                let _permit = permits.acquire().await;
+                aws::scaling::load(&clients.autoscaling, &cluster, &service).await
+            };
+            let result = match result {
+                Ok((scaling, calls)) => {
+                    tracing::debug!("auto scaling of {service}: {calls:?}");
+                    Ok(scaling)
+                }
+                Err(e) => {
+                    tracing::info!("auto scaling of {service}: {e}");
+                    Err(e)
+                }
+            };
+            let _ = tx.send(Action::ScalingLoaded {
                 cluster,
                 service,
                 result,

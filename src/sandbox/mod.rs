@@ -3,12 +3,15 @@
 //! berth must be tryable, demonstrable and testable without an AWS account, and the
 //! console must exercise the same SDK path it uses against AWS. So the sandbox is a real
 //! HTTP endpoint on loopback speaking the AWS wire protocols (JSON 1.1 for ECS, CloudWatch
-//! Logs and SSM; the query protocol for STS), serving a simulated fleet on a virtual clock.
+//! Logs, SSM and Application Auto Scaling; the query protocol for STS), serving a simulated
+//! fleet on a virtual clock.
 //!
 //! Layout: `server.rs` (HTTP, routing by `X-Amz-Target`, throttling, latency, faults,
 //! stats), `ecs.rs`/`ecs_json.rs`, `logs.rs`/`loggen.rs`/`livetail.rs`, `ssm.rs`, `sts.rs`
 //! (the services), `sim.rs`/`deploy.rs`/`fleet.rs`/`scenario.rs` (the simulated fleet),
 //! `history.rs` (service deployments and revisions, and the blue/green stage machine),
+//! `scaling.rs` (Application Auto Scaling targets, policies, activities, the at-capacity
+//! drill),
 //! `datachannel/` (the Session Manager data channel: gateway and SSM agent in one, serving
 //! shells and port forwards of ECS Exec and StartSession over a WebSocket).
 //! (The StartLiveTail host fix-up for loopback endpoints lives in `aws::stream_prefix`.)
@@ -31,6 +34,7 @@ mod logs;
 mod logs_filter;
 mod model;
 mod rng;
+mod scaling;
 mod scenario;
 pub mod secrets;
 mod server;

@@ -63,6 +63,7 @@ impl Sim {
     /// Queue the drill's steps; called once at the start of the history window.
     pub(crate) fn setup_drills(&mut self) {
         let t0 = self.t0;
+        self.setup_scaling();
         self.schedule(t0 - 45 * 60_000, Ev::Drill(STEP_HISTORY));
         let first_noise = t0 - HISTORY_MS + self.rng.range(5, 12) * 60_000;
         self.schedule(first_noise, Ev::Noise);
@@ -102,6 +103,7 @@ impl Sim {
                     self.update_service(s, Some(8), None, false);
                 }
             }
+            STEP_INCIDENT if self.scenario == Scenario::AtCapacity => self.scale_out_to_max(),
             STEP_INCIDENT => {
                 let Some(((cluster, name), (fault, version))) =
                     self.scenario.target().zip(self.scenario.fault())

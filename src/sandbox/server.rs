@@ -247,6 +247,7 @@ fn classify(headers: &HeaderMap, body: &[u8]) -> Result<Call, ApiError> {
             "TrentService" => "kms",
             "AWSSecurityTokenServiceV20110615" => "sts",
             "secretsmanager" => "secretsmanager",
+            "AnyScaleFrontendService" => "application-autoscaling",
             _ => return Err(ApiError::unknown_operation(target)),
         };
         return Ok(Call::Json {
@@ -359,6 +360,7 @@ async fn aws_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
                 "kms" => kms::handle(&shared, &op, &input),
                 "sts" => sts::handle_json(&shared, &op),
                 "secretsmanager" => super::secrets::handle(&shared, &op, &input),
+                "application-autoscaling" => super::scaling::handle(&shared, &op, &input),
                 _ => Err(ApiError::unknown_operation(&op)),
             };
             match result {

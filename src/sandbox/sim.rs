@@ -35,6 +35,8 @@ pub(crate) enum Ev {
     Job(usize),
     /// A standalone task's work is done: its essential container exits (slot, serial).
     JobDone(usize, u64),
+    /// An auto scaling target's policy looks at its metric again (index into `scaling`).
+    Scale(usize),
 }
 
 pub(crate) struct Sim {
@@ -70,6 +72,8 @@ pub(crate) struct Sim {
     pub jobs_rng: Rng,
     /// Task sets of the services an EXTERNAL controller deploys, by service (`task_sets.rs`).
     pub task_sets: BTreeMap<usize, Vec<super::task_sets::SimTaskSet>>,
+    /// Application Auto Scaling targets (`scaling.rs`).
+    pub scaling: Vec<super::scaling::Scalable>,
 }
 
 impl Sim {
@@ -99,6 +103,7 @@ impl Sim {
             jobs: Vec::new(),
             jobs_rng: Rng::new(seed ^ 0x6a6f_6273),
             task_sets: BTreeMap::new(),
+            scaling: Vec::new(),
         }
     }
 
@@ -169,6 +174,7 @@ impl Sim {
             Ev::Noise => self.noise(),
             Ev::Stage(s, i) => self.advance_stage(s, i),
             Ev::Job(job) => self.run_job(job),
+            Ev::Scale(i) => self.scaling_tick(i),
             Ev::JobDone(slot, serial) => {
                 if self.task_ok(slot, serial) {
                     self.job_done(slot);

@@ -12,6 +12,7 @@ mod header;
 pub mod help;
 pub mod logs;
 mod network;
+mod scaling;
 mod services;
 mod stopped;
 pub mod table;

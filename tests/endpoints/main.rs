@@ -35,6 +35,8 @@ mod sandbox_conformance;
 mod sandbox_logs;
 mod sandbox_scenarios;
 mod scale_calls;
+mod scaling_moto;
+mod scaling_sandbox;
 mod stopped_sandbox;
 mod targets_moto;
 mod targets_sandbox;

@@ -21,6 +21,7 @@ mod instances_pane;
 mod logs_pane;
 mod logs_props;
 mod panes_snapshots;
+mod scaling_pane;
 mod stopped_pane;
 mod targets_pane;
 mod task_sets_pane;

@@ -121,6 +121,7 @@ fn a_failed_rollout_on_one_axis() {
                 example: "missing required configuration PAYMENTS_BASE_URL".into(),
             }],
             history: Vec::new(),
+            scaling: None,
             error_lines: 31,
             notes: Vec::new(),
         },
