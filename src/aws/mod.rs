@@ -12,6 +12,7 @@ pub mod identity;
 pub mod kms;
 pub mod loaders;
 pub mod logs;
+pub mod metrics;
 pub mod mutations;
 pub mod profiles;
 pub mod raw;
@@ -51,6 +52,8 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// Data keys of KMS-encrypted exec sessions.
     pub kms: aws_sdk_kms::Client,
+    /// GetMetricData (CPU and memory trends).
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// The credential chain the clients sign with (the native Session Manager client signs
     /// its WebSocket upgrade with the same one).
     pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
@@ -130,6 +133,11 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
         ),
         kms: aws_sdk_kms::Client::from_conf(
             aws_sdk_kms::config::Builder::from(&config)
+                .retry_classifier(FailFastWhenUnreachable)
+                .build(),
+        ),
+        cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+            aws_sdk_cloudwatch::config::Builder::from(&config)
                 .retry_classifier(FailFastWhenUnreachable)
                 .build(),
         ),

@@ -3,6 +3,7 @@
 mod cluster;
 pub mod history;
 mod identity;
+pub mod metrics;
 pub mod mutation;
 pub mod problems;
 mod service;
