@@ -76,6 +76,15 @@ pub enum Action {
         request: RequestId,
         result: Result<Box<super::timeline::TimelineData>, super::Failure>,
     },
+    /// CPU and memory trends of `services` were read (or could not be).
+    MetricsLoaded {
+        cluster: String,
+        services: Vec<String>,
+        result: Result<
+            std::collections::HashMap<String, crate::domain::metrics::ServiceMetrics>,
+            AwsError,
+        >,
+    },
     /// A service's deployment history was read (or could not be).
     HistoryLoaded {
         cluster: String,

@@ -152,6 +152,10 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                                     )),
                                     now,
                                 ),
+                                metrics: state
+                                    .metrics
+                                    .trend(&service.cluster_arn, &service.name)
+                                    .cloned(),
                                 service,
                             })
                             .collect();

@@ -99,6 +99,13 @@ pub enum Effect {
         service: String,
         since: i64,
     },
+    /// GetMetricData: CPU and memory of `services` of `cluster` over the hour before `now`
+    /// (unix seconds); answers `Action::MetricsLoaded`.
+    LoadMetrics {
+        cluster: String,
+        services: Vec<String>,
+        now: i64,
+    },
     /// Create a new file (0600, never overwriting) with `contents`; answers `Action::Saved`
     /// with `message`.
     /// A pane's load (see `app::pane`).

@@ -72,6 +72,7 @@ pub fn on_loaded(
                     *row = ServiceRow {
                         problems,
                         service: row.service.clone(),
+                        metrics: row.metrics.take(),
                     };
                     changed = true;
                 }

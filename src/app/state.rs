@@ -167,6 +167,8 @@ pub struct State {
     /// Deployment history by `cluster/service`, for the services whose deployments view
     /// loaded it (see `app::history`).
     pub histories: std::collections::HashMap<String, crate::domain::history::History>,
+    /// CPU and memory trends, and what keeps them cheap (see `app::metrics`).
+    pub metrics: super::metrics::Metrics,
 }
 
 impl State {
@@ -202,6 +204,7 @@ impl State {
             logs_tail: None,
             logs_capacity: crate::logs::buffer::DEFAULT_CAPACITY,
             histories: Default::default(),
+            metrics: Default::default(),
         }
     }
 

@@ -13,7 +13,13 @@ use super::views::{
 use crate::domain::Task;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    // what can change the rows on screen (data, keys, a resize, a refresh) may need metrics
+    let rows_may_change = !matches!(action, Action::Tick { .. } | Action::MetricsLoaded { .. });
     let mut effects = reduce(state, action);
+    super::metrics::sync_views(state);
+    if rows_may_change && let Some(load) = super::metrics::due(state) {
+        effects.push(load);
+    }
     super::logs::stop_if_hidden(state, &mut effects);
     effects
 }
@@ -100,6 +106,14 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
         } => {
             super::exec::on_forward_note(state, id, connection, problem);
             super::exec::sync_forwards(state);
+            Vec::new()
+        }
+        Action::MetricsLoaded {
+            cluster,
+            services,
+            result,
+        } => {
+            super::metrics::on_loaded(state, &cluster, &services, result);
             Vec::new()
         }
         Action::HistoryLoaded {

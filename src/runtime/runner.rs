@@ -178,6 +178,11 @@ impl EffectRunner {
                 service,
                 since,
             } => self.load_history(cluster, service, since),
+            Effect::LoadMetrics {
+                cluster,
+                services,
+                now,
+            } => self.load_metrics(cluster, services, now),
             Effect::Terminal(t) => tracing::error!("bug: the loop runs {t:?}, not the runner"),
         }
     }
@@ -385,6 +390,33 @@ impl EffectRunner {
             .map(Box::new)
             .map_err(Failure::from);
             let _ = tx.send(Action::TimelineLoaded { request, result });
+        });
+    }
+
+    fn load_metrics(&mut self, cluster: String, services: Vec<String>, now: i64) {
+        let tx = self.tx();
+        let Some(clients) = self.clients() else {
+            let result = Err(AwsError::not_connected());
+            let _ = tx.send(Action::MetricsLoaded {
+                cluster,
+                services,
+                result,
+            });
+            return;
+        };
+        let permits = self.permits.clone();
+        self.spawn_keyed("metrics", async move {
+            let _permit = permits.acquire().await;
+            let result =
+                aws::metrics::service_metrics(&clients.cloudwatch, &cluster, &services, now).await;
+            if let Err(e) = &result {
+                tracing::info!("metrics of {} services of {cluster}: {e}", services.len());
+            }
+            let _ = tx.send(Action::MetricsLoaded {
+                cluster,
+                services,
+                result,
+            });
         });
     }
 
