@@ -208,7 +208,7 @@ const SERVICE: &[Column<ServiceRow>] = &[
     Column::<ServiceRow>::new("CPU", Length(15), 100, |r| trend_text(r, cpu))
         .sort(|r| trend_sort(r, cpu))
         .slot(|r| trend_slot(r, cpu)),
-    Column::<ServiceRow>::new("MEM", Length(15), 120, |r| trend_text(r, memory))
+    Column::<ServiceRow>::new("MEM", Length(15), 140, |r| trend_text(r, memory))
         .sort(|r| trend_sort(r, memory))
         .slot(|r| trend_slot(r, memory)),
     // Every problem is filtered and exported; the screen shows the worst one.

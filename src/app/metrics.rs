@@ -2,8 +2,8 @@
 //! billed per metric requested, so berth asks only for:
 //!
 //! - the services whose rows are on screen, and only when the table is wide enough to show
-//!   the CPU column (100 columns; see `columns.rs`), plus the one service of the deployments
-//!   view (its chart);
+//!   the CPU column (100 columns; MEM from 140; see `columns.rs`), plus the one service of
+//!   the deployments view when its chart shows ([`CHART_MIN_ROWS`]);
 //! - each service at most once every [`METRICS_REFRESH_SECS`];
 //! - in one GetMetricData call per 250 services (two queries each, 500 a call), with one call
 //!   in flight at a time;
@@ -23,6 +23,9 @@ use super::views::{ServiceRow, View};
 use crate::aws::{AwsError, ErrorKind};
 use crate::domain::metrics::{MetricsUnavailable, ServiceMetrics};
 
+/// The deployments pane draws its CPU/memory chart (and so asks for it) only on a terminal
+/// at least this tall: at 24 rows the events need the room more.
+pub const CHART_MIN_ROWS: u16 = 30;
 /// A service's metrics are read again no sooner than this.
 pub const METRICS_REFRESH_SECS: i64 = 60;
 /// First wait after a throttled call (doubles while throttling goes on).
@@ -70,18 +73,24 @@ fn wanted(state: &State) -> Option<(String, Vec<String>)> {
         // once the list is complete: the rows on screen stand still, and one call covers them
         View::Services(v) if state.cols >= services_shown_from() && v.data.loaded_once => {
             let offset = v.table.offset.get();
+            let height = match v.table.height.get() {
+                0 => state.page_rows(),
+                h => h,
+            };
             let names: Vec<String> = v
                 .table
                 .visible
                 .iter()
                 .skip(offset)
-                .take(state.page_rows())
+                .take(height)
                 .filter_map(|&i| v.data.rows.get(i))
                 .map(|r| r.service.name.clone())
                 .collect();
             Some((v.cluster.clone(), names))
         }
-        View::Deployments(v) => Some((v.cluster.clone(), vec![v.service.clone()])),
+        View::Deployments(v) if state.rows >= CHART_MIN_ROWS => {
+            Some((v.cluster.clone(), vec![v.service.clone()]))
+        }
         _ => None,
     }
 }

@@ -94,6 +94,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
     }
     render_history(frame, history_area, history, history_lines, theme);
     let events_area = super::task_sets::render(frame, events_area, service, now, theme);
+    let events_area = super::metrics::render(frame, events_area, state, view, theme);
     render_events(frame, events_area, service, now, theme);
 }
 

@@ -19,6 +19,7 @@ mod exec_dialog;
 mod history_pane;
 mod logs_pane;
 mod logs_props;
+mod metrics_pane;
 mod panes_snapshots;
 mod stopped_pane;
 mod task_sets_pane;
