@@ -9,6 +9,10 @@ use berth::aws::{AwsTarget, Clients};
 use berth::domain::metrics::MetricsUnavailable;
 use berth::sandbox::{self, Faults, SandboxHandle, SandboxOptions, Scenario};
 
+use berth::app::{Action, Command, View};
+use crossterm::event::KeyCode;
+
+use crate::common::console::{Console, key, loaded, type_text};
 use crate::sandbox_support as sb;
 
 const GET_METRIC_DATA: &str = "cloudwatch:GetMetricData";
@@ -142,4 +146,111 @@ async fn access_denied_is_a_value() {
         metrics::unavailable(&err).to_string(),
         "metrics unavailable: access denied"
     );
+}
+
+/// A 2,000-service fleet in one cluster on a virtual clock that stands still.
+async fn big_fleet() -> (SandboxHandle, String) {
+    let handle = sb::start(SandboxOptions {
+        scale: Some(2000),
+        clusters: Some(1),
+        speed: 1e-6,
+        ..SandboxOptions::default()
+    })
+    .await;
+    let ecs = sb::clients(&handle.endpoint_url()).await.ecs;
+    for arn in sb::all_cluster_arns(&ecs, 100).await {
+        let name = arn.rsplit('/').next().unwrap().to_string();
+        if sb::all_service_arns(&ecs, &name, Some(100)).await.len() >= 1900 {
+            return (handle, name);
+        }
+    }
+    panic!("no cluster of 2,000 services");
+}
+
+/// A 200x50 console on the services of `cluster`, `metrics_off` as with `--no-metrics`.
+async fn console_on(handle: &SandboxHandle, cluster: &str, metrics_off: bool) -> Console {
+    let mut console = Console::new(handle);
+    console.state.metrics.disabled = metrics_off;
+    console.apply(Action::Resize {
+        cols: 200,
+        rows: 50,
+    });
+    console.until("connected", |s| s.session.connected).await;
+    console.apply(Action::Command(Command::CommandMode));
+    type_text(&mut console, &format!("services {cluster}"));
+    console.apply(key(KeyCode::Enter));
+    console.until("services loaded", loaded).await;
+    console
+}
+
+/// Refreshes as the loop sends them, each answered before the next.
+async fn refreshes(console: &mut Console, n: usize) {
+    for _ in 0..n {
+        console.apply(Action::RefreshDue);
+        while let Ok(Some(a)) =
+            tokio::time::timeout(std::time::Duration::from_millis(300), console.rx.recv()).await
+        {
+            console.apply(a);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_2000_services_the_console_reads_metrics_of_the_rows_on_screen_in_one_call() {
+    let (handle, cluster) = big_fleet().await;
+    handle.reset_stats();
+    let mut console = console_on(&handle, &cluster, false).await;
+    console
+        .until("metrics read", |s| {
+            !s.metrics.trends.is_empty() && s.metrics.in_flight_since.is_none()
+        })
+        .await;
+    let View::Services(v) = console.state.view() else {
+        panic!("{:?}", console.state.view())
+    };
+    assert!(v.data.rows.len() >= 1900, "{}", v.data.rows.len());
+    let on_screen: Vec<String> = v.table.visible[..console.state.page_rows()]
+        .iter()
+        .map(|&i| format!("{cluster}/{}", v.data.rows[i].service.name))
+        .collect();
+    let mut read: Vec<String> = console.state.metrics.trends.keys().cloned().collect();
+    read.sort();
+    let mut want = on_screen.clone();
+    want.sort();
+    assert_eq!(read, want, "exactly the rows on screen");
+    assert!(
+        console
+            .state
+            .metrics
+            .trends
+            .values()
+            .all(|(_, t)| t.as_ref().is_ok_and(|m| m.cpu.points.len() >= 59)),
+        "an hour of minutes each"
+    );
+    assert_eq!(handle.stats().count(GET_METRIC_DATA), 1);
+    // refreshes within the minute read nothing again
+    refreshes(&mut console, 3).await;
+    assert_eq!(handle.stats().count(GET_METRIC_DATA), 1);
+    let screen = console.screen();
+    assert!(screen.contains(" CPU ") && screen.contains('%'), "{screen}");
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_metrics_off_the_console_never_calls_cloudwatch() {
+    let (handle, cluster) = big_fleet().await;
+    handle.reset_stats();
+    let mut console = console_on(&handle, &cluster, true).await;
+    refreshes(&mut console, 2).await;
+    console.apply(Action::Command(Command::Select));
+    console
+        .until("deployments", |s| {
+            matches!(s.view(), View::Deployments(_)) && loaded(s)
+        })
+        .await;
+    refreshes(&mut console, 2).await;
+    assert!(handle.stats().count("ecs:DescribeServices") > 0);
+    assert_eq!(handle.stats().count(GET_METRIC_DATA), 0);
+    assert!(console.state.metrics.trends.is_empty());
+    handle.shutdown().await;
 }
