@@ -73,8 +73,10 @@ fn wanted(state: &State) -> Option<(String, Vec<String>)> {
         // once the list is complete: the rows on screen stand still, and one call covers them
         View::Services(v) if state.cols >= services_shown_from() && v.data.loaded_once => {
             let offset = v.table.offset.get();
+            // before the first frame: the table's height without a banner (the terminal
+            // less the header's two rows, the title, the column headers and the footer)
             let height = match v.table.height.get() {
-                0 => state.page_rows(),
+                0 => usize::from(state.rows.saturating_sub(5)).max(1),
                 h => h,
             };
             let names: Vec<String> = v
