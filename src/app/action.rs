@@ -78,6 +78,7 @@ pub enum Action {
     },
     /// CPU and memory trends of `services` were read (or could not be).
     MetricsLoaded {
+        call: u64,
         cluster: String,
         services: Vec<String>,
         result: Result<

@@ -102,6 +102,8 @@ pub enum Effect {
     /// GetMetricData: CPU and memory of `services` of `cluster` over the hour before `now`
     /// (unix seconds); answers `Action::MetricsLoaded`.
     LoadMetrics {
+        /// Echoed in the answer: only the call the model waits for is applied.
+        call: u64,
         cluster: String,
         services: Vec<String>,
         now: i64,

@@ -45,8 +45,10 @@ pub struct Metrics {
     pub disabled: bool,
     /// By `cluster/service`: when it was read (unix seconds) and what came back.
     pub trends: HashMap<String, (i64, Trend)>,
-    /// When the call in flight was sent.
-    pub in_flight_since: Option<i64>,
+    /// The call in flight: its number and when it was sent.
+    pub in_flight: Option<(u64, i64)>,
+    /// The number of the next call (answers of other calls are dropped).
+    pub next_call: u64,
     /// No call before this (throttling, access denied).
     pub backoff_until: i64,
     /// The current throttling back-off, doubled while throttling goes on.
@@ -104,8 +106,8 @@ pub fn due(state: &mut State) -> Option<Effect> {
     if m.disabled || !state.session.connected || now < m.backoff_until {
         return None;
     }
-    if m.in_flight_since
-        .is_some_and(|since| now - since < IN_FLIGHT_STALE_SECS)
+    if m.in_flight
+        .is_some_and(|(_, since)| now - since < IN_FLIGHT_STALE_SECS)
     {
         return None;
     }
@@ -121,24 +123,43 @@ pub fn due(state: &mut State) -> Option<Effect> {
     if services.is_empty() {
         return None;
     }
-    state.metrics.in_flight_since = Some(now);
+    let call = state.metrics.next_call;
+    state.metrics.next_call += 1;
+    state.metrics.in_flight = Some((call, now));
     Some(Effect::LoadMetrics {
+        call,
         cluster,
         services,
         now,
     })
 }
 
+/// New clients (another profile, region or endpoint): trends read for the old one are not
+/// this one's services, and an answer still on its way from it is dropped.
+pub fn on_connected(state: &mut State) {
+    state.metrics = Metrics {
+        disabled: state.metrics.disabled,
+        next_call: state.metrics.next_call,
+        ..Metrics::default()
+    };
+    fill_rows(state);
+}
+
 /// The runner answered.
 pub fn on_loaded(
     state: &mut State,
+    call: u64,
     cluster: &str,
     services: &[String],
     result: Result<HashMap<String, ServiceMetrics>, AwsError>,
 ) {
     let now = state.now_unix;
     let m = &mut state.metrics;
-    m.in_flight_since = None;
+    if m.in_flight.is_none_or(|(waiting, _)| waiting != call) {
+        // asked of clients since replaced, or given up on
+        return;
+    }
+    m.in_flight = None;
     match result {
         Ok(mut found) => {
             m.backoff_secs = 0;

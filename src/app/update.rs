@@ -109,11 +109,12 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::MetricsLoaded {
+            call,
             cluster,
             services,
             result,
         } => {
-            super::metrics::on_loaded(state, &cluster, &services, result);
+            super::metrics::on_loaded(state, call, &cluster, &services, result);
             Vec::new()
         }
         Action::HistoryLoaded {
@@ -148,6 +149,7 @@ fn on_connected(state: &mut State, region: String) -> Vec<Effect> {
     state.session.connected = true;
     state.session.region = Some(region);
     state.session.identity = IdentityState::Pending;
+    super::metrics::on_connected(state);
     if state.banner.as_ref().is_some_and(|b| b.clears_on_success) {
         state.banner = None;
     }

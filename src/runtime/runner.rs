@@ -179,10 +179,11 @@ impl EffectRunner {
                 since,
             } => self.load_history(cluster, service, since),
             Effect::LoadMetrics {
+                call,
                 cluster,
                 services,
                 now,
-            } => self.load_metrics(cluster, services, now),
+            } => self.load_metrics(call, cluster, services, now),
             Effect::Terminal(t) => tracing::error!("bug: the loop runs {t:?}, not the runner"),
         }
     }
@@ -393,11 +394,12 @@ impl EffectRunner {
         });
     }
 
-    fn load_metrics(&mut self, cluster: String, services: Vec<String>, now: i64) {
+    fn load_metrics(&mut self, call: u64, cluster: String, services: Vec<String>, now: i64) {
         let tx = self.tx();
         let Some(clients) = self.clients() else {
             let result = Err(AwsError::not_connected());
             let _ = tx.send(Action::MetricsLoaded {
+                call,
                 cluster,
                 services,
                 result,
@@ -413,6 +415,7 @@ impl EffectRunner {
                 tracing::info!("metrics of {} services of {cluster}: {e}", services.len());
             }
             let _ = tx.send(Action::MetricsLoaded {
+                call,
                 cluster,
                 services,
                 result,

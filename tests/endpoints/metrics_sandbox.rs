@@ -202,7 +202,7 @@ async fn at_2000_services_the_console_reads_metrics_of_the_rows_on_screen_in_one
     let mut console = console_on(&handle, &cluster, false).await;
     console
         .until("metrics read", |s| {
-            !s.metrics.trends.is_empty() && s.metrics.in_flight_since.is_none()
+            !s.metrics.trends.is_empty() && s.metrics.in_flight.is_none()
         })
         .await;
     let View::Services(v) = console.state.view() else {

@@ -83,6 +83,14 @@ fn metric_loads(effects: &[Effect]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The call the model waits for.
+fn waiting(s: &State) -> u64 {
+    s.metrics
+        .in_flight
+        .map(|(call, _)| call)
+        .unwrap_or(u64::MAX)
+}
+
 /// A deterministic hour for service `name`: a ramp from `base` whose newest minute is `last`.
 fn hour(base: f64, last: f64) -> Series {
     Series {
@@ -96,6 +104,10 @@ fn hour(base: f64, last: f64) -> Series {
 }
 
 fn answer(s: &mut State, services: &[String], pick: impl Fn(usize) -> (f64, f64)) {
+    answer_call(s, waiting(s), services, pick);
+}
+
+fn answer_call(s: &mut State, call: u64, services: &[String], pick: impl Fn(usize) -> (f64, f64)) {
     let found: HashMap<String, ServiceMetrics> = services
         .iter()
         .enumerate()
@@ -113,6 +125,7 @@ fn answer(s: &mut State, services: &[String], pick: impl Fn(usize) -> (f64, f64)
     update(
         s,
         Action::MetricsLoaded {
+            call,
             cluster: CLUSTER.into(),
             services: services.to_vec(),
             result: Ok(found),
@@ -212,9 +225,11 @@ fn throttling_backs_off_and_access_denied_is_said_in_place() {
         code: Some(code.into()),
         message: "no".into(),
     };
+    let call = waiting(&s);
     update(
         &mut s,
         Action::MetricsLoaded {
+            call,
             cluster: CLUSTER.into(),
             services: first.clone(),
             result: Err(error(ErrorKind::Throttled, "ThrottlingException")),
@@ -227,9 +242,11 @@ fn throttling_backs_off_and_access_denied_is_said_in_place() {
     update(&mut s, Action::Tick { now_unix: NOW + 61 });
     let again = metric_loads(&update(&mut s, Action::RefreshDue));
     assert_eq!(again, vec![first.clone()]);
+    let call = waiting(&s);
     update(
         &mut s,
         Action::MetricsLoaded {
+            call,
             cluster: CLUSTER.into(),
             services: first,
             result: Err(error(ErrorKind::AccessDenied, "AccessDeniedException")),
@@ -267,6 +284,27 @@ fn open_detail(s: &mut State, i: usize) -> Vec<Effect> {
         effects.extend(update(s, Action::Data { request, event }));
     }
     effects
+}
+
+#[test]
+fn another_region_forgets_the_trends_and_drops_a_late_answer() {
+    let (mut s, effects) = services(5, 120, 30, false);
+    let first = metric_loads(&effects).remove(0);
+    answer(&mut s, &first, |_| (30.0, 50.0));
+    assert_eq!(s.metrics.trends.len(), 5);
+    // asked again a minute later; then the console switches region
+    update(&mut s, Action::Tick { now_unix: NOW + 61 });
+    assert_eq!(metric_loads(&update(&mut s, Action::RefreshDue)).len(), 1);
+    let old_call = waiting(&s);
+    let reconnect = crate::reducer::connect(&mut s);
+    assert!(s.metrics.trends.is_empty());
+    assert_eq!(metric_loads(&reconnect).len(), 1, "the new region's rows");
+    assert_ne!(waiting(&s), old_call);
+    // the old clients' answer arrives late: dropped, not shown as this region's
+    answer_call(&mut s, old_call, &first, |_| (99.0, 99.0));
+    assert!(s.metrics.trends.is_empty());
+    let screen = render(&mut s, "default", 120, 30);
+    assert!(!screen.contains("99%"), "{screen}");
 }
 
 /// Five services whose CPU ends at 10, 30, 50, 75, 95% and memory at 40..80%.
