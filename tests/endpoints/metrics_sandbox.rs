@@ -255,3 +255,42 @@ async fn with_metrics_off_the_console_never_calls_cloudwatch() {
     assert!(console.state.metrics.trends.is_empty());
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_at_capacity_drill_shows_on_the_services_list() {
+    let handle = sandbox_at(Scenario::AtCapacity, 8).await;
+    let mut console = Console::new(&handle);
+    console.apply(Action::Resize {
+        cols: 200,
+        rows: 50,
+    });
+    console.until("connected", |s| s.session.connected).await;
+    console.apply(Action::Command(Command::CommandMode));
+    type_text(&mut console, "services prod");
+    console.apply(key(KeyCode::Enter));
+    console
+        .until("metrics read", |s| {
+            loaded(s) && !s.metrics.trends.is_empty() && s.metrics.in_flight.is_none()
+        })
+        .await;
+    let cpu = |service: &str| {
+        console
+            .state
+            .metrics
+            .trend("prod", service)
+            .and_then(|t| t.as_ref().ok())
+            .and_then(|m| m.cpu.current())
+            .unwrap_or_else(|| panic!("no CPU for {service}"))
+    };
+    let (web, checkout) = (cpu("web-frontend"), cpu("checkout-api"));
+    assert!(web >= 90.0, "web-frontend {web}%");
+    assert!(checkout < 90.0, "checkout-api {checkout}%");
+    let screen = console.screen();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("web-frontend"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains(&format!("{web:>3.0}%")), "{row}");
+    assert!(row.contains('█'), "{row}");
+    handle.shutdown().await;
+}
