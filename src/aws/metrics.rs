@@ -65,6 +65,18 @@ pub async fn service_metrics(
     services: &[String],
     now: i64,
 ) -> Result<HashMap<String, ServiceMetrics>, AwsError> {
+    service_metrics_paged(cw, cluster, services, now, None).await
+}
+
+/// [`service_metrics`] with pages of at most `max_datapoints` (tests: CloudWatch pages only
+/// past 100,800 datapoints, which 500 one-minute series of an hour never reach).
+pub async fn service_metrics_paged(
+    cw: &aws_sdk_cloudwatch::Client,
+    cluster: &str,
+    services: &[String],
+    now: i64,
+    max_datapoints: Option<i32>,
+) -> Result<HashMap<String, ServiceMetrics>, AwsError> {
     let cluster = crate::domain::Cluster::name_from_arn(cluster);
     let mut found: HashMap<String, ServiceMetrics> = HashMap::new();
     for chunk in services.chunks(MAX_QUERIES_PER_CALL / METRICS_PER_SERVICE) {
@@ -88,6 +100,7 @@ pub async fn service_metrics(
                 .start_time(DateTime::from_secs(now - METRICS_WINDOW_SECS))
                 .end_time(DateTime::from_secs(now))
                 .scan_by(ScanBy::TimestampAscending)
+                .set_max_datapoints(max_datapoints)
                 .set_next_token(next_token.take())
                 .send()
                 .await

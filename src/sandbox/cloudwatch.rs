@@ -139,7 +139,37 @@ fn get_metric_data(shared: &Shared, input: &Value) -> Result<Vec<u8>, ApiError> 
         results.push((q, points));
     }
     drop(sim);
-    encode_output(&results).map_err(|e| ApiError {
+    // MaxDatapoints pages the answer: this page holds datapoints [from, from + max) of all
+    // results in order; NextToken says where the next one starts
+    let from = match str_at(input, "NextToken") {
+        None => 0,
+        Some(t) => t
+            .strip_prefix("dp-")
+            .and_then(|t| t.parse::<usize>().ok())
+            .ok_or_else(|| {
+                ApiError::new(
+                    "InvalidNextToken",
+                    "The service couldn't process the NextToken.",
+                )
+            })?,
+    };
+    let max = input
+        .get("MaxDatapoints")
+        .and_then(Value::as_u64)
+        .filter(|&m| m > 0)
+        .map_or(usize::MAX, |m| m as usize);
+    let total: usize = results.iter().map(|(_, p)| p.len()).sum();
+    let end = from.saturating_add(max).min(total);
+    let mut seen = 0;
+    for (_, points) in results.iter_mut() {
+        let (start, len) = (seen, points.len());
+        seen += len;
+        let keep_from = from.clamp(start, start + len) - start;
+        let keep_to = end.clamp(start, start + len) - start;
+        *points = points[keep_from..keep_to].to_vec();
+    }
+    let next = (end < total).then(|| format!("dp-{end}"));
+    encode_output(&results, next.as_deref()).map_err(|e| ApiError {
         status: 500,
         code: "InternalFailure".into(),
         message: format!("encoding the answer: {e}"),
@@ -149,11 +179,16 @@ fn get_metric_data(shared: &Shared, input: &Value) -> Result<Vec<u8>, ApiError> 
 type Enc = minicbor::Encoder<Vec<u8>>;
 type EncError = minicbor::encode::Error<std::convert::Infallible>;
 
-fn encode_output(results: &[(&Query, Vec<(Ms, f64)>)]) -> Result<Vec<u8>, EncError> {
+fn encode_output(
+    results: &[(&Query, Vec<(Ms, f64)>)],
+    next_token: Option<&str>,
+) -> Result<Vec<u8>, EncError> {
     let mut e: Enc = minicbor::Encoder::new(Vec::new());
-    e.map(2)?
-        .str("MetricDataResults")?
-        .array(results.len() as u64)?;
+    e.map(2 + u64::from(next_token.is_some()))?;
+    if let Some(token) = next_token {
+        e.str("NextToken")?.str(token)?;
+    }
+    e.str("MetricDataResults")?.array(results.len() as u64)?;
     for (q, points) in results {
         e.map(5)?;
         e.str("Id")?.str(&q.id)?;
@@ -167,7 +202,11 @@ fn encode_output(results: &[(&Query, Vec<(Ms, f64)>)]) -> Result<Vec<u8>, EncErr
         for (_, v) in points {
             e.f64(*v)?;
         }
-        e.str("StatusCode")?.str("Complete")?;
+        e.str("StatusCode")?.str(if next_token.is_some() {
+            "PartialData"
+        } else {
+            "Complete"
+        })?;
     }
     e.str("Messages")?.array(0)?;
     Ok(e.into_writer())

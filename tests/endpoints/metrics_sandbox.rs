@@ -126,6 +126,31 @@ async fn queries_go_500_a_call() {
 }
 
 #[tokio::test]
+async fn next_token_pages_are_followed_and_merged() {
+    let handle = sandbox_at(Scenario::AtCapacity, 8).await;
+    let clients = console_clients(&handle).await;
+    let services = ["web-frontend", "checkout-api"].map(String::from);
+    let now = now_secs(&handle);
+    let whole = metrics::service_metrics(&clients.cloudwatch, "prod", &services, now)
+        .await
+        .unwrap();
+    handle.reset_stats();
+    // 4 series of ~60 points in pages of 25
+    let paged =
+        metrics::service_metrics_paged(&clients.cloudwatch, "prod", &services, now, Some(25))
+            .await
+            .unwrap();
+    let calls = handle.stats().count(GET_METRIC_DATA);
+    let points: usize = whole
+        .values()
+        .map(|m| m.cpu.points.len() + m.memory.points.len())
+        .sum();
+    assert!(points > 200, "{points}");
+    assert_eq!(calls as usize, points.div_ceil(25), "{points} datapoints");
+    assert_eq!(paged, whole);
+}
+
+#[tokio::test]
 async fn access_denied_is_a_value() {
     let handle = sandbox_at(Scenario::Steady, 0).await;
     handle.set_faults(Faults {
