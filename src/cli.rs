@@ -79,6 +79,11 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "CLIENT", global = true, help_heading = GLOBAL)]
     pub exec_client: Option<crate::exec::client::ExecClient>,
 
+    /// Never call CloudWatch: no CPU/memory trends, no GetMetricData cost [default: on, or
+    /// [console] metrics in config.toml]
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub no_metrics: bool,
+
     /// Theme: default, mono, light, high-contrast, or a path to a TOML file
     /// (default: mono when NO_COLOR is set)
     #[arg(long, value_name = "NAME|PATH")]
@@ -359,7 +364,7 @@ mod tests {
 
     /// Every option a subcommand reads from the top level, with a value that is not its
     /// default, and how to see that it arrived.
-    const GLOBALS: [(&[&str], Check); 14] = [
+    const GLOBALS: [(&[&str], Check); 15] = [
         (&["--profile", "p"], |c| c.profile.as_deref() == Some("p")),
         (&["--region", "eu-west-1"], |c| {
             c.region.as_deref() == Some("eu-west-1")
@@ -368,6 +373,7 @@ mod tests {
             c.endpoint_url.as_deref() == Some("http://127.0.0.1:4566")
         }),
         (&["--read-only"], |c| c.read_only),
+        (&["--no-metrics"], |c| c.no_metrics),
         (&["--exec-client", "plugin"], |c| {
             c.exec_client == Some(crate::exec::client::ExecClient::Plugin)
         }),

@@ -173,6 +173,7 @@ fn load_config(cli: &mut Cli) -> Result<Config, Vec<String>> {
     cli.read_only |= console_defaults.read_only;
     cli.refresh = cli.refresh.or(console_defaults.refresh);
     cli.exec_client = cli.exec_client.or(console_defaults.exec_client);
+    cli.no_metrics |= console_defaults.metrics == Some(false);
     // --keymap wins over [console] keymap; errors about a name from the file point there.
     let keymap_from_file = match (&cli.keymap, &console_defaults.keymap) {
         (None, Some((name, place))) => Some((name.clone(), place.clone())),
@@ -252,6 +253,7 @@ async fn console(
     );
     state.cli_read_only = cli.read_only;
     state.exec_client = cli.exec_client.unwrap_or_default();
+    state.metrics.disabled = cli.no_metrics;
     state.safety = safety.clone();
     state.apply_safety();
     // --cluster/--service open there directly; only that view is loaded.

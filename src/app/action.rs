@@ -78,6 +78,16 @@ pub enum Action {
     },
     /// Target groups' health was read (per group: targets, or why not).
     TargetHealthLoaded(crate::aws::targets::TargetHealthReport),
+    /// CPU and memory trends of `services` were read (or could not be).
+    MetricsLoaded {
+        call: u64,
+        cluster: String,
+        services: Vec<String>,
+        result: Result<
+            std::collections::HashMap<String, crate::domain::metrics::ServiceMetrics>,
+            AwsError,
+        >,
+    },
     /// A service's deployment history was read (or could not be).
     HistoryLoaded {
         cluster: String,

@@ -12,6 +12,7 @@ use super::exec::Forward;
 use super::table::{Column, SortKey, Tabular};
 use super::views::{CauseGroup, EniRow, ServiceRow, utc};
 use crate::config::theme::Slot;
+use crate::domain::metrics::{MetricsUnavailable, Series, ServiceMetrics};
 use crate::domain::problems::Severity as ProblemSeverity;
 use crate::domain::stop_cause::classify;
 use crate::domain::{Cluster, Deployment, ServiceEvent, Task};
@@ -203,6 +204,13 @@ const SERVICE: &[Column<ServiceRow>] = &[
     .shown(|r, now| age(now, r.service.primary().and_then(|d| d.created_at)))
     .sort(|r| num(r.service.primary().and_then(|d| d.created_at).unwrap_or(0)))
     .slot(muted),
+    // The last hour from CloudWatch, read only for the rows on screen (see `app::metrics`).
+    Column::<ServiceRow>::new("CPU", Length(15), 100, |r| trend_text(r, cpu))
+        .sort(|r| trend_sort(r, cpu))
+        .slot(|r| trend_slot(r, cpu)),
+    Column::<ServiceRow>::new("MEM", Length(15), 140, |r| trend_text(r, memory))
+        .sort(|r| trend_sort(r, memory))
+        .slot(|r| trend_slot(r, memory)),
     // Every problem is filtered and exported; the screen shows the worst one.
     Column::<ServiceRow>::new("PROBLEM", Fill(2), 0, |r| {
         r.problems
@@ -220,6 +228,68 @@ const SERVICE: &[Column<ServiceRow>] = &[
         None => Slot::Text,
     }),
 ];
+
+/// The services columns that show CPU and memory trends.
+pub const METRICS_COLUMNS: &[&str] = &["CPU", "MEM"];
+
+/// The services columns left out: the trends when metrics are off.
+pub fn hidden_service_columns(metrics_off: bool) -> &'static [&'static str] {
+    if metrics_off { METRICS_COLUMNS } else { &[] }
+}
+
+/// Minutes a trend cell draws (the newest ten of the hour).
+pub const TREND_CELLS: usize = 10;
+
+/// `▃▃▄▅▅▆▇▇██  95%`: the last minutes as blocks and the newest value; why not, in place.
+fn trend_text(r: &ServiceRow, pick: fn(&ServiceMetrics) -> &Series) -> String {
+    match &r.metrics {
+        None => String::new(),
+        Some(Err(MetricsUnavailable::AccessDenied)) => "✗ access denied".into(),
+        Some(Err(MetricsUnavailable::Failed(_))) => "✗ unavailable".into(),
+        Some(Ok(m)) => {
+            let series = pick(m);
+            match series.current() {
+                None => "no data".into(),
+                Some(v) => format!(
+                    "{:<width$} {v:>3.0}%",
+                    series.sparkline(TREND_CELLS),
+                    width = TREND_CELLS
+                ),
+            }
+        }
+    }
+}
+
+fn trend_sort(r: &ServiceRow, pick: fn(&ServiceMetrics) -> &Series) -> SortKey {
+    SortKey::Num(
+        r.metrics
+            .as_ref()
+            .and_then(|m| m.as_ref().ok())
+            .and_then(|m| pick(m).current())
+            .unwrap_or(-1.0),
+    )
+}
+
+fn trend_slot(r: &ServiceRow, pick: fn(&ServiceMetrics) -> &Series) -> Slot {
+    match &r.metrics {
+        Some(Ok(m)) => match pick(m).current() {
+            Some(v) if v >= 90.0 => Slot::Error,
+            Some(v) if v >= 75.0 => Slot::Warning,
+            Some(_) => Slot::Text,
+            None => Slot::Muted,
+        },
+        Some(Err(_)) => Slot::Warning,
+        None => Slot::Muted,
+    }
+}
+
+fn cpu(m: &ServiceMetrics) -> &Series {
+    &m.cpu
+}
+
+fn memory(m: &ServiceMetrics) -> &Series {
+    &m.memory
+}
 
 impl Tabular for ServiceRow {
     fn columns() -> &'static [Column<ServiceRow>] {

@@ -186,6 +186,10 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                                     &state.targets,
                                     now,
                                 ),
+                                metrics: state
+                                    .metrics
+                                    .trend(&service.cluster_arn, &service.name)
+                                    .cloned(),
                                 service,
                             })
                             .collect();

@@ -111,6 +111,15 @@ pub enum Effect {
         cluster: String,
         service: String,
     },
+    /// GetMetricData: CPU and memory of `services` of `cluster` over the hour before `now`
+    /// (unix seconds); answers `Action::MetricsLoaded`.
+    LoadMetrics {
+        /// Echoed in the answer: only the call the model waits for is applied.
+        call: u64,
+        cluster: String,
+        services: Vec<String>,
+        now: i64,
+    },
     /// Create a new file (0600, never overwriting) with `contents`; answers `Action::Saved`
     /// with `message`.
     /// A pane's load (see `app::pane`).

@@ -10,7 +10,7 @@
 
 use super::effect::Effect;
 use super::state::State;
-use super::views::{ServiceRow, View};
+use super::views::View;
 use crate::aws::AwsError;
 use crate::domain::Cluster;
 use crate::domain::history::{HISTORY_WINDOW_SECS, History, HistoryDeployment};
@@ -70,10 +70,7 @@ pub fn on_loaded(
                 let problems =
                     super::data::row_problems(&row.service, histories, scalings, targets, now);
                 if problems != row.problems {
-                    *row = ServiceRow {
-                        problems,
-                        service: row.service.clone(),
-                    };
+                    row.problems = problems;
                     changed = true;
                 }
             }

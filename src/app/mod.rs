@@ -12,6 +12,7 @@ pub mod failure;
 pub mod history;
 mod input;
 pub mod logs;
+pub mod metrics;
 pub mod mutations;
 pub mod nav;
 pub mod pane;

@@ -11,7 +11,7 @@
 use super::effect::Effect;
 use super::history::key;
 use super::state::State;
-use super::views::{ServiceRow, View};
+use super::views::View;
 use crate::aws::AwsError;
 use crate::domain::Service;
 use crate::domain::history::History;
@@ -79,10 +79,7 @@ pub fn on_loaded(
                 let problems =
                     super::data::row_problems(&row.service, histories, scalings, targets, now);
                 if problems != row.problems {
-                    *row = ServiceRow {
-                        problems,
-                        service: row.service.clone(),
-                    };
+                    row.problems = problems;
                     changed = true;
                 }
             }

@@ -172,6 +172,8 @@ pub struct State {
     /// Auto scaling by `cluster/service`, for the services whose deployments view loaded it
     /// (see `app::scaling`).
     pub scalings: std::collections::HashMap<String, crate::domain::scaling::ScalingState>,
+    /// CPU and memory trends, and what keeps them cheap (see `app::metrics`).
+    pub metrics: super::metrics::Metrics,
 }
 
 impl State {
@@ -209,6 +211,7 @@ impl State {
             histories: Default::default(),
             targets: Default::default(),
             scalings: Default::default(),
+            metrics: Default::default(),
         }
     }
 

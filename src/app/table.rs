@@ -212,6 +212,9 @@ pub struct TableView {
     /// First visible row on screen, kept by the renderer between frames so scrolling is
     /// stable (not part of the model's meaning, hence a `Cell`).
     pub offset: std::cell::Cell<usize>,
+    /// Rows the last frame had room for (0 before the first frame), kept like `offset`:
+    /// what is on screen is `visible[offset..offset + height]`.
+    pub height: std::cell::Cell<usize>,
 }
 
 impl TableView {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use super::effect::Effect;
 use super::state::State;
-use super::views::{ServiceRow, View};
+use super::views::View;
 use crate::aws::targets::TargetHealthReport;
 use crate::domain::Service;
 use crate::domain::problems::Problem;
@@ -224,10 +224,7 @@ pub fn on_loaded(state: &mut State, report: TargetHealthReport) {
                     let problems =
                         super::data::row_problems(&row.service, histories, scalings, targets, now);
                     if problems != row.problems {
-                        *row = ServiceRow {
-                            problems,
-                            service: row.service.clone(),
-                        };
+                        row.problems = problems;
                         rows_changed = true;
                     }
                 }

@@ -13,7 +13,13 @@ use super::views::{
 use crate::domain::Task;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    // what can change the rows on screen (data, keys, a resize, a refresh) may need metrics
+    let rows_may_change = !matches!(action, Action::Tick { .. } | Action::MetricsLoaded { .. });
     let mut effects = reduce(state, action);
+    super::metrics::sync_views(state);
+    if rows_may_change && let Some(load) = super::metrics::due(state) {
+        effects.push(load);
+    }
     super::logs::stop_if_hidden(state, &mut effects);
     effects.extend(super::targets::due(state));
     effects
@@ -107,6 +113,15 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             super::targets::on_loaded(state, report);
             Vec::new()
         }
+        Action::MetricsLoaded {
+            call,
+            cluster,
+            services,
+            result,
+        } => {
+            super::metrics::on_loaded(state, call, &cluster, &services, result);
+            Vec::new()
+        }
         Action::HistoryLoaded {
             cluster,
             service,
@@ -147,6 +162,7 @@ fn on_connected(state: &mut State, region: String) -> Vec<Effect> {
     state.session.connected = true;
     state.session.region = Some(region);
     state.session.identity = IdentityState::Pending;
+    super::metrics::on_connected(state);
     if state.banner.as_ref().is_some_and(|b| b.clears_on_success) {
         state.banner = None;
     }

@@ -128,7 +128,9 @@ impl View {
         }
         Some(match self {
             View::Clusters => of::<Cluster>(width, &[]),
-            View::Services(_) => of::<ServiceRow>(width, &[]),
+            View::Services(v) => {
+                of::<ServiceRow>(width, super::columns::hidden_service_columns(v.metrics_off))
+            }
             View::Deployments(_) => of::<Deployment>(width, &[]),
             View::Events(_) => of::<ServiceEvent>(width, &[]),
             View::Tasks(v) => of::<Task>(
@@ -187,6 +189,8 @@ pub struct ClustersView {
 pub struct ServiceRow {
     pub service: Service,
     pub problems: Vec<Problem>,
+    /// CPU and memory of the last hour, once read (only rows that were on screen).
+    pub metrics: Option<super::metrics::Trend>,
 }
 
 impl ServiceRow {
@@ -200,6 +204,8 @@ pub struct ServicesView {
     pub cluster: String,
     pub data: Rows<ServiceRow>,
     pub table: TableView,
+    /// Metrics are switched off (`[console] metrics = false`): no CPU/MEM columns.
+    pub metrics_off: bool,
 }
 
 #[derive(Debug, Clone, Default)]

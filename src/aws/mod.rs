@@ -13,6 +13,7 @@ pub mod identity;
 pub mod kms;
 pub mod loaders;
 pub mod logs;
+pub mod metrics;
 pub mod mutations;
 pub mod profiles;
 pub mod raw;
@@ -58,6 +59,8 @@ pub struct Clients {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     /// Application Auto Scaling (the services' scalable targets, policies, activities).
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// GetMetricData (CPU and memory trends).
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// The credential chain the clients sign with (the native Session Manager client signs
     /// its WebSocket upgrade with the same one).
     pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
@@ -147,6 +150,11 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
         ),
         autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(
             aws_sdk_applicationautoscaling::config::Builder::from(&config)
+                .retry_classifier(FailFastWhenUnreachable)
+                .build(),
+        ),
+        cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+            aws_sdk_cloudwatch::config::Builder::from(&config)
                 .retry_classifier(FailFastWhenUnreachable)
                 .build(),
         ),

@@ -7,6 +7,7 @@
 //! keymap = "vim"           # a shipped keymap or a file
 //! read_only = true         # every profile and account, as with --read-only
 //! exec_client = "auto"     # ECS Exec client: auto, native or plugin, as with --exec-client
+//! metrics = false          # never call CloudWatch (no CPU/memory trends), as with --no-metrics
 //!
 //! [profiles.prod]          # see `safety.rs`
 //! protected = true
@@ -80,6 +81,8 @@ pub struct Console {
     pub read_only: bool,
     /// The ECS Exec client (`auto`, `native`, `plugin`); `--exec-client` wins.
     pub exec_client: Option<ExecClient>,
+    /// CPU/memory trends from CloudWatch (`None`: on); `--no-metrics` wins.
+    pub metrics: Option<bool>,
 }
 
 /// The whole file.
@@ -111,6 +114,7 @@ struct RawConsole {
     #[serde(default)]
     read_only: bool,
     exec_client: Option<Spanned<String>>,
+    metrics: Option<bool>,
 }
 
 impl UserConfig {
@@ -204,6 +208,7 @@ impl UserConfig {
                 keymap,
                 read_only: raw.console.read_only,
                 exec_client,
+                metrics: raw.console.metrics,
             },
             safety: Safety {
                 profiles: raw.profiles,
@@ -277,6 +282,14 @@ mod tests {
     }
 
     #[test]
+    fn metrics_can_be_switched_off() {
+        let c = parse("[console]\nmetrics = false\n").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.console.metrics, Some(false));
+        let c = parse("[console]\n").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.console.metrics, None, "absent: on");
+    }
+
+    #[test]
     fn an_empty_file_is_all_defaults() {
         assert_eq!(
             parse("").unwrap_or_else(|e| panic!("{e}")),
@@ -301,6 +314,7 @@ mod tests {
             ),
             ("[console]\nexec_client = \"\"\n", 2, "must be \"auto\""),
             ("[console]\nexec_client = true\n", 2, "string"),
+            ("[console]\nrefresh = 5\nmetrics = \"off\"\n", 3, "bool"),
         ] {
             let e = parse(src)
                 .err()

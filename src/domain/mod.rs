@@ -4,6 +4,7 @@ mod cluster;
 pub mod container_instance;
 pub mod history;
 mod identity;
+pub mod metrics;
 pub mod mutation;
 pub mod problems;
 pub mod scaling;

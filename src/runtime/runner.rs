@@ -180,6 +180,12 @@ impl EffectRunner {
             } => self.load_history(cluster, service, since),
             Effect::LoadTargetHealth { arns, settings } => self.load_target_health(arns, settings),
             Effect::LoadScaling { cluster, service } => self.load_scaling(cluster, service),
+            Effect::LoadMetrics {
+                call,
+                cluster,
+                services,
+                now,
+            } => self.load_metrics(call, cluster, services, now),
             Effect::Terminal(t) => tracing::error!("bug: the loop runs {t:?}, not the runner"),
         }
     }
@@ -407,6 +413,35 @@ impl EffectRunner {
             let report =
                 aws::targets::target_health_of(&clients.elb, &permits, &arns, settings).await;
             let _ = tx.send(Action::TargetHealthLoaded(report));
+        });
+    }
+
+    fn load_metrics(&mut self, call: u64, cluster: String, services: Vec<String>, now: i64) {
+        let tx = self.tx();
+        let Some(clients) = self.clients() else {
+            let result = Err(AwsError::not_connected());
+            let _ = tx.send(Action::MetricsLoaded {
+                call,
+                cluster,
+                services,
+                result,
+            });
+            return;
+        };
+        let permits = self.permits.clone();
+        self.spawn_keyed("metrics", async move {
+            let _permit = permits.acquire().await;
+            let result =
+                aws::metrics::service_metrics(&clients.cloudwatch, &cluster, &services, now).await;
+            if let Err(e) = &result {
+                tracing::info!("metrics of {} services of {cluster}: {e}", services.len());
+            }
+            let _ = tx.send(Action::MetricsLoaded {
+                call,
+                cluster,
+                services,
+                result,
+            });
         });
     }
 

@@ -4,9 +4,6 @@
 //! a little noise; the drills bend it (the at-capacity drill pins the CPU near 95%, the oom
 //! drill's leaking revision fills memory in a saw-tooth).
 
-// Read by the metrics and auto scaling of #17 as they land; the allow goes with them.
-#![allow(dead_code)]
-
 use super::Scenario;
 use super::model::{Fault, Ms};
 use super::rng::{hash_str, mix};

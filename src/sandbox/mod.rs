@@ -16,6 +16,7 @@
 //! shells and port forwards of ECS Exec and StartSession over a WebSocket).
 //! (The StartLiveTail host fix-up for loopback endpoints lives in `aws::stream_prefix`.)
 
+mod cloudwatch;
 mod datachannel;
 mod deploy;
 mod ecs;

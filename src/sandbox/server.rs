@@ -1,5 +1,6 @@
-//! HTTP front: one endpoint for every service, routed by `X-Amz-Target` (JSON 1.1) or by
-//! the form `Action` (query protocol: STS, and ELBv2 by its `Version` 2015-12-01). Adds latency, throttles with a token bucket,
+//! HTTP front: one endpoint for every service, routed by `X-Amz-Target` (JSON 1.1), by the
+//! RPC v2 CBOR path `/service/<shape>/operation/<op>` (CloudWatch) or by the form `Action`
+//! (query protocol: STS, and ELBv2 by its `Version` 2015-12-01). Adds latency, throttles with a token bucket,
 //! injects faults, counts requests per operation, and never panics on bad input. The data
 //! channel's WebSocket route (`/v1/data-channel/{id}`) is served here too.
 
@@ -20,8 +21,8 @@ use super::rng::Rng;
 use super::sim::Sim;
 use super::wire::ApiError;
 use super::{
-    Faults, SandboxOptions, Scenario, Stats, datachannel, ecs, elbv2, kms, livetail, logs,
-    scenario, ssm, sts,
+    Faults, SandboxOptions, Scenario, Stats, cloudwatch, datachannel, ecs, elbv2, kms, livetail,
+    logs, scenario, ssm, sts,
 };
 
 const JSON_11: &str = "application/x-amz-json-1.1";
@@ -235,9 +236,32 @@ enum Call {
         op: String,
         form: BTreeMap<String, String>,
     },
+    /// Smithy RPC v2 CBOR (CloudWatch): `/service/<shape>/operation/<op>`.
+    Cbor {
+        op: String,
+    },
 }
 
-fn classify(headers: &HeaderMap, body: &[u8]) -> Result<Call, ApiError> {
+/// How an answer is encoded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    Json,
+    Query,
+    Cbor,
+}
+
+fn wire_error(wire: Wire, e: &ApiError, request_id: &str) -> Response {
+    match wire {
+        Wire::Json => json_error(e, request_id),
+        Wire::Query => sts::xml_error(e, request_id),
+        Wire::Cbor => cbor_error(e, request_id),
+    }
+}
+
+fn classify(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Call, ApiError> {
+    if let Some(op) = cloudwatch::operation(path) {
+        return Ok(Call::Cbor { op: op.to_string() });
+    }
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         let (prefix, op) = target.split_once('.').unwrap_or((target, ""));
         let service = match prefix {
@@ -268,19 +292,25 @@ fn classify(headers: &HeaderMap, body: &[u8]) -> Result<Call, ApiError> {
     }
 }
 
-async fn aws_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn aws_route(
+    State(shared): State<Arc<Shared>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let request_id = shared.request_id();
-    let call = match classify(&headers, &body) {
+    let call = match classify(uri.path(), &headers, &body) {
         Ok(c) => c,
         Err(e) => {
             count(&shared, "unknown:unknown");
             return json_error(&e, &request_id);
         }
     };
-    let (name, query) = match &call {
-        Call::Json { service, op } => (format!("{service}:{op}"), false),
-        Call::Query { op, form } if elbv2::is_elbv2(form) => (format!("elbv2:{op}"), true),
-        Call::Query { op, .. } => (format!("sts:{op}"), true),
+    let (name, wire) = match &call {
+        Call::Json { service, op } => (format!("{service}:{op}"), Wire::Json),
+        Call::Query { op, form } if elbv2::is_elbv2(form) => (format!("elbv2:{op}"), Wire::Query),
+        Call::Query { op, .. } => (format!("sts:{op}"), Wire::Query),
+        Call::Cbor { op } => (format!("cloudwatch:{op}"), Wire::Cbor),
     };
     count(&shared, &name);
 
@@ -294,11 +324,7 @@ async fn aws_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
                 "User: arn:aws:sts::123456789012:assumed-role/berth-sandbox/console is not authorized to perform: {action} because no identity-based policy allows the {action} action"
             ),
         );
-        return if query {
-            sts::xml_error(&e, &request_id)
-        } else {
-            json_error(&e, &request_id)
-        };
+        return wire_error(wire, &e, &request_id);
     }
     let extra = if faults.operations.is_empty() || faults.operations.contains(&name) {
         Some(faults)
@@ -311,7 +337,7 @@ async fn aws_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
         tokio::time::sleep(delay).await;
     }
     if let Some(f) = extra
-        && let Some(resp) = inject(&shared, &f, query, &request_id)
+        && let Some(resp) = inject(&shared, &f, wire, &request_id)
     {
         return resp;
     }
@@ -320,11 +346,7 @@ async fn aws_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
     {
         lock(&shared.stats).throttled += 1;
         let e = ApiError::new("ThrottlingException", "Rate exceeded");
-        return if query {
-            sts::xml_error(&e, &request_id)
-        } else {
-            json_error(&e, &request_id)
-        };
+        return wire_error(wire, &e, &request_id);
     }
 
     match call {
@@ -332,6 +354,23 @@ async fn aws_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
             elbv2::handle(&shared, &op, &form, &request_id)
         }
         Call::Query { op, form } => sts::handle(&shared, &op, &form, &request_id),
+        Call::Cbor { op } => match cloudwatch::handle(&shared, &op, &body) {
+            Ok(body) => with_request_id(
+                (
+                    [
+                        (header::CONTENT_TYPE, "application/cbor"),
+                        (
+                            header::HeaderName::from_static("smithy-protocol"),
+                            "rpc-v2-cbor",
+                        ),
+                    ],
+                    body,
+                )
+                    .into_response(),
+                &request_id,
+            ),
+            Err(e) => cbor_error(&e, &request_id),
+        },
         Call::Json { service, op } => {
             let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
                 json!({})
@@ -378,7 +417,7 @@ fn count(shared: &Shared, name: &str) {
         .or_default() += 1;
 }
 
-fn inject(shared: &Shared, f: &Faults, query: bool, request_id: &str) -> Option<Response> {
+fn inject(shared: &Shared, f: &Faults, wire: Wire, request_id: &str) -> Option<Response> {
     let (err, reset) = {
         let mut rng = lock(&shared.fault_rng);
         (
@@ -408,11 +447,7 @@ fn inject(shared: &Shared, f: &Faults, query: bool, request_id: &str) -> Option<
         return None;
     };
     lock(&shared.stats).faults += 1;
-    Some(if query {
-        sts::xml_error(&e, request_id)
-    } else {
-        json_error(&e, request_id)
-    })
+    Some(wire_error(wire, &e, request_id))
 }
 
 fn with_request_id(mut resp: Response, request_id: &str) -> Response {
@@ -428,6 +463,34 @@ pub(crate) fn json_ok(v: &Value, request_id: &str) -> Response {
         ([(header::CONTENT_TYPE, JSON_11)], body).into_response(),
         request_id,
     )
+}
+
+/// An RPC v2 CBOR error: the CBOR envelope, and the code in `x-amzn-query-error` as the
+/// query-compatible CloudWatch sends it (`Code;Sender`).
+fn cbor_error(e: &ApiError, request_id: &str) -> Response {
+    let body = cloudwatch::error_body(&e.code, &e.message);
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut resp = (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/cbor"),
+            (
+                header::HeaderName::from_static("smithy-protocol"),
+                "rpc-v2-cbor",
+            ),
+        ],
+        body,
+    )
+        .into_response();
+    let fault = if e.status >= 500 {
+        "Receiver"
+    } else {
+        "Sender"
+    };
+    if let Ok(v) = HeaderValue::from_str(&format!("{};{fault}", e.code)) {
+        resp.headers_mut().insert("x-amzn-query-error", v);
+    }
+    with_request_id(resp, request_id)
 }
 
 pub(crate) fn json_error(e: &ApiError, request_id: &str) -> Response {

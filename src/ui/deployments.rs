@@ -96,6 +96,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServiceView, 
     let events_area = super::task_sets::render(frame, events_area, service, now, theme);
     let events_area = super::targets::render(frame, events_area, state, service, theme);
     let events_area = super::scaling::render(frame, events_area, state, view, theme);
+    let events_area = super::metrics::render(frame, events_area, state, view, theme);
     render_events(frame, events_area, service, now, theme);
 }
 

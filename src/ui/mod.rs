@@ -11,6 +11,7 @@ mod forwards;
 mod header;
 pub mod help;
 pub mod logs;
+mod metrics;
 mod network;
 mod scaling;
 mod services;

@@ -39,7 +39,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &ServicesView,
         area,
         TableSpec {
             title,
-            hidden: &[],
+            hidden: crate::app::columns::hidden_service_columns(view.metrics_off),
             rows: &data.rows,
             table: &view.table,
             now: state.now_unix,

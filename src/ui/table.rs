@@ -119,6 +119,7 @@ pub fn render<R: Tabular>(frame: &mut Frame, area: Rect, spec: TableSpec<'_, R>,
     }
     offset = offset.min(table.visible.len().saturating_sub(height));
     table.offset.set(offset);
+    table.height.set(height);
 
     let headers = R::headers();
     let filter = Filter::parse(&table.filter, &headers);

@@ -29,6 +29,8 @@ mod kms;
 mod logs_moto;
 mod logs_session;
 mod logs_tail;
+mod metrics_moto;
+mod metrics_sandbox;
 mod moto_clusters;
 mod native_client;
 mod sandbox_conformance;

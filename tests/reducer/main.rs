@@ -20,6 +20,7 @@ mod history_pane;
 mod instances_pane;
 mod logs_pane;
 mod logs_props;
+mod metrics_pane;
 mod panes_snapshots;
 mod scaling_pane;
 mod stopped_pane;
