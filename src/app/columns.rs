@@ -507,8 +507,9 @@ pub fn hidden_task_columns(
 ) -> Vec<&'static str> {
     let mut hidden = Vec::new();
     // TARGET only for a service with load balancers; at 80 columns it takes CAPACITY's room
-    // (the target state is what an on-call engineer looks for there).
-    if !load_balanced {
+    // (the target state is what an on-call engineer looks for there), except among stopped
+    // tasks, whose stop reason needs the room more (a stopped task has no target anyway).
+    if !load_balanced || (include_stopped && width < 106) {
         hidden.push("TARGET");
     } else if width < 96 {
         hidden.push("CAPACITY");
