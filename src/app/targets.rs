@@ -155,7 +155,9 @@ pub fn row_problems(
         .filter_map(|a| state_targets.groups.get(a))
         .collect();
     if let Some(p) = crate::domain::problems::target_problem(&groups) {
-        problems.push(p);
+        // Of equal severity, the targets' state says more than the count of stop and health
+        // events it causes: it goes first (the sort is stable).
+        problems.insert(0, p);
         problems.sort_by_key(|p| std::cmp::Reverse(p.severity));
     }
     problems

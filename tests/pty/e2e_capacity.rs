@@ -50,3 +50,80 @@ fn no_capacity_drill_says_why_tasks_are_not_placed() {
     let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn elb_health_drill_says_the_targets_are_unhealthy_and_why() {
+    let mut p = Pty::spawn(
+        &[
+            "--demo",
+            "--scenario",
+            "elb-health",
+            "--speed",
+            "30",
+            "--cluster",
+            "prod",
+        ],
+        &[],
+        80,
+        24,
+    );
+    ok(p.wait_for_text("prod › services"));
+    // the services row: the targets' state first
+    ok(p.wait_until("search-api marked with its targets", |s| {
+        s.lines()
+            .any(|l| l.starts_with("search-api") && l.contains("targets") && l.contains("healthy"))
+    }));
+    // its tasks: the TARGET column, and the reason in the task's detail
+    p.send_key("/");
+    p.send(b"search-api");
+    p.send_key("enter");
+    p.send_key("t");
+    ok(p.wait_for_text("search-api › tasks"));
+    ok(p.wait_until("an unhealthy target among the tasks", |s| {
+        s.contains("TARGET") && s.lines().any(|l| l.contains(" unhealthy "))
+    }));
+    p.send_key("q");
+    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn at_capacity_drill_shows_the_cpu_and_the_maximum() {
+    // wide enough for the CPU trend column
+    let mut p = Pty::spawn(
+        &[
+            "--demo",
+            "--scenario",
+            "at-capacity",
+            "--speed",
+            "60",
+            "--cluster",
+            "prod",
+        ],
+        &[],
+        140,
+        40,
+    );
+    ok(p.wait_for_text("prod › services"));
+    ok(p.wait_until("web-frontend's CPU at 90% or more", |s| {
+        s.lines().any(|l| {
+            l.starts_with("web-frontend")
+                && l.split_whitespace().any(|w| {
+                    w.strip_suffix('%')
+                        .and_then(|n| n.parse::<u32>().ok())
+                        .is_some_and(|n| (90..=100).contains(&n))
+                })
+        })
+    }));
+    // its deployments: the scaling block at its maximum
+    p.send_key("/");
+    p.send(b"web-frontend");
+    p.send_key("enter");
+    p.send_key("d");
+    ok(p.wait_for_text("web-frontend › deployments"));
+    ok(p.wait_for_text("auto scaling: min 2 max 6, desired 6 · at maximum for"));
+    ok(p.wait_for_text("Reason: maximum capacity reached (6)"));
+    p.send_key("q");
+    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "{status:?}");
+}
