@@ -2,7 +2,10 @@
 //! (`--refresh 5`), nobody touching the keyboard. The real binary runs in a pseudo-terminal
 //! against `berth sandbox` in another process; the sandbox counts the requests.
 //!
-//! Run: `cargo bench --bench idle_api` (30 s per view; prints a table).
+//! Run: `cargo bench --bench idle_api` (a minute per view, so the once-a-minute CPU and
+//! memory read is counted once; prints a table). The pseudo-terminal is 120x40: wide enough
+//! for the services list's CPU trend and tall enough for the deployments pane's chart, so
+//! metrics are on; the `--no-metrics` rows show the same views without them.
 
 #[allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 #[path = "../tests/common/pty.rs"]
@@ -14,7 +17,7 @@ use std::time::{Duration, Instant};
 use pty::Pty;
 use support::{demo_credentials, free_port, http, sandbox};
 
-const SECS: u64 = 30;
+const SECS: u64 = 60;
 
 fn main() {
     let port = free_port();
@@ -32,8 +35,26 @@ fn main() {
             vec![],
         ),
         (
+            "services of a cluster, --no-metrics",
+            vec!["--cluster", "prod", "--no-metrics"],
+            "checkout-api",
+            vec![],
+        ),
+        (
             "deployments and events of a service",
             vec!["--cluster", "prod", "--service", "checkout-api"],
+            "PRIMARY",
+            vec![],
+        ),
+        (
+            "deployments and events, --no-metrics",
+            vec![
+                "--cluster",
+                "prod",
+                "--service",
+                "checkout-api",
+                "--no-metrics",
+            ],
             "PRIMARY",
             vec![],
         ),

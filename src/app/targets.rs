@@ -140,6 +140,8 @@ pub fn due(state: &mut State) -> Option<Effect> {
     for a in &arns {
         state.targets.requested_at.insert(a.clone(), now);
     }
+    // Health-check settings are configuration: read once per group, not on every refresh.
+    let settings = settings && arns.iter().any(|a| !state.targets.settings.contains_key(a));
     state.targets.pending.extend(arns.iter().cloned());
     let arns = state.targets.pending.iter().cloned().collect();
     Some(Effect::LoadTargetHealth { arns, settings })
