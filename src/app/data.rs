@@ -417,3 +417,33 @@ pub fn row_problems(
         service,
     )
 }
+
+/// After something loaded for `k` (`cluster/service`: a history, an auto scaling read), the
+/// problems of that service's rows on any services list; a list that changes is re-sorted
+/// with its selection kept on the service it was on.
+pub fn refresh_row_problems(state: &mut State, k: &str) {
+    let now = state.now_unix;
+    let (histories, scalings, targets) = (&state.histories, &state.scalings, &state.targets);
+    let mut dirty = false;
+    for view in state.views.iter_mut() {
+        let View::Services(v) = view else { continue };
+        let mut changed = false;
+        for row in v.data.rows.iter_mut() {
+            if super::history::key(&row.service.cluster_arn, &row.service.name) == k {
+                let problems = row_problems(&row.service, histories, scalings, targets, now);
+                if problems != row.problems {
+                    row.problems = problems;
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            let selected = selected_key(&v.table, &v.data.rows, |r| r.service.arn.clone());
+            let rows = v.data.rows.clone();
+            v.table
+                .recompute(&rows, selected.as_deref(), service_order, now);
+            dirty = true;
+        }
+    }
+    state.dirty |= dirty;
+}

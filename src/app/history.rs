@@ -10,7 +10,6 @@
 
 use super::effect::Effect;
 use super::state::State;
-use super::views::View;
 use crate::aws::AwsError;
 use crate::domain::Cluster;
 use crate::domain::history::{HISTORY_WINDOW_SECS, History, HistoryDeployment};
@@ -61,26 +60,7 @@ pub fn on_loaded(
     }
     state.histories.insert(k.clone(), history);
     // The services row of this service (if a services list is open under the view).
-    let (histories, scalings, targets) = (&state.histories, &state.scalings, &state.targets);
-    for view in state.views.iter_mut() {
-        let View::Services(v) = view else { continue };
-        let mut changed = false;
-        for row in v.data.rows.iter_mut() {
-            if key(&row.service.cluster_arn, &row.service.name) == k {
-                let problems =
-                    super::data::row_problems(&row.service, histories, scalings, targets, now);
-                if problems != row.problems {
-                    row.problems = problems;
-                    changed = true;
-                }
-            }
-        }
-        if changed {
-            let rows = v.data.rows.clone();
-            v.table
-                .recompute(&rows, None, super::views::service_order, now);
-        }
-    }
+    super::data::refresh_row_problems(state, &k);
 }
 
 /// A history older than this says nothing about deployments still in progress (a stage

@@ -11,7 +11,6 @@
 use super::effect::Effect;
 use super::history::key;
 use super::state::State;
-use super::views::View;
 use crate::aws::AwsError;
 use crate::domain::Service;
 use crate::domain::history::History;
@@ -70,25 +69,5 @@ pub fn on_loaded(
         state.dirty = true;
     }
     state.scalings.insert(k.clone(), scaling);
-    let (histories, scalings, targets) = (&state.histories, &state.scalings, &state.targets);
-    for view in state.views.iter_mut() {
-        let View::Services(v) = view else { continue };
-        let mut changed = false;
-        for row in v.data.rows.iter_mut() {
-            if key(&row.service.cluster_arn, &row.service.name) == k {
-                let problems =
-                    super::data::row_problems(&row.service, histories, scalings, targets, now);
-                if problems != row.problems {
-                    row.problems = problems;
-                    changed = true;
-                }
-            }
-        }
-        if changed {
-            let rows = v.data.rows.clone();
-            v.table
-                .recompute(&rows, None, super::views::service_order, now);
-            state.dirty = true;
-        }
-    }
+    super::data::refresh_row_problems(state, &k);
 }

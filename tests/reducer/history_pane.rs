@@ -419,3 +419,48 @@ fn tab_selects_a_history_entry_and_d_diffs_what_it_rolled_out() {
         live
     );
 }
+
+/// A history that arrives and puts its service's row first keeps the selection on the service
+/// it was on (it used to stay on the row number and so jump to another service).
+#[test]
+fn a_history_that_reorders_the_services_keeps_the_selection() {
+    let mut s = signed_in(NOW, None, false, false);
+    let mut view = ServicesView {
+        cluster: CLUSTER.into(),
+        ..ServicesView::default()
+    };
+    view.data.begin(5, true);
+    s.views.push(View::Services(view));
+    let mut alpha = service();
+    alpha.name = "alpha-api".into();
+    alpha.arn = "arn:aws:ecs:eu-west-1:210987654321:service/prod/alpha-api".into();
+    for event in [DataEvent::Services(vec![alpha, service()]), DataEvent::Done] {
+        update(&mut s, Action::Data { request: 5, event });
+    }
+    let selected = |s: &State| match s.view() {
+        View::Services(v) => v
+            .table
+            .selected_row()
+            .and_then(|i| v.data.rows.get(i))
+            .map(|r| r.service.name.clone()),
+        _ => None,
+    };
+    assert_eq!(
+        selected(&s).as_deref(),
+        Some("alpha-api"),
+        "alphabetical first"
+    );
+    // checkout-api's history: it rolled back, so it sorts first now
+    history(&mut s, Ok(vec![rolled_back()]));
+    let first = match s.view() {
+        View::Services(v) => v
+            .table
+            .visible
+            .first()
+            .and_then(|&i| v.data.rows.get(i))
+            .map(|r| r.service.name.clone()),
+        _ => None,
+    };
+    assert_eq!(first.as_deref(), Some("checkout-api"));
+    assert_eq!(selected(&s).as_deref(), Some("alpha-api"));
+}
