@@ -88,6 +88,18 @@ pub enum Action {
             AwsError,
         >,
     },
+    /// Per-task metrics were read (or could not be). `insights` is the cluster's
+    /// `containerInsights` setting when it was read for this call.
+    TaskMetricsLoaded {
+        call: u64,
+        cluster: String,
+        insights: Option<Option<String>>,
+        tasks: Vec<String>,
+        result: Result<
+            std::collections::HashMap<String, crate::domain::metrics::ServiceMetrics>,
+            AwsError,
+        >,
+    },
     /// A service's deployment history was read (or could not be).
     HistoryLoaded {
         cluster: String,

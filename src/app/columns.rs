@@ -205,12 +205,16 @@ const SERVICE: &[Column<ServiceRow>] = &[
     .sort(|r| num(r.service.primary().and_then(|d| d.created_at).unwrap_or(0)))
     .slot(muted),
     // The last hour from CloudWatch, read only for the rows on screen (see `app::metrics`).
-    Column::<ServiceRow>::new("CPU", Length(15), 100, |r| trend_text(r, cpu))
-        .sort(|r| trend_sort(r, cpu))
-        .slot(|r| trend_slot(r, cpu)),
-    Column::<ServiceRow>::new("MEM", Length(15), 140, |r| trend_text(r, memory))
-        .sort(|r| trend_sort(r, memory))
-        .slot(|r| trend_slot(r, memory)),
+    Column::<ServiceRow>::new("CPU", Length(15), 100, |r| {
+        trend_text(&r.metrics, cpu, TREND_CELLS)
+    })
+    .sort(|r| trend_sort(&r.metrics, cpu))
+    .slot(|r| trend_slot(&r.metrics, cpu)),
+    Column::<ServiceRow>::new("MEM", Length(15), 140, |r| {
+        trend_text(&r.metrics, memory, TREND_CELLS)
+    })
+    .sort(|r| trend_sort(&r.metrics, memory))
+    .slot(|r| trend_slot(&r.metrics, memory)),
     // Every problem is filtered and exported; the screen shows the worst one.
     Column::<ServiceRow>::new("PROBLEM", Fill(2), 0, |r| {
         r.problems
@@ -239,11 +243,19 @@ pub fn hidden_service_columns(metrics_off: bool) -> &'static [&'static str] {
 
 /// Minutes a trend cell draws (the newest ten of the hour).
 pub const TREND_CELLS: usize = 10;
+/// Minutes a task's trend cell draws (`▅▆▇█  97%`).
+pub const TASK_TREND_CELLS: usize = 5;
 
-/// `▃▃▄▅▅▆▇▇██  95%`: the last minutes as blocks and the newest value; why not, in place.
-fn trend_text(r: &ServiceRow, pick: fn(&ServiceMetrics) -> &Series) -> String {
-    match &r.metrics {
+type Trend = Option<Result<ServiceMetrics, MetricsUnavailable>>;
+
+/// `▃▃▄▅▅▆▇▇██  95%`: the last `cells` minutes as blocks and the newest value; why not, in
+/// place.
+fn trend_text(trend: &Trend, pick: fn(&ServiceMetrics) -> &Series, cells: usize) -> String {
+    match trend {
         None => String::new(),
+        // the task cells are narrower
+        Some(Err(MetricsUnavailable::AccessDenied)) if cells < TREND_CELLS => "✗ denied".into(),
+        Some(Err(MetricsUnavailable::Failed(_))) if cells < TREND_CELLS => "✗ n/a".into(),
         Some(Err(MetricsUnavailable::AccessDenied)) => "✗ access denied".into(),
         Some(Err(MetricsUnavailable::Failed(_))) => "✗ unavailable".into(),
         Some(Ok(m)) => {
@@ -252,17 +264,17 @@ fn trend_text(r: &ServiceRow, pick: fn(&ServiceMetrics) -> &Series) -> String {
                 None => "no data".into(),
                 Some(v) => format!(
                     "{:<width$} {v:>3.0}%",
-                    series.sparkline(TREND_CELLS),
-                    width = TREND_CELLS
+                    series.sparkline(cells),
+                    width = cells
                 ),
             }
         }
     }
 }
 
-fn trend_sort(r: &ServiceRow, pick: fn(&ServiceMetrics) -> &Series) -> SortKey {
+fn trend_sort(trend: &Trend, pick: fn(&ServiceMetrics) -> &Series) -> SortKey {
     SortKey::Num(
-        r.metrics
+        trend
             .as_ref()
             .and_then(|m| m.as_ref().ok())
             .and_then(|m| pick(m).current())
@@ -270,8 +282,8 @@ fn trend_sort(r: &ServiceRow, pick: fn(&ServiceMetrics) -> &Series) -> SortKey {
     )
 }
 
-fn trend_slot(r: &ServiceRow, pick: fn(&ServiceMetrics) -> &Series) -> Slot {
-    match &r.metrics {
+fn trend_slot(trend: &Trend, pick: fn(&ServiceMetrics) -> &Series) -> Slot {
+    match trend {
         Some(Ok(m)) => match pick(m).current() {
             Some(v) if v >= 90.0 => Slot::Error,
             Some(v) if v >= 75.0 => Slot::Warning,
@@ -436,6 +448,17 @@ const TASK: &[Column<Task>] = &[
     Column::<Task>::new("IP", Length(15), 0, |t| {
         t.private_ip().unwrap_or("-").to_string()
     }),
+    // Container Insights with enhanced observability: this task's last minutes.
+    Column::<Task>::new("CPU", Length(10), 0, |t| {
+        trend_text(&t.usage, cpu, TASK_TREND_CELLS)
+    })
+    .sort(|t| trend_sort(&t.usage, cpu))
+    .slot(|t| trend_slot(&t.usage, cpu)),
+    Column::<Task>::new("MEM", Length(10), 0, |t| {
+        trend_text(&t.usage, memory, TASK_TREND_CELLS)
+    })
+    .sort(|t| trend_sort(&t.usage, memory))
+    .slot(|t| trend_slot(&t.usage, memory)),
     Column::<Task>::new("AGE", Length(4), 0, |t| utc(task_time(t)))
         .shown(|t, now| age(now, task_time(t)))
         .sort(|t| num(task_time(t).unwrap_or(0)))
@@ -503,9 +526,23 @@ pub fn hidden_task_columns(
     include_stopped: bool,
     cluster_scope: bool,
     load_balanced: bool,
+    usage_shown: bool,
     width: u16,
 ) -> Vec<&'static str> {
     let mut hidden = Vec::new();
+    // per-task CPU and memory only where the cluster publishes them (see `app::metrics`)
+    let (cpu_from, mem_from) = if include_stopped {
+        let from = super::metrics::TASK_USAGE_WITH_STOPPED_FROM;
+        (from, from + 10)
+    } else {
+        (super::metrics::TASK_CPU_FROM, super::metrics::TASK_MEM_FROM)
+    };
+    if !usage_shown || width < cpu_from {
+        hidden.push("CPU");
+    }
+    if !usage_shown || width < mem_from {
+        hidden.push("MEM");
+    }
     // TARGET only for a service with load balancers; at 80 columns it takes CAPACITY's room
     // (the target state is what an on-call engineer looks for there), except among stopped
     // tasks, whose stop reason needs the room more (a stopped task has no target anyway).

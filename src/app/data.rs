@@ -261,6 +261,7 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                             });
                         }
                         super::targets::annotate(&mut batch, &v.load_balancers, &state.targets);
+                        super::metrics::annotate_tasks(&mut batch, &state.metrics);
                         apply_batch(&mut v.data, batch)
                     }
                     other => apply_common(&mut v.data, other, now, refresh_secs),
@@ -292,6 +293,7 @@ pub fn on_data(state: &mut State, request: RequestId, event: DataEvent) {
                         .map(&lbs_of)
                         .unwrap_or_default();
                     super::targets::annotate(&mut batch, &lbs, &state.targets);
+                    super::metrics::annotate_tasks(&mut batch, &state.metrics);
                     apply_batch(&mut v.data, batch)
                 }
                 other => apply_common(&mut v.data, other, now, refresh_secs),

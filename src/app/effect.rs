@@ -120,6 +120,17 @@ pub enum Effect {
         services: Vec<String>,
         now: i64,
     },
+    /// Per-task CPU and memory (Container Insights, enhanced observability) of running tasks
+    /// of `cluster`; answers `Action::TaskMetricsLoaded`. With `check_insights` the cluster's
+    /// setting is read first (one DescribeClusters) and no metric is asked for unless it is
+    /// `enhanced`.
+    LoadTaskMetrics {
+        call: u64,
+        cluster: String,
+        tasks: Vec<crate::domain::metrics::TaskQuery>,
+        check_insights: bool,
+        now: i64,
+    },
     /// Create a new file (0600, never overwriting) with `contents`; answers `Action::Saved`
     /// with `message`.
     /// A pane's load (see `app::pane`).

@@ -7,7 +7,12 @@
 //! - each service at most once every [`METRICS_REFRESH_SECS`];
 //! - in one GetMetricData call per 250 services (two queries each, 500 a call), with one call
 //!   in flight at a time;
-//! - never when `[console] metrics = false` or `--no-metrics`.
+//! - never when `[console] metrics = false` or `--no-metrics`;
+//! - per task (Container Insights with enhanced observability, two metrics a running task)
+//!   only for the running tasks on screen in a tasks table at least [`TASK_CPU_FROM`] wide,
+//!   or the one task of a task detail, and only once the cluster's `containerInsights`
+//!   setting is known to be `enhanced` (from the clusters list, or one DescribeClusters the
+//!   first time); a cluster without it costs no GetMetricData at all.
 //!
 //! Throttling backs off [`THROTTLE_BACKOFF_SECS`] (doubling, up to ten minutes); access denied
 //! shows "metrics unavailable: access denied" where the trend would be and asks again only
@@ -53,12 +58,137 @@ pub struct Metrics {
     pub backoff_until: i64,
     /// The current throttling back-off, doubled while throttling goes on.
     pub backoff_secs: i64,
+    /// Per-task trends (Container Insights, enhanced observability), by task ARN.
+    pub task_trends: HashMap<String, (i64, Trend)>,
+    /// Clusters' `containerInsights` setting as read by a task-metrics call, by cluster name
+    /// (`None` inside: the cluster reported none).
+    pub insights: HashMap<String, Option<String>>,
 }
 
 impl Metrics {
     pub fn trend(&self, cluster: &str, service: &str) -> Option<&Trend> {
         self.trends.get(&key(cluster, service)).map(|(_, t)| t)
     }
+
+    pub fn task_trend(&self, task_arn: &str) -> Option<&Trend> {
+        self.task_trends.get(task_arn).map(|(_, t)| t)
+    }
+}
+
+/// The tasks table shows per-task CPU from this width (MEM from [`TASK_MEM_FROM`]), when
+/// the cluster publishes per-task metrics; with stopped tasks listed, from
+/// [`TASK_USAGE_WITH_STOPPED_FROM`] (the stop reason needs the room more).
+pub const TASK_CPU_FROM: u16 = 104;
+pub const TASK_MEM_FROM: u16 = 116;
+pub const TASK_USAGE_WITH_STOPPED_FROM: u16 = 170;
+
+/// The cluster's `containerInsights` setting, when known: read by a task-metrics call, or
+/// from the clusters list (which asks DescribeClusters for settings anyway). `None`: unknown.
+pub fn insights_level(state: &State, cluster: &str) -> Option<Option<String>> {
+    let name = crate::domain::Cluster::name_from_arn(cluster);
+    if let Some(level) = state.metrics.insights.get(name) {
+        return Some(level.clone());
+    }
+    state
+        .clusters
+        .data
+        .rows
+        .iter()
+        .find(|c| c.name == name)
+        .map(|c| c.container_insights.clone())
+}
+
+/// Whether `cluster` is known to publish per-task metrics (and metrics are on).
+pub fn per_task(state: &State, cluster: &str) -> bool {
+    !state.metrics.disabled
+        && insights_level(state, cluster)
+            .is_some_and(|l| l.as_deref() == Some(crate::domain::metrics::PER_TASK_INSIGHTS))
+}
+
+/// What the tasks table needs to read of `t`: a running task with its family and task-level
+/// reservation.
+fn task_query(t: &crate::domain::Task) -> Option<crate::domain::metrics::TaskQuery> {
+    if t.last_status != "RUNNING" {
+        return None;
+    }
+    let family = t.task_definition.rsplit('/').next()?.split(':').next()?;
+    let number = |v: &Option<String>| v.as_deref().and_then(|v| v.trim().parse::<u32>().ok());
+    Some(crate::domain::metrics::TaskQuery {
+        arn: t.arn.clone(),
+        family: family.to_string(),
+        cpu_units: number(&t.cpu),
+        memory_mib: number(&t.memory),
+    })
+}
+
+/// The running tasks (cluster, queries) the screen shows a trend for now.
+fn wanted_tasks(state: &State) -> Option<(String, Vec<crate::domain::metrics::TaskQuery>)> {
+    match state.view() {
+        View::Tasks(v) if v.data.loaded_once => {
+            let from = if v.include_stopped {
+                TASK_USAGE_WITH_STOPPED_FROM
+            } else {
+                TASK_CPU_FROM
+            };
+            if state.cols < from {
+                return None;
+            }
+            let offset = v.table.offset.get();
+            let height = match v.table.height.get() {
+                0 => usize::from(state.rows.saturating_sub(5)).max(1),
+                h => h,
+            };
+            let tasks = v
+                .table
+                .visible
+                .iter()
+                .skip(offset)
+                .take(height)
+                .filter_map(|&i| v.data.rows.get(i))
+                .filter_map(task_query)
+                .collect();
+            Some((v.cluster.clone(), tasks))
+        }
+        View::TaskDetail(v) => {
+            let t = v.data.rows.first()?;
+            Some((v.cluster.clone(), vec![task_query(t)?]))
+        }
+        _ => None,
+    }
+}
+
+/// The per-task GetMetricData load the screen needs now, if any (the caller has checked
+/// the switch, the connection, the back-off and the call in flight).
+fn due_tasks(state: &mut State) -> Option<Effect> {
+    let now = state.now_unix;
+    let (cluster, tasks) = wanted_tasks(state)?;
+    let check_insights = match insights_level(state, &cluster) {
+        Some(level) if level.as_deref() == Some(crate::domain::metrics::PER_TASK_INSIGHTS) => false,
+        Some(_) => return None,
+        None => true,
+    };
+    let m = &state.metrics;
+    let tasks: Vec<_> = tasks
+        .into_iter()
+        .filter(|t| {
+            m.task_trends
+                .get(&t.arn)
+                .is_none_or(|(at, _)| now - at >= METRICS_REFRESH_SECS)
+        })
+        .collect();
+    if tasks.is_empty() {
+        return None;
+    }
+    let call = state.metrics.next_call;
+    state.metrics.next_call += 1;
+    state.metrics.in_flight = Some((call, now));
+    Some(Effect::LoadTaskMetrics {
+        call,
+        cluster,
+        tasks,
+        check_insights,
+        now,
+    })
 }
 
 /// The width from which the services table shows CPU (the column's own definition).
@@ -111,7 +241,9 @@ pub fn due(state: &mut State) -> Option<Effect> {
     {
         return None;
     }
-    let (cluster, names) = wanted(state)?;
+    let Some((cluster, names)) = wanted(state) else {
+        return due_tasks(state);
+    };
     let services: Vec<String> = names
         .into_iter()
         .filter(|s| {
@@ -198,14 +330,99 @@ pub fn on_loaded(
     state.dirty = true;
 }
 
+/// The runner answered a per-task call.
+pub fn on_tasks_loaded(
+    state: &mut State,
+    call: u64,
+    cluster: &str,
+    insights: Option<Option<String>>,
+    tasks: &[String],
+    result: Result<HashMap<String, ServiceMetrics>, AwsError>,
+) {
+    let now = state.now_unix;
+    let m = &mut state.metrics;
+    if m.in_flight.is_none_or(|(waiting, _)| waiting != call) {
+        return;
+    }
+    m.in_flight = None;
+    let name = crate::domain::Cluster::name_from_arn(cluster).to_string();
+    let per_task = insights
+        .as_ref()
+        .is_none_or(|level| level.as_deref() == Some(crate::domain::metrics::PER_TASK_INSIGHTS));
+    if let Some(level) = insights {
+        m.insights.insert(name, level);
+    }
+    match result {
+        Ok(mut found) => {
+            m.backoff_secs = 0;
+            if per_task {
+                for arn in tasks {
+                    let trend = Ok(found.remove(arn).unwrap_or_default());
+                    m.task_trends.insert(arn.clone(), (now, trend));
+                }
+            }
+        }
+        Err(e) if e.kind == ErrorKind::Throttled => {
+            m.backoff_secs = (m.backoff_secs * 2).clamp(THROTTLE_BACKOFF_SECS, 600);
+            m.backoff_until = now + m.backoff_secs;
+            return;
+        }
+        Err(e) => {
+            let why = crate::aws::metrics::unavailable(&e);
+            if why == MetricsUnavailable::AccessDenied {
+                m.backoff_until = now + DENIED_BACKOFF_SECS;
+            }
+            for arn in tasks {
+                let keep = why != MetricsUnavailable::AccessDenied
+                    && m.task_trends.get(arn).is_some_and(|(_, t)| t.is_ok());
+                if keep {
+                    if let Some(entry) = m.task_trends.get_mut(arn) {
+                        entry.0 = now;
+                    }
+                } else {
+                    m.task_trends.insert(arn.clone(), (now, Err(why.clone())));
+                }
+            }
+        }
+    }
+    fill_tasks(state);
+    state.dirty = true;
+}
+
+/// Put the per-task trends on tasks as they arrive (the columns and the detail read them
+/// there).
+pub fn annotate_tasks(tasks: &mut [crate::domain::Task], metrics: &Metrics) {
+    for t in tasks.iter_mut() {
+        t.usage = metrics.task_trend(&t.arn).cloned();
+    }
+}
+
+fn fill_tasks(state: &mut State) {
+    let metrics = &state.metrics;
+    for view in state.views.iter_mut() {
+        match view {
+            View::Tasks(v) => annotate_tasks(&mut v.data.rows, metrics),
+            View::TaskDetail(v) => annotate_tasks(&mut v.data.rows, metrics),
+            _ => {}
+        }
+    }
+}
+
 /// Services views show no CPU/MEM columns when metrics are off.
 pub fn sync_views(state: &mut State) {
     let off = state.metrics.disabled;
-    for view in state.views.iter_mut() {
-        if let View::Services(v) = view
-            && v.metrics_off != off
-        {
-            v.metrics_off = off;
+    let mut usage: Vec<bool> = Vec::with_capacity(state.views.len());
+    for view in state.views.iter() {
+        usage.push(match view {
+            View::Tasks(v) => per_task(state, &v.cluster),
+            _ => false,
+        });
+    }
+    for (view, usage) in state.views.iter_mut().zip(usage) {
+        match view {
+            View::Services(v) if v.metrics_off != off => v.metrics_off = off,
+            View::Tasks(v) if v.usage_shown != usage => v.usage_shown = usage,
+            _ => {}
         }
     }
 }

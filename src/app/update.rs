@@ -14,7 +14,9 @@ use crate::domain::Task;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     // what can change the rows on screen (data, keys, a resize, a refresh) may need metrics
-    let rows_may_change = !matches!(action, Action::Tick { .. } | Action::MetricsLoaded { .. });
+    // an answer of one metrics call frees the slot for the next (the tasks a view opened
+    // while the services' call was out wait for it, not for the next refresh)
+    let rows_may_change = !matches!(action, Action::Tick { .. });
     let mut effects = reduce(state, action);
     super::metrics::sync_views(state);
     if rows_may_change && let Some(load) = super::metrics::due(state) {
@@ -120,6 +122,16 @@ fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
             result,
         } => {
             super::metrics::on_loaded(state, call, &cluster, &services, result);
+            Vec::new()
+        }
+        Action::TaskMetricsLoaded {
+            call,
+            cluster,
+            insights,
+            tasks,
+            result,
+        } => {
+            super::metrics::on_tasks_loaded(state, call, &cluster, insights, &tasks, result);
             Vec::new()
         }
         Action::HistoryLoaded {

@@ -139,6 +139,7 @@ impl View {
                     v.include_stopped,
                     v.service.is_none(),
                     !v.load_balancers.is_empty(),
+                    v.usage_shown,
                     width,
                 ),
             ),
@@ -244,6 +245,8 @@ pub struct TasksView {
     pub instance: Option<(String, String)>,
     /// The service's load balancers, when a view on the stack knew them (TARGET column).
     pub load_balancers: Vec<crate::domain::targets::LoadBalancer>,
+    /// The cluster publishes per-task CPU and memory and metrics are on (CPU/MEM columns).
+    pub usage_shown: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,8 +3,12 @@
 //! hour, read with GetMetricData. Two queries a service, up to [`MAX_QUERIES_PER_CALL`] queries
 //! a call (250 services), every page of NextToken read.
 //!
-//! GetMetricData is billed per metric requested, so the caller decides which services are
-//! worth it (the rows on screen) and how often (see `app::metrics`).
+//! Per task, when the cluster has Container Insights with enhanced observability:
+//! ECS/ContainerInsights CpuUtilized and MemoryUtilized by ClusterName, TaskDefinitionFamily
+//! and TaskId, as a percentage of the task's own CPU units and MiB ([`task_metrics`]).
+//!
+//! GetMetricData is billed per metric requested, so the caller decides which services and
+//! tasks are worth it (the rows on screen) and how often (see `app::metrics`).
 
 use std::collections::HashMap;
 
@@ -13,7 +17,7 @@ use aws_smithy_types::DateTime;
 
 use super::{AwsError, ErrorKind};
 use crate::domain::metrics::{
-    METRICS_PERIOD_SECS, METRICS_WINDOW_SECS, MetricsUnavailable, Series, ServiceMetrics,
+    METRICS_PERIOD_SECS, METRICS_WINDOW_SECS, MetricsUnavailable, Series, ServiceMetrics, TaskQuery,
 };
 
 /// GetMetricData's limit on queries in one call.
@@ -26,22 +30,15 @@ pub const MAX_PAGES: usize = 10;
 
 const OPERATION: &str = "cloudwatch:GetMetricData";
 
-fn query(id: String, cluster: &str, service: &str, metric: &str) -> MetricDataQuery {
+fn query(id: String, namespace: &str, metric: &str, dims: &[(&str, &str)]) -> MetricDataQuery {
+    let dimensions = dims
+        .iter()
+        .map(|(name, value)| Dimension::builder().name(*name).value(*value).build())
+        .collect();
     let metric = Metric::builder()
-        .namespace("AWS/ECS")
+        .namespace(namespace)
         .metric_name(metric)
-        .dimensions(
-            Dimension::builder()
-                .name("ClusterName")
-                .value(cluster)
-                .build(),
-        )
-        .dimensions(
-            Dimension::builder()
-                .name("ServiceName")
-                .value(service)
-                .build(),
-        )
+        .set_dimensions(Some(dimensions))
         .build();
     MetricDataQuery::builder()
         .id(id)
@@ -54,6 +51,51 @@ fn query(id: String, cluster: &str, service: &str, metric: &str) -> MetricDataQu
         )
         .return_data(true)
         .build()
+}
+
+/// Every page of one GetMetricData call of `queries` (at most 500) over the last hour to
+/// `now`: each query's datapoints by its id, oldest first, one a minute.
+async fn fetch(
+    cw: &aws_sdk_cloudwatch::Client,
+    queries: Vec<MetricDataQuery>,
+    now: i64,
+    max_datapoints: Option<i32>,
+) -> Result<HashMap<String, Vec<(i64, f64)>>, AwsError> {
+    let mut series: HashMap<String, Vec<(i64, f64)>> = HashMap::new();
+    let mut next_token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let out = cw
+            .get_metric_data()
+            .set_metric_data_queries(Some(queries.clone()))
+            .start_time(DateTime::from_secs(now - METRICS_WINDOW_SECS))
+            .end_time(DateTime::from_secs(now))
+            .scan_by(ScanBy::TimestampAscending)
+            .set_max_datapoints(max_datapoints)
+            .set_next_token(next_token.take())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OPERATION, &e))?;
+        for r in out.metric_data_results() {
+            let Some(id) = r.id() else { continue };
+            let points = series.entry(id.to_string()).or_default();
+            points.extend(
+                r.timestamps()
+                    .iter()
+                    .map(|t| t.secs())
+                    .zip(r.values().iter().copied()),
+            );
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => next_token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    for points in series.values_mut() {
+        // whatever order the endpoint used, oldest first and one point a minute
+        points.sort_by_key(|p| p.0);
+        points.dedup_by_key(|p| p.0);
+    }
+    Ok(series)
 }
 
 /// The last hour (to `now`, unix seconds) of `services` of `cluster` (names), in
@@ -85,48 +127,17 @@ pub async fn service_metrics_paged(
             .enumerate()
             .flat_map(|(i, s)| {
                 let s = s.rsplit('/').next().unwrap_or(s);
+                let dims = [("ClusterName", cluster), ("ServiceName", s)];
                 [
-                    query(format!("cpu{i}"), cluster, s, "CPUUtilization"),
-                    query(format!("mem{i}"), cluster, s, "MemoryUtilization"),
+                    query(format!("cpu{i}"), "AWS/ECS", "CPUUtilization", &dims),
+                    query(format!("mem{i}"), "AWS/ECS", "MemoryUtilization", &dims),
                 ]
             })
             .collect();
-        let mut series: HashMap<String, Vec<(i64, f64)>> = HashMap::new();
-        let mut next_token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let out = cw
-                .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
-                .start_time(DateTime::from_secs(now - METRICS_WINDOW_SECS))
-                .end_time(DateTime::from_secs(now))
-                .scan_by(ScanBy::TimestampAscending)
-                .set_max_datapoints(max_datapoints)
-                .set_next_token(next_token.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(OPERATION, &e))?;
-            for r in out.metric_data_results() {
-                let Some(id) = r.id() else { continue };
-                let points = series.entry(id.to_string()).or_default();
-                points.extend(
-                    r.timestamps()
-                        .iter()
-                        .map(|t| t.secs())
-                        .zip(r.values().iter().copied()),
-                );
-            }
-            match out.next_token() {
-                Some(t) if !t.is_empty() => next_token = Some(t.to_string()),
-                _ => break,
-            }
-        }
+        let mut series = fetch(cw, queries, now, max_datapoints).await?;
         for (i, s) in chunk.iter().enumerate() {
-            let mut take = |id: String| {
-                let mut points = series.remove(&id).unwrap_or_default();
-                // whatever order the endpoint used, oldest first and one point a minute
-                points.sort_by_key(|p| p.0);
-                points.dedup_by_key(|p| p.0);
-                Series { points }
+            let mut take = |id: String| Series {
+                points: series.remove(&id).unwrap_or_default(),
             };
             let metrics = ServiceMetrics {
                 cpu: take(format!("cpu{i}")),
@@ -136,6 +147,92 @@ pub async fn service_metrics_paged(
         }
     }
     Ok(found)
+}
+
+/// Per-task CPU and memory of the last hour (percent of what each task reserves), by task
+/// ARN, from ECS/ContainerInsights CpuUtilized and MemoryUtilized; as many calls as 500
+/// queries need. A task CloudWatch has no datapoints for gets empty series.
+pub async fn task_metrics(
+    cw: &aws_sdk_cloudwatch::Client,
+    cluster: &str,
+    tasks: &[TaskQuery],
+    now: i64,
+) -> Result<HashMap<String, ServiceMetrics>, AwsError> {
+    let cluster = crate::domain::Cluster::name_from_arn(cluster);
+    let mut found = HashMap::new();
+    let mut chunk: Vec<&TaskQuery> = Vec::new();
+    let mut size = 0;
+    for (n, t) in tasks.iter().enumerate() {
+        chunk.push(t);
+        size += t.metrics();
+        let next = tasks.get(n + 1).map_or(usize::MAX, TaskQuery::metrics);
+        if size.saturating_add(next) > MAX_QUERIES_PER_CALL {
+            task_chunk(cw, cluster, &chunk, now, &mut found).await?;
+            chunk.clear();
+            size = 0;
+        }
+    }
+    if !chunk.is_empty() {
+        task_chunk(cw, cluster, &chunk, now, &mut found).await?;
+    }
+    Ok(found)
+}
+
+async fn task_chunk(
+    cw: &aws_sdk_cloudwatch::Client,
+    cluster: &str,
+    chunk: &[&TaskQuery],
+    now: i64,
+    found: &mut HashMap<String, ServiceMetrics>,
+) -> Result<(), AwsError> {
+    const NS: &str = "ECS/ContainerInsights";
+    let mut queries = Vec::new();
+    for (i, t) in chunk.iter().enumerate() {
+        let id = crate::domain::Task::id_from_arn(&t.arn);
+        let dims = [
+            ("ClusterName", cluster),
+            ("TaskDefinitionFamily", t.family.as_str()),
+            ("TaskId", id),
+        ];
+        queries.push(query(format!("cpu{i}"), NS, "CpuUtilized", &dims));
+        queries.push(query(format!("mem{i}"), NS, "MemoryUtilized", &dims));
+        if t.cpu_units.is_none() {
+            queries.push(query(format!("cpur{i}"), NS, "CpuReserved", &dims));
+        }
+        if t.memory_mib.is_none() {
+            queries.push(query(format!("memr{i}"), NS, "MemoryReserved", &dims));
+        }
+    }
+    let mut series = fetch(cw, queries, now, None).await?;
+    for (i, t) in chunk.iter().enumerate() {
+        let mut percent = |used: String, reserved: Option<f64>, reserved_id: String| {
+            let used = series.remove(&used).unwrap_or_default();
+            let reserved_series = series.remove(&reserved_id).unwrap_or_default();
+            let points = used
+                .into_iter()
+                .filter_map(|(at, v)| {
+                    let r = reserved
+                        .or_else(|| reserved_series.iter().find(|p| p.0 == at).map(|p| p.1))?;
+                    (r > 0.0).then(|| (at, 100.0 * v / r))
+                })
+                .collect();
+            Series { points }
+        };
+        let metrics = ServiceMetrics {
+            cpu: percent(
+                format!("cpu{i}"),
+                t.cpu_units.map(f64::from),
+                format!("cpur{i}"),
+            ),
+            memory: percent(
+                format!("mem{i}"),
+                t.memory_mib.map(f64::from),
+                format!("memr{i}"),
+            ),
+        };
+        found.insert(t.arn.clone(), metrics);
+    }
+    Ok(())
 }
 
 /// What the screen says when metrics could not be read.

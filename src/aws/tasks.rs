@@ -205,6 +205,7 @@ pub(crate) fn task_from_sdk(t: &sdk::Task) -> Task {
             })
             .collect(),
         targets: Vec::new(),
+        usage: None,
         raw_json: String::new(),
     }
 }

@@ -44,12 +44,35 @@ pub fn block(percent: f64) -> char {
     BLOCKS[eighths.saturating_sub(1).min(7)]
 }
 
-/// One service's last hour.
+/// One service's (or one task's) last hour.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceMetrics {
     pub cpu: Series,
     pub memory: Series,
 }
+
+/// One running task whose CPU and memory the screen shows (Container Insights with enhanced
+/// observability publishes them by ClusterName, TaskDefinitionFamily and TaskId).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskQuery {
+    pub arn: String,
+    pub family: String,
+    /// The task-level CPU units and MiB, when the task has them (always on Fargate): the
+    /// percentages are computed from these, so only the two `*Utilized` metrics are
+    /// requested. Without them the `*Reserved` metrics are requested too (four a task).
+    pub cpu_units: Option<u32>,
+    pub memory_mib: Option<u32>,
+}
+
+impl TaskQuery {
+    /// The metrics this task costs.
+    pub fn metrics(&self) -> usize {
+        2 + usize::from(self.cpu_units.is_none()) + usize::from(self.memory_mib.is_none())
+    }
+}
+
+/// The `containerInsights` cluster setting that publishes per-task metrics.
+pub const PER_TASK_INSIGHTS: &str = "enhanced";
 
 /// Why a service's metrics could not be read, as the screen says it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -42,6 +42,9 @@ pub struct Task {
     /// What the service's target groups say of this task (joined by the console once target
     /// health is read; empty for services without load balancers).
     pub targets: Vec<super::targets::TaskTarget>,
+    /// CPU and memory of the last hour (Container Insights with enhanced observability),
+    /// joined by the console for running tasks on screen; `None` until read.
+    pub usage: Option<Result<super::metrics::ServiceMetrics, super::metrics::MetricsUnavailable>>,
     /// The task as the API returned it, pretty-printed JSON, for the raw view.
     pub raw_json: String,
 }

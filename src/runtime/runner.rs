@@ -186,6 +186,13 @@ impl EffectRunner {
                 services,
                 now,
             } => self.load_metrics(call, cluster, services, now),
+            Effect::LoadTaskMetrics {
+                call,
+                cluster,
+                tasks,
+                check_insights,
+                now,
+            } => self.load_task_metrics(call, cluster, tasks, check_insights, now),
             Effect::Terminal(t) => tracing::error!("bug: the loop runs {t:?}, not the runner"),
         }
     }
@@ -440,6 +447,62 @@ impl EffectRunner {
                 call,
                 cluster,
                 services,
+                result,
+            });
+        });
+    }
+
+    fn load_task_metrics(
+        &mut self,
+        call: u64,
+        cluster: String,
+        tasks: Vec<crate::domain::metrics::TaskQuery>,
+        check_insights: bool,
+        now: i64,
+    ) {
+        let tx = self.tx();
+        let arns: Vec<String> = tasks.iter().map(|t| t.arn.clone()).collect();
+        let Some(clients) = self.clients() else {
+            let _ = tx.send(Action::TaskMetricsLoaded {
+                call,
+                cluster,
+                insights: None,
+                tasks: arns,
+                result: Err(AwsError::not_connected()),
+            });
+            return;
+        };
+        let permits = self.permits.clone();
+        self.spawn_keyed("task-metrics", async move {
+            let _permit = permits.acquire().await;
+            let mut insights = None;
+            let mut result = Ok(std::collections::HashMap::new());
+            if check_insights {
+                match aws::ecs::describe_clusters(&clients.ecs, std::slice::from_ref(&cluster))
+                    .await
+                {
+                    Ok(found) => {
+                        insights =
+                            Some(found.into_iter().next().and_then(|c| c.container_insights));
+                    }
+                    Err(e) => result = Err(e),
+                }
+            }
+            let per_task = insights.as_ref().is_none_or(|level| {
+                level.as_deref() == Some(crate::domain::metrics::PER_TASK_INSIGHTS)
+            });
+            if result.is_ok() && per_task {
+                result =
+                    aws::metrics::task_metrics(&clients.cloudwatch, &cluster, &tasks, now).await;
+            }
+            if let Err(e) = &result {
+                tracing::info!("metrics of {} tasks of {cluster}: {e}", tasks.len());
+            }
+            let _ = tx.send(Action::TaskMetricsLoaded {
+                call,
+                cluster,
+                insights,
+                tasks: arns,
                 result,
             });
         });

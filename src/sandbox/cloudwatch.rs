@@ -3,9 +3,12 @@
 //! decoded into a JSON value (timestamps, CBOR tag 1, become epoch seconds); the answer is
 //! encoded straight to CBOR with its timestamps as tag 1. Values come from
 //! [`Sim::utilisation`]: AWS/ECS CPUUtilization and MemoryUtilization by ClusterName and
-//! ServiceName, one datapoint per minute up to the virtual now. Dimensions naming no sandbox
-//! service, other namespaces and other metrics get a result with no datapoints, as CloudWatch
-//! answers for a metric that does not exist.
+//! ServiceName, one datapoint per minute up to the virtual now; and, for clusters with
+//! Container Insights' enhanced observability, ECS/ContainerInsights CpuUtilized,
+//! CpuReserved, MemoryUtilized and MemoryReserved of one task (CPU units and MiB, from
+//! [`Sim::task_utilisation`]), by ClusterName, TaskDefinitionFamily and TaskId.
+//! Dimensions naming no sandbox service or task, other namespaces and other metrics get a
+//! result with no datapoints, as CloudWatch answers for a metric that does not exist.
 
 use minicbor::data::{IanaTag, Tag, Type};
 use serde_json::{Map, Number, Value};
@@ -47,6 +50,8 @@ struct Query {
     metric: String,
     cluster: Option<String>,
     service: Option<String>,
+    family: Option<String>,
+    task: Option<String>,
 }
 
 fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -93,6 +98,8 @@ fn queries(input: &Value) -> Result<Vec<Query>, ApiError> {
                     .to_string(),
                 cluster: dim("ClusterName"),
                 service: dim("ServiceName"),
+                family: dim("TaskDefinitionFamily"),
+                task: dim("TaskId"),
                 id,
             })
         })
@@ -115,23 +122,45 @@ fn get_metric_data(shared: &Shared, input: &Value) -> Result<Vec<u8>, ApiError> 
     let first_minute = start.div_euclid(MINUTE_MS) + i64::from(start.rem_euclid(MINUTE_MS) != 0);
     let mut results = Vec::with_capacity(queries.len());
     for q in &queries {
-        let service = match (&q.cluster, &q.service) {
-            (Some(c), Some(s)) if q.namespace == "AWS/ECS" => sim.find_service(c, s),
-            _ => None,
-        };
         let mut points: Vec<(Ms, f64)> = Vec::new();
-        if let Some(s) = service {
-            let mut minute = first_minute;
-            while minute * MINUTE_MS < last {
-                let at = minute * MINUTE_MS;
-                let (cpu, mem) = sim.utilisation(s, at);
-                match q.metric.as_str() {
-                    "CPUUtilization" => points.push((at, cpu)),
-                    "MemoryUtilization" => points.push((at, mem)),
-                    _ => break,
+        let mut minutes = (first_minute..)
+            .map(|m| m * MINUTE_MS)
+            .take_while(|at| *at < last);
+        match q.namespace.as_str() {
+            "AWS/ECS" => {
+                let service = match (&q.cluster, &q.service) {
+                    (Some(c), Some(s)) => sim.find_service(c, s),
+                    _ => None,
+                };
+                if let Some(s) = service {
+                    for at in minutes.by_ref() {
+                        let (cpu, mem) = sim.utilisation(s, at);
+                        match q.metric.as_str() {
+                            "CPUUtilization" => points.push((at, cpu)),
+                            "MemoryUtilization" => points.push((at, mem)),
+                            _ => break,
+                        }
+                    }
                 }
-                minute += 1;
             }
+            "ECS/ContainerInsights" => {
+                if let Some((t, cpu_units, memory_mib)) = insights_task(&sim, q) {
+                    for at in minutes.by_ref() {
+                        let Some((cpu, mem)) = sim.task_utilisation(t, at) else {
+                            continue;
+                        };
+                        let value = match q.metric.as_str() {
+                            "CpuUtilized" => cpu / 100.0 * cpu_units,
+                            "CpuReserved" => cpu_units,
+                            "MemoryUtilized" => mem / 100.0 * memory_mib,
+                            "MemoryReserved" => memory_mib,
+                            _ => break,
+                        };
+                        points.push((at, value));
+                    }
+                }
+            }
+            _ => {}
         }
         if !ascending {
             points.reverse();
@@ -174,6 +203,34 @@ fn get_metric_data(shared: &Shared, input: &Value) -> Result<Vec<u8>, ApiError> 
         code: "InternalFailure".into(),
         message: format!("encoding the answer: {e}"),
     })
+}
+
+/// The task a Container Insights query names, with its reserved CPU units and MiB: task-level
+/// metrics exist only with enhanced observability, by ClusterName, TaskDefinitionFamily (or
+/// ServiceName) and TaskId.
+fn insights_task(sim: &super::sim::Sim, q: &Query) -> Option<(usize, f64, f64)> {
+    let cluster = sim
+        .clusters
+        .get(*sim.cluster_by_name.get(q.cluster.as_deref()?)?)?;
+    if cluster.insights != "enhanced" {
+        return None;
+    }
+    let id = q.task.as_deref()?;
+    let t = *cluster
+        .tasks_live
+        .get(id)
+        .or_else(|| cluster.tasks_stopped.get(id))?;
+    let task = sim.tasks.get(t)?.as_ref()?;
+    let td = sim.task_defs.get(task.task_def)?;
+    let named = match (&q.family, &q.service) {
+        (Some(f), _) => *f == td.family,
+        (None, Some(s)) => task
+            .service
+            .and_then(|i| sim.services.get(i))
+            .is_some_and(|svc| svc.name == *s),
+        (None, None) => false,
+    };
+    named.then_some((t, f64::from(td.cpu), f64::from(td.memory)))
 }
 
 type Enc = minicbor::Encoder<Vec<u8>>;

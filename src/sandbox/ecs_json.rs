@@ -64,7 +64,7 @@ pub(crate) fn cluster_json(sim: &Sim, c: usize, stats: bool, settings: bool) -> 
         put(&mut m, "statistics", json!([]));
     }
     if settings {
-        let v = if cl.insights { "enabled" } else { "disabled" };
+        let v = cl.insights;
         put(
             &mut m,
             "settings",

@@ -223,7 +223,13 @@ impl Sim {
             ),
             subnets,
             security_group: format!("sg-{}", self.rng.hex(17)),
-            insights: name.starts_with("prod"),
+            // prod has enhanced observability (per-task metrics); other prod clusters the
+            // standard level, which stops at the service and the family
+            insights: match name {
+                "prod" => "enhanced",
+                n if n.starts_with("prod") => "enabled",
+                _ => "disabled",
+            },
             services: BTreeMap::new(),
             tasks_live: BTreeMap::new(),
             tasks_stopped: BTreeMap::new(),

@@ -56,6 +56,43 @@ impl Sim {
     }
 }
 
+impl Sim {
+    /// (CPU, memory) utilisation of task `t` (an index into `tasks`) in the minute holding
+    /// `at`, in percent of what the task reserves; `None` when it was not running then.
+    /// Each task is its service's utilisation bent by a per-task factor (tasks behind one
+    /// load balancer are never exactly alike); a leaking revision's task fills its memory
+    /// from the minute it starts, so the task about to be killed is the fullest one.
+    pub(crate) fn task_utilisation(&self, t: usize, at: Ms) -> Option<(f64, f64)> {
+        let task = self.tasks.get(t)?.as_ref()?;
+        let started = task.started_at?;
+        if at < started.div_euclid(MINUTE_MS) * MINUTE_MS
+            || task.stopped_at.is_some_and(|s| at >= s)
+        {
+            return None;
+        }
+        let minute = at.div_euclid(MINUTE_MS);
+        let key = hash_str(&task.id) ^ self.seed;
+        let (cpu, mem) = match task.service {
+            Some(s) => self.utilisation(s, at),
+            None => (20.0, 35.0),
+        };
+        let factor = 0.8 + 0.4 * unit(mix(&[key, 11]));
+        let noise = |n: u64| unit(mix(&[key, n, minute as u64])) - 0.5;
+        let cpu = cpu * factor + 4.0 * noise(12);
+        let leaking = self
+            .task_defs
+            .get(task.task_def)
+            .is_some_and(|td| td.fault == Fault::MemoryLeak);
+        let mem = if leaking {
+            let ran = (at - started).max(0) as f64 / (9 * MINUTE_MS) as f64;
+            45.0 + 55.0 * ran.min(1.0)
+        } else {
+            mem * (0.9 + 0.2 * unit(mix(&[key, 13]))) + noise(14)
+        };
+        Some((cpu.clamp(0.5, 100.0), mem.clamp(1.0, 100.0)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +120,41 @@ mod tests {
         assert!(hot >= 93.0, "{hot}");
         let (before, _) = busy.utilisation(s, t0);
         assert!(before < 60.0, "not before the incident: {before}");
+    }
+
+    #[test]
+    fn a_task_has_utilisation_only_while_it_runs_and_differs_from_its_neighbours() {
+        let t0 = 1_800_000_000_000;
+        let mut sim = Sim::empty(7, "us-east-1", "123456789012", Scenario::Steady, t0);
+        sim.now = t0 - 30 * MINUTE_MS;
+        sim.build_fleet(None, None);
+        sim.advance_to(t0);
+        let s = sim
+            .find_service("prod", "checkout-api")
+            .expect("checkout-api");
+        let running: Vec<usize> = (0..sim.tasks.len())
+            .filter(|&i| {
+                sim.tasks[i].as_ref().is_some_and(|t| {
+                    t.service == Some(s) && t.stopped_at.is_none() && t.started_at.is_some()
+                })
+            })
+            .collect();
+        assert!(running.len() >= 2, "{running:?}");
+        let at = t0 - MINUTE_MS;
+        let a = sim.task_utilisation(running[0], at).expect("running");
+        let b = sim.task_utilisation(running[1], at).expect("running");
+        assert_ne!(a, b);
+        assert!(
+            (0.5..=100.0).contains(&a.0) && (1.0..=100.0).contains(&a.1),
+            "{a:?}"
+        );
+        let started = sim.tasks[running[0]]
+            .as_ref()
+            .and_then(|t| t.started_at)
+            .unwrap_or(t0);
+        assert_eq!(
+            sim.task_utilisation(running[0], started - 2 * MINUTE_MS),
+            None
+        );
     }
 }

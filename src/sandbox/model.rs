@@ -79,7 +79,9 @@ pub(crate) struct Cluster {
     pub arn: String,
     pub subnets: Vec<Subnet>,
     pub security_group: String,
-    pub insights: bool,
+    /// The `containerInsights` setting: `enhanced` (task-level metrics), `enabled` or
+    /// `disabled`.
+    pub insights: &'static str,
     pub services: BTreeMap<String, usize>,
     /// Tasks whose desired status is RUNNING, by task id.
     pub tasks_live: BTreeMap<String, usize>,

@@ -15,7 +15,7 @@ use crate::config::theme::{Slot, Theme};
 use crate::domain::metrics::{METRICS_WINDOW_SECS, Series};
 
 /// Rows the chart takes: its title, CPU, memory.
-const HEIGHT: u16 = 3;
+pub const HEIGHT: u16 = 3;
 /// The pane keeps at least this many rows for the events below.
 const EVENTS_MIN: u16 = 6;
 /// `CPU  now  95%  avg  61%  max  99% `
@@ -37,20 +37,30 @@ pub fn render(
     }
     let [chart, rest] =
         Layout::vertical([Constraint::Length(HEIGHT), Constraint::Min(0)]).areas(area);
+    let trend = state.metrics.trend(&view.cluster, &view.service);
+    render_chart(frame, chart, " CPU and memory", trend, theme);
+    rest
+}
+
+/// The chart of one trend in `area` (three rows): a title line, then CPU and memory.
+pub fn render_chart(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    trend: Option<&crate::app::metrics::Trend>,
+    theme: &Theme,
+) {
     let block = Block::default()
         .borders(Borders::TOP)
         .border_style(theme.style(Slot::Border))
         .title(Span::styled(
-            format!(
-                " CPU and memory, last {} minutes ",
-                METRICS_WINDOW_SECS / 60
-            ),
+            format!("{title}, last {} minutes ", METRICS_WINDOW_SECS / 60),
             theme.style(Slot::Title),
         ));
-    let inner = block.inner(chart);
-    frame.render_widget(block, chart);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
     let message = |text: String, slot: Slot| Paragraph::new(Line::styled(text, theme.style(slot)));
-    match state.metrics.trend(&view.cluster, &view.service) {
+    match trend {
         None => frame.render_widget(message("loading…".into(), Slot::Muted), inner),
         Some(Err(why)) => frame.render_widget(message(why.to_string(), Slot::Warning), inner),
         Some(Ok(m)) => {
@@ -61,7 +71,6 @@ pub fn render(
             }
         }
     }
-    rest
 }
 
 fn pct(v: Option<f64>) -> String {

@@ -48,13 +48,43 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TaskDetailVie
         );
         return;
     }
-    let summary = summary_lines(task, state.now_unix, theme);
+    let mut summary = summary_lines(task, state.now_unix, theme);
     let containers = task.containers.len() as u16 + 2;
-    let [summary_area, containers_area] = Layout::vertical([
+    // per-task CPU and memory, where the cluster publishes them (Container Insights with
+    // enhanced observability); where it is known not to, say what would
+    let running = task.last_status == "RUNNING";
+    let chart = running && crate::app::metrics::per_task(state, &view.cluster);
+    if running && !state.metrics.disabled && !chart {
+        if let Some(level) = crate::app::metrics::insights_level(state, &view.cluster) {
+            summary.push(Line::styled(
+                format!(
+                    "CPU/memory per task: needs Container Insights with enhanced observability (this cluster: {})",
+                    sanitize(level.as_deref().unwrap_or("disabled"))
+                ),
+                theme.style(Slot::Muted),
+            ));
+        }
+    }
+    let chart_height = if chart && area.height >= 14 {
+        super::metrics::HEIGHT
+    } else {
+        0
+    };
+    let [summary_area, chart_area, containers_area] = Layout::vertical([
         Constraint::Min(4),
+        Constraint::Length(chart_height),
         Constraint::Length(containers.min(area.height / 2)),
     ])
     .areas(area);
+    if chart_height > 0 {
+        super::metrics::render_chart(
+            frame,
+            chart_area,
+            " CPU and memory of this task",
+            task.usage.as_ref(),
+            theme,
+        );
+    }
     frame.render_widget(
         Paragraph::new(summary)
             .wrap(Wrap { trim: false })

@@ -52,6 +52,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TasksView, th
                 view.include_stopped,
                 view.service.is_none(),
                 !view.load_balancers.is_empty(),
+                view.usage_shown,
                 area.width,
             ),
             rows: &data.rows,

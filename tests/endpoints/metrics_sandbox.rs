@@ -319,3 +319,155 @@ async fn the_at_capacity_drill_shows_on_the_services_list() {
     assert!(row.contains('█'), "{row}");
     handle.shutdown().await;
 }
+
+/// The running tasks of `service` in `cluster`, as the console asks for them.
+async fn running_tasks(
+    clients: &Clients,
+    cluster: &str,
+    service: &str,
+) -> Vec<berth::domain::metrics::TaskQuery> {
+    let arns = clients
+        .ecs
+        .list_tasks()
+        .cluster(cluster)
+        .service_name(service)
+        .send()
+        .await
+        .unwrap()
+        .task_arns()
+        .to_vec();
+    let out = clients
+        .ecs
+        .describe_tasks()
+        .cluster(cluster)
+        .set_tasks(Some(arns))
+        .send()
+        .await
+        .unwrap();
+    out.tasks()
+        .iter()
+        .filter(|t| t.last_status() == Some("RUNNING"))
+        .map(|t| {
+            let td = t.task_definition_arn().unwrap();
+            berth::domain::metrics::TaskQuery {
+                arn: t.task_arn().unwrap().to_string(),
+                family: td
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .into(),
+                cpu_units: t.cpu().and_then(|c| c.parse().ok()),
+                memory_mib: t.memory().and_then(|m| m.parse().ok()),
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn per_task_cpu_and_memory_come_from_container_insights_only_where_it_is_enhanced() {
+    let handle = sandbox_at(Scenario::Oom, 20).await;
+    let clients = console_clients(&handle).await;
+    let tasks = running_tasks(&clients, "prod", "checkout-api").await;
+    assert!(tasks.len() >= 2, "{tasks:?}");
+    assert!(tasks.iter().all(|t| t.cpu_units.is_some()), "{tasks:?}");
+    handle.reset_stats();
+    let now = now_secs(&handle);
+    let found = metrics::task_metrics(&clients.cloudwatch, "prod", &tasks, now)
+        .await
+        .unwrap();
+    // two metrics a task, all in one call
+    assert_eq!(handle.stats().count(GET_METRIC_DATA), 1);
+    let a = &found[&tasks[0].arn];
+    let b = &found[&tasks[1].arn];
+    assert!(
+        !a.cpu.points.is_empty() && !a.memory.points.is_empty(),
+        "{a:?}"
+    );
+    for v in a.cpu.points.iter().chain(&a.memory.points).map(|p| p.1) {
+        assert!(
+            (0.0..=100.0).contains(&v),
+            "a percentage of the task's own reservation: {v}"
+        );
+    }
+    assert_ne!(a.cpu, b.cpu, "each task its own series");
+
+    // without the task-level reservation the Reserved metrics give the same percentages
+    let blind: Vec<_> = tasks
+        .iter()
+        .map(|t| berth::domain::metrics::TaskQuery {
+            cpu_units: None,
+            memory_mib: None,
+            ..t.clone()
+        })
+        .collect();
+    let again = metrics::task_metrics(&clients.cloudwatch, "prod", &blind, now)
+        .await
+        .unwrap();
+    let close = |x: &berth::domain::metrics::Series, y: &berth::domain::metrics::Series| {
+        x.points.len() == y.points.len()
+            && x.points
+                .iter()
+                .zip(&y.points)
+                .all(|(p, q)| p.0 == q.0 && (p.1 - q.1).abs() < 1e-6)
+    };
+    assert!(close(&again[&tasks[0].arn].cpu, &a.cpu));
+    assert!(close(&again[&tasks[0].arn].memory, &a.memory));
+
+    // the oom drill's leaking tasks fill their memory from the minute they start
+    let leaking = running_tasks(&clients, "prod", "payments-worker").await;
+    let found = metrics::task_metrics(&clients.cloudwatch, "prod", &leaking, now)
+        .await
+        .unwrap();
+    let rising = leaking
+        .iter()
+        .filter_map(|t| found.get(&t.arn))
+        .filter(|m| m.memory.points.len() >= 3)
+        .all(|m| m.memory.points.windows(2).all(|w| w[0].1 <= w[1].1));
+    assert!(rising, "leaking tasks' memory only climbs: {found:?}");
+
+    // staging has no enhanced observability: CloudWatch has nothing per task
+    let staging = running_tasks(&clients, "staging", "checkout-api").await;
+    assert!(!staging.is_empty());
+    let none = metrics::task_metrics(&clients.cloudwatch, "staging", &staging, now)
+        .await
+        .unwrap();
+    assert!(
+        none.values()
+            .all(|m| m.cpu.points.is_empty() && m.memory.points.is_empty())
+    );
+}
+
+#[tokio::test]
+async fn per_task_queries_fill_calls_of_500_and_unknown_tasks_come_back_empty() {
+    let handle = sandbox_at(Scenario::Steady, 1).await;
+    let clients = console_clients(&handle).await;
+    let task = |i: usize, known: bool| berth::domain::metrics::TaskQuery {
+        arn: format!("arn:aws:ecs:us-east-1:123456789012:task/prod/{i:032x}"),
+        family: "checkout-api".into(),
+        cpu_units: known.then_some(512),
+        memory_mib: known.then_some(1024),
+    };
+    let now = now_secs(&handle);
+    for (tasks, calls) in [
+        ((0..250).map(|i| task(i, true)).collect::<Vec<_>>(), 1),
+        ((0..251).map(|i| task(i, true)).collect(), 2),
+        // four queries each without a reservation: 125 a call
+        ((0..126).map(|i| task(i, false)).collect(), 2),
+    ] {
+        handle.reset_stats();
+        let found = metrics::task_metrics(&clients.cloudwatch, "prod", &tasks, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            handle.stats().count(GET_METRIC_DATA),
+            calls,
+            "{} tasks",
+            tasks.len()
+        );
+        assert_eq!(found.len(), tasks.len());
+        assert!(found.values().all(|m| m.cpu.points.is_empty()));
+    }
+}

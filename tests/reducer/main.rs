@@ -25,6 +25,7 @@ mod panes_snapshots;
 mod scaling_pane;
 mod stopped_pane;
 mod targets_pane;
+mod task_metrics_pane;
 mod task_sets_pane;
 mod timeline_pane;
 mod ui_snapshots;
