@@ -54,16 +54,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TaskDetailVie
     // enhanced observability); where it is known not to, say what would
     let running = task.last_status == "RUNNING";
     let chart = running && crate::app::metrics::per_task(state, &view.cluster);
-    if running && !state.metrics.disabled && !chart {
-        if let Some(level) = crate::app::metrics::insights_level(state, &view.cluster) {
-            summary.push(Line::styled(
-                format!(
-                    "CPU/memory per task: needs Container Insights with enhanced observability (this cluster: {})",
-                    sanitize(level.as_deref().unwrap_or("disabled"))
-                ),
-                theme.style(Slot::Muted),
-            ));
-        }
+    if running
+        && !state.metrics.disabled
+        && !chart
+        && let Some(level) = crate::app::metrics::insights_level(state, &view.cluster)
+    {
+        summary.push(Line::styled(
+            format!(
+                "CPU/memory per task: needs Container Insights with enhanced observability (this cluster: {})",
+                sanitize(level.as_deref().unwrap_or("disabled"))
+            ),
+            theme.style(Slot::Muted),
+        ));
     }
     let chart_height = if chart && area.height >= 14 {
         super::metrics::HEIGHT
