@@ -6,6 +6,7 @@
 //! memory read is counted once; prints a table). The pseudo-terminal is 120x40: wide enough
 //! for the services list's CPU trend and tall enough for the deployments pane's chart, so
 //! metrics are on; the `--no-metrics` rows show the same views without them.
+//! `IDLE_API_ONLY=tasks` measures only the views whose name holds "tasks".
 
 #[allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 #[path = "../tests/common/pty.rs"]
@@ -24,6 +25,8 @@ fn main() {
     let mut sb = sandbox(port);
     let url = format!("http://127.0.0.1:{port}");
     let env = demo_credentials();
+    // `IDLE_API_ONLY=tasks`: only the views whose name holds it
+    let only = std::env::var("IDLE_API_ONLY").unwrap_or_default();
     println!("| view | requests/min | by operation |");
     println!("|---|---:|---|");
     for (name, args, ready, keys) in [
@@ -71,6 +74,9 @@ fn main() {
             vec!["l"],
         ),
     ] {
+        if !name.contains(only.as_str()) {
+            continue;
+        }
         let mut all = vec!["--endpoint-url", url.as_str(), "--region", "us-east-1"];
         all.extend(args);
         let p = Pty::spawn(&all, &env, 120, 40);

@@ -2,6 +2,7 @@
 
 mod cluster;
 pub mod container_instance;
+pub mod fleet;
 pub mod history;
 mod identity;
 pub mod metrics;
