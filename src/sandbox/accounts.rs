@@ -159,6 +159,44 @@ pub fn generated_accounts(n: usize, regions: &[&str]) -> Vec<SandboxAccount> {
         .collect()
 }
 
+/// `~/.aws/credentials` profiles for `accounts`, with each account's regions and behaviour
+/// as comments, so a person can point the AWS CLI or berth at a fleet sandbox.
+pub fn credentials_snippet(accounts: &[SandboxAccount]) -> String {
+    use clap::ValueEnum;
+    let mut out = String::new();
+    for a in accounts {
+        let regions: Vec<String> = a
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let drill = a.scenario.to_possible_value();
+                match drill {
+                    Some(d) if i == 0 && a.scenario != Scenario::Steady => {
+                        format!("{r} (drill: {})", d.get_name())
+                    }
+                    _ => r.clone(),
+                }
+            })
+            .collect();
+        let behaviour = match &a.behaviour {
+            AccountBehaviour::Normal => String::new(),
+            AccountBehaviour::ExpiredCredentials => "; credentials expired".to_string(),
+            AccountBehaviour::Denied => "; no ECS permissions".to_string(),
+            AccountBehaviour::RegionsDisabled(r) => format!("; not enabled in {}", r.join(", ")),
+        };
+        out.push_str(&format!(
+            "[{name}]\n# account {id}, regions {regions}{behaviour}\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n\n",
+            name = a.name,
+            id = a.account_id,
+            regions = regions.join(", "),
+            key = a.access_key_id,
+            secret = super::DEMO_SECRET_ACCESS_KEY,
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +223,17 @@ mod tests {
         assert!(
             data.is_some_and(|d| d.serves_region("us-east-1") && !d.serves_region("eu-west-1"))
         );
+    }
+
+    #[test]
+    fn the_snippet_names_every_profile_and_its_regions() {
+        let text = credentials_snippet(&demo_accounts());
+        assert!(text.contains(
+            "[prod]\n# account 210987654321, regions us-east-1 (drill: bad-deploy), eu-west-1\naws_access_key_id = AKIABERTHPROD0000001\n"
+        ));
+        assert!(text.contains("regions us-east-1; credentials expired"));
+        assert!(text.contains("; not enabled in eu-west-1"));
+        assert_eq!(text.matches("aws_secret_access_key = ").count(), 6);
     }
 
     #[test]

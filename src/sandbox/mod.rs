@@ -56,8 +56,8 @@ use std::sync::Arc;
 
 pub use crate::aws::stream_prefix::{StripStreamHostPrefix, strip_stream_host_prefix_interceptor};
 pub use accounts::{
-    AccountBehaviour, SandboxAccount, TENANT_CLUSTERS, TENANT_SCALE, demo_accounts,
-    generated_accounts,
+    AccountBehaviour, SandboxAccount, TENANT_CLUSTERS, TENANT_SCALE, credentials_snippet,
+    demo_accounts, generated_accounts,
 };
 pub use scenario::INCIDENT_DELAY_MS;
 
