@@ -323,6 +323,46 @@ mod tests {
         }
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn racing_first_requests_share_one_build() {
+        let opts = SandboxOptions {
+            accounts: crate::sandbox::generated_accounts(1, &["us-east-1"]),
+            ..SandboxOptions::default()
+        };
+        let default = Arc::new(Shared::new(&opts, ([127, 0, 0, 1], 0).into()));
+        let tenants = Arc::new(Tenants::new(&opts));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "authorization",
+            axum::http::HeaderValue::from_static(
+                "AWS4-HMAC-SHA256 Credential=AKIABERTHGEN00000001/20261204/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0",
+            ),
+        );
+        let mut racing = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (default, tenants, headers) = (default.clone(), tenants.clone(), headers.clone());
+            racing.spawn(async move {
+                match tenants
+                    .resolve(&default, &headers, "ecs:ListClusters")
+                    .await
+                {
+                    Tenant::Account(shared) => Some(shared),
+                    _ => None,
+                }
+            });
+        }
+        let mut seen: Vec<Arc<Shared>> = Vec::new();
+        while let Some(Ok(got)) = racing.join_next().await {
+            match got {
+                Some(shared) => seen.push(shared),
+                None => panic!("the account's key did not reach its fleet"),
+            }
+        }
+        assert_eq!(seen.len(), 8);
+        assert!(seen.iter().all(|s| Arc::ptr_eq(s, &seen[0])));
+        assert_eq!(tenants.built().len(), 1);
+    }
+
     #[test]
     fn regions_of_one_account_get_different_seeds() {
         assert_ne!(region_seed(7, "us-east-1"), region_seed(7, "eu-west-1"));
