@@ -298,7 +298,16 @@ async fn serve_sandbox(
     opts: SandboxOptions,
 ) -> color_eyre::Result<()> {
     let scenario = opts.scenario;
+    let fleet = (!opts.accounts.is_empty()).then(|| sandbox::credentials_snippet(&opts.accounts));
     let handle = sandbox::start(listen, opts).await?;
+    if let Some(profiles) = fleet {
+        // the profiles first, so the listen line and the hint stay on screen
+        println!(
+            "# berth sandbox fleet: profiles for ~/.aws/credentials (secrets are not checked)\n\n{profiles}\
+             # try: AWS_PROFILE=prod aws --region eu-west-1 --endpoint-url {url} ecs list-clusters\n",
+            url = handle.endpoint_url(),
+        );
+    }
     println!(
         "berth sandbox ({scenario:?}) listening on {url}\n\
          try: AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY=x aws --region us-east-1 --endpoint-url {url} ecs list-clusters\n\

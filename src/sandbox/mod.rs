@@ -13,9 +13,12 @@
 //! `scaling.rs` (Application Auto Scaling targets, policies, activities, the at-capacity
 //! drill),
 //! `datachannel/` (the Session Manager data channel: gateway and SSM agent in one, serving
-//! shells and port forwards of ECS Exec and StartSession over a WebSocket).
+//! shells and port forwards of ECS Exec and StartSession over a WebSocket),
+//! `accounts.rs`/`tenants.rs` (many accounts and regions on one endpoint, told apart by the
+//! SigV4 credential scope, each with a fleet of its own).
 //! (The StartLiveTail host fix-up for loopback endpoints lives in `aws::stream_prefix`.)
 
+mod accounts;
 mod cloudwatch;
 mod datachannel;
 mod deploy;
@@ -44,6 +47,7 @@ mod sim;
 mod ssm;
 mod sts;
 mod task_sets;
+mod tenants;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -51,6 +55,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use crate::aws::stream_prefix::{StripStreamHostPrefix, strip_stream_host_prefix_interceptor};
+pub use accounts::{
+    AccountBehaviour, SandboxAccount, TENANT_CLUSTERS, TENANT_SCALE, credentials_snippet,
+    demo_accounts, generated_accounts,
+};
 pub use scenario::INCIDENT_DELAY_MS;
 
 /// Access key id of the dummy credentials the console uses against the sandbox.
@@ -157,6 +165,10 @@ pub struct SandboxArgs {
     /// Token bucket size (burst) when `--rate` is set.
     #[arg(long, default_value_t = 50, value_name = "N", global = true)]
     pub burst: u32,
+    /// Also serve the demo organisation: several accounts and regions, each selected by its
+    /// own access key id (`berth sandbox --fleet` prints the profiles).
+    #[arg(long, global = true)]
+    pub fleet: bool,
 }
 
 /// Everything [`start`] needs; build it from [`SandboxArgs`] or start from `default()`.
@@ -174,6 +186,11 @@ pub struct SandboxOptions {
     pub account_id: String,
     /// Virtual time (epoch ms) at startup; default: the wall clock.
     pub start_time_ms: Option<i64>,
+    /// More accounts, each selected by its access key id and served in its regions (empty:
+    /// the single default fleet). The default fleet stays reachable with
+    /// [`DEMO_ACCESS_KEY_ID`]. Latency, rate limit and faults apply to each alike; the rate
+    /// limit is one bucket per (account, region).
+    pub accounts: Vec<SandboxAccount>,
 }
 
 impl Default for SandboxOptions {
@@ -190,6 +207,7 @@ impl Default for SandboxOptions {
             region: "us-east-1".to_string(),
             account_id: "123456789012".to_string(),
             start_time_ms: None,
+            accounts: Vec::new(),
         }
     }
 }
@@ -205,6 +223,7 @@ impl From<&SandboxArgs> for SandboxOptions {
             latency_ms: a.latency_ms,
             rate: a.rate,
             burst: a.burst,
+            accounts: if a.fleet { demo_accounts() } else { Vec::new() },
             ..SandboxOptions::default()
         }
     }
@@ -250,6 +269,23 @@ impl Stats {
     }
     pub fn count(&self, operation: &str) -> u64 {
         self.requests.get(operation).copied().unwrap_or(0)
+    }
+
+    /// Add another fleet's counters to these.
+    pub(crate) fn absorb(&mut self, other: &Stats) {
+        for (op, n) in &other.requests {
+            *self.requests.entry(op.clone()).or_default() += n;
+        }
+        self.throttled += other.throttled;
+        self.faults += other.faults;
+        let (d, o) = (&mut self.data_channel, &other.data_channel);
+        d.signed_upgrades += o.signed_upgrades;
+        d.unsigned_upgrades += o.unsigned_upgrades;
+        d.connections += o.connections;
+        d.resumes += o.resumes;
+        d.refused += o.refused;
+        d.retransmits += o.retransmits;
+        d.injected += o.injected;
     }
 }
 
@@ -299,7 +335,9 @@ pub struct Faults {
 /// A running sandbox; stops when shut down or dropped.
 pub struct SandboxHandle {
     addr: SocketAddr,
+    /// The default fleet (the demo key's).
     shared: Arc<server::Shared>,
+    tenants: Arc<tenants::Tenants>,
     shutdown: Option<tokio::sync::watch::Sender<bool>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -314,12 +352,20 @@ impl SandboxHandle {
         format!("http://{}", self.addr)
     }
 
+    /// Counters over every fleet: the default one and each account's regions, refused
+    /// requests included.
     pub fn stats(&self) -> Stats {
-        self.shared.stats()
+        self.tenants.total_stats(&self.shared)
+    }
+
+    /// Counters of one account in one region, refused requests included ([`DEMO_ACCESS_KEY_ID`]:
+    /// the default fleet's, whatever the region).
+    pub fn stats_for(&self, access_key_id: &str, region: &str) -> Stats {
+        self.tenants.stats_for(&self.shared, access_key_id, region)
     }
 
     pub fn reset_stats(&self) {
-        self.shared.reset_stats();
+        self.tenants.reset_stats(&self.shared);
     }
 
     /// Every session token handed out so far (tests search logs and files for them).
@@ -375,11 +421,17 @@ pub async fn start(listen: SocketAddr, opts: SandboxOptions) -> std::io::Result<
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let shared = Arc::new(server::Shared::new(&opts, addr));
+    let tenants = Arc::new(tenants::Tenants::new(&opts));
+    let endpoint = tenants::Endpoint {
+        default: shared.clone(),
+        tenants: tenants.clone(),
+    };
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
+    let task = tokio::spawn(server::serve(listener, endpoint, rx));
     Ok(SandboxHandle {
         addr,
         shared,
+        tenants,
         shutdown: Some(tx),
         task: Some(task),
     })

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use super::rng::Rng;
 use super::sim::Sim;
+use super::tenants::{Endpoint, Tenant};
 use super::wire::ApiError;
 use super::{
     Faults, SandboxOptions, Scenario, Stats, cloudwatch, datachannel, ecs, elbv2, kms, livetail,
@@ -57,13 +58,16 @@ pub(crate) struct Shared {
     latency: Duration,
     bucket: Option<Mutex<Bucket>>,
     stats: Mutex<Stats>,
-    faults: Mutex<Faults>,
+    /// One set of faults for the default fleet and every tenant.
+    faults: Arc<Mutex<Faults>>,
     fault_rng: Mutex<Rng>,
     request_ids: Mutex<Rng>,
     pub(crate) closing: tokio::sync::watch::Receiver<bool>,
     closing_tx: tokio::sync::watch::Sender<bool>,
     /// Where the sandbox listens (the data channel's stream URLs point here).
     addr: SocketAddr,
+    /// The account this fleet belongs to (ARNs in error messages).
+    account_id: String,
     /// The data channel's live agents, by session id.
     pub(crate) channels: datachannel::Registry,
 }
@@ -75,6 +79,36 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     pub(crate) fn new(opts: &SandboxOptions, addr: SocketAddr) -> Shared {
+        let (closing_tx, _) = tokio::sync::watch::channel(false);
+        Shared::build(
+            opts,
+            addr,
+            Arc::new(Mutex::new(Faults::default())),
+            closing_tx,
+        )
+    }
+
+    /// The fleet of one tenant (account, region): `opts` says which; it shares this fleet's
+    /// clock, faults and shutdown signal.
+    pub(crate) fn tenant(&self, opts: &SandboxOptions) -> Shared {
+        let opts = SandboxOptions {
+            start_time_ms: Some(self.virtual_now()),
+            ..opts.clone()
+        };
+        Shared::build(
+            &opts,
+            self.addr,
+            self.faults.clone(),
+            self.closing_tx.clone(),
+        )
+    }
+
+    fn build(
+        opts: &SandboxOptions,
+        addr: SocketAddr,
+        faults: Arc<Mutex<Faults>>,
+        closing_tx: tokio::sync::watch::Sender<bool>,
+    ) -> Shared {
         let t0 = opts.start_time_ms.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -101,7 +135,7 @@ impl Shared {
                 last: Instant::now(),
             })
         });
-        let (closing_tx, closing) = tokio::sync::watch::channel(false);
+        let closing = closing_tx.subscribe();
         Shared {
             sim: Mutex::new(sim),
             started: Instant::now(),
@@ -114,12 +148,13 @@ impl Shared {
             latency: Duration::from_millis(opts.latency_ms),
             bucket,
             stats: Mutex::new(Stats::default()),
-            faults: Mutex::new(Faults::default()),
+            faults,
             fault_rng: Mutex::new(Rng::new(opts.seed ^ 0xFA17)),
             request_ids: Mutex::new(Rng::new(opts.seed ^ 0x5E55)),
             closing,
             closing_tx,
             addr,
+            account_id: opts.account_id.clone(),
             channels: datachannel::Registry::default(),
         }
     }
@@ -178,17 +213,21 @@ impl Shared {
 
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
-    shared: Arc<Shared>,
+    endpoint: Endpoint,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let app = Router::new()
         .route("/_sandbox/stats", get(stats_route))
         .route("/_sandbox/stats/reset", post(reset_route))
         .route("/_sandbox/faults", get(get_faults).post(set_faults))
+        // ECS Exec's data channel serves the default fleet only: the WebSocket upgrade is
+        // not signed by every plugin release, so it cannot name a tenant. A tenant's
+        // ExecuteCommand answers, but its stream URL reaches no agent.
         .route("/v1/data-channel/{id}", get(datachannel::route))
         .fallback(aws_route)
-        .with_state(shared.clone());
-    let closing = shared.closing_tx.clone();
+        .with_state(endpoint.clone());
+    // tenants share this sender, so their live tails and agents stop too
+    let closing = endpoint.default.closing_tx.clone();
     let shutdown = async move {
         let _ = stop.wait_for(|v| *v).await;
         let _ = closing.send(true);
@@ -201,13 +240,14 @@ pub(crate) async fn serve(
     }
 }
 
-async fn stats_route(State(shared): State<Arc<Shared>>) -> Response {
-    let body = serde_json::to_string(&shared.stats()).unwrap_or_else(|_| "{}".into());
+async fn stats_route(State(endpoint): State<Endpoint>) -> Response {
+    let stats = endpoint.tenants.total_stats(&endpoint.default);
+    let body = serde_json::to_string(&stats).unwrap_or_else(|_| "{}".into());
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-async fn reset_route(State(shared): State<Arc<Shared>>) -> Response {
-    shared.reset_stats();
+async fn reset_route(State(endpoint): State<Endpoint>) -> Response {
+    endpoint.tenants.reset_stats(&endpoint.default);
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -293,17 +333,18 @@ fn classify(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Call, ApiErr
 }
 
 async fn aws_route(
-    State(shared): State<Arc<Shared>>,
+    State(endpoint): State<Endpoint>,
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request_id = shared.request_id();
     let call = match classify(uri.path(), &headers, &body) {
         Ok(c) => c,
         Err(e) => {
-            count(&shared, "unknown:unknown");
-            return json_error(&e, &request_id);
+            // no operation to authorise: counted on the default fleet
+            let shared = &endpoint.default;
+            count(shared, "unknown:unknown");
+            return json_error(&e, &shared.request_id());
         }
     };
     let (name, wire) = match &call {
@@ -312,6 +353,18 @@ async fn aws_route(
         Call::Query { op, .. } => (format!("sts:{op}"), Wire::Query),
         Call::Cbor { op } => (format!("cloudwatch:{op}"), Wire::Cbor),
     };
+    let shared = match endpoint
+        .tenants
+        .resolve(&endpoint.default, &headers, &name)
+        .await
+    {
+        Tenant::Default => endpoint.default.clone(),
+        Tenant::Account(shared) => shared,
+        // refused before any fleet: no latency, bucket or faults, as AWS refuses a bad
+        // token before it meters the call
+        Tenant::Rejected(e) => return wire_error(wire, &e, &endpoint.default.request_id()),
+    };
+    let request_id = shared.request_id();
     count(&shared, &name);
 
     let faults = shared.faults();
@@ -321,7 +374,8 @@ async fn aws_route(
         let e = ApiError::new(
             "AccessDeniedException",
             format!(
-                "User: arn:aws:sts::123456789012:assumed-role/berth-sandbox/console is not authorized to perform: {action} because no identity-based policy allows the {action} action"
+                "User: arn:aws:sts::{account}:assumed-role/berth-sandbox/console is not authorized to perform: {action} because no identity-based policy allows the {action} action",
+                account = shared.account_id
             ),
         );
         return wire_error(wire, &e, &request_id);

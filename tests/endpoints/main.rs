@@ -44,5 +44,6 @@ mod targets_moto;
 mod targets_sandbox;
 mod targets_scale;
 mod task_sets;
+mod tenants_sandbox;
 mod timeline_sandbox;
 mod triage_sandbox;
