@@ -85,11 +85,22 @@ pub struct Console {
     pub metrics: Option<bool>,
 }
 
+/// A `[fleet.NAME]`: the profiles (names or globs) and regions the fleet view reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FleetSpec {
+    pub profiles: Vec<String>,
+    pub regions: Vec<String>,
+}
+
 /// The whole file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserConfig {
     pub console: Console,
     pub safety: Safety,
+    /// `[fleet.NAME]` sections, by name.
+    pub fleets: BTreeMap<String, FleetSpec>,
+    /// `alias = "..."` of `[accounts."ID"]`, by account id (the fleet view names accounts so).
+    pub aliases: BTreeMap<String, String>,
 }
 
 pub const REFRESH_RANGE: std::ops::RangeInclusive<u64> = 1..=3600;
@@ -102,7 +113,37 @@ struct RawFile {
     #[serde(default)]
     profiles: BTreeMap<String, Rule>,
     #[serde(default)]
-    accounts: BTreeMap<String, Rule>,
+    accounts: BTreeMap<String, RawAccount>,
+    #[serde(default)]
+    fleet: BTreeMap<String, RawFleet>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    #[serde(default)]
+    protected: bool,
+    #[serde(default)]
+    read_only: bool,
+    alias: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFleet {
+    profiles: Spanned<Vec<String>>,
+    regions: Spanned<Vec<String>>,
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`: lowercase words and a number, by hyphens.
+fn plausible_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty())
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
 }
 
 #[derive(Deserialize, Default)]
@@ -199,6 +240,61 @@ impl UserConfig {
                 }
             },
         };
+        let mut fleets = BTreeMap::new();
+        for (name, f) in raw.fleet {
+            let fail = |span: std::ops::Range<usize>, msg: String| {
+                Diagnostic::at(origin, src, span, Severity::Error, msg)
+            };
+            if f.profiles.get_ref().is_empty() {
+                return Err(fail(
+                    f.profiles.span(),
+                    format!("[fleet.{name}] profiles is empty: name profiles or globs (\"prod-*\")"),
+                ));
+            }
+            if f.regions.get_ref().is_empty() {
+                return Err(fail(
+                    f.regions.span(),
+                    format!("[fleet.{name}] regions is empty: name at least one (\"us-east-1\")"),
+                ));
+            }
+            if let Some(bad) = f.regions.get_ref().iter().find(|r| !plausible_region(r)) {
+                return Err(fail(
+                    f.regions.span(),
+                    format!("[fleet.{name}] region {bad:?} is not a region name like \"eu-west-1\""),
+                ));
+            }
+            if let Some(bad) = f.profiles.get_ref().iter().find(|p| p.trim().is_empty()) {
+                return Err(fail(
+                    f.profiles.span(),
+                    format!("[fleet.{name}] profile {bad:?} is empty"),
+                ));
+            }
+            fleets.insert(
+                name,
+                FleetSpec {
+                    profiles: f.profiles.into_inner(),
+                    regions: f.regions.into_inner(),
+                },
+            );
+        }
+        let aliases = raw
+            .accounts
+            .iter()
+            .filter_map(|(id, a)| Some((id.clone(), a.alias.clone()?)))
+            .collect();
+        let accounts = raw
+            .accounts
+            .into_iter()
+            .map(|(id, a)| {
+                (
+                    id,
+                    Rule {
+                        protected: a.protected,
+                        read_only: a.read_only,
+                    },
+                )
+            })
+            .collect();
         let theme = selector(raw.console.theme, "theme")?;
         let keymap = selector(raw.console.keymap, "keymap")?;
         Ok(UserConfig {
@@ -212,8 +308,10 @@ impl UserConfig {
             },
             safety: Safety {
                 profiles: raw.profiles,
-                accounts: raw.accounts,
+                accounts,
             },
+            fleets,
+            aliases,
         })
     }
 
@@ -287,6 +385,29 @@ mod tests {
         assert_eq!(c.console.metrics, Some(false));
         let c = parse("[console]\n").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.console.metrics, None, "absent: on");
+    }
+
+    #[test]
+    fn fleets_and_account_aliases_are_read_and_bad_ones_name_their_line() {
+        let c = parse(
+            "[fleet.prod]\nprofiles = [\"prod-*\", \"shared\"]\nregions = [\"us-east-1\", \"eu-west-1\"]\n\n[accounts.\"210987654321\"]\nalias = \"payments-prod\"\nprotected = true\n",
+        )
+        .unwrap();
+        assert_eq!(c.fleets["prod"].profiles, ["prod-*", "shared"]);
+        assert_eq!(c.fleets["prod"].regions, ["us-east-1", "eu-west-1"]);
+        assert_eq!(c.aliases["210987654321"], "payments-prod");
+        assert!(c.safety.rule(None, Some("210987654321")).protected);
+        for (src, line, words) in [
+            ("[fleet.a]\nprofiles = []\nregions = [\"us-east-1\"]\n", 2, "profiles is empty"),
+            ("[fleet.a]\nprofiles = [\"p\"]\nregions = [\"useast1\"]\n", 3, "not a region name"),
+            ("[fleet.a]\nprofiles = [\"p\"]\n", 1, "regions"),
+            ("[fleet.a]\nprofiles = [\"p\"]\nregions = [\"us-east-1\"]\nzones = 3\n", 4, "zones"),
+            ("[accounts.\"210987654321\"]\nalias = 7\n", 2, "expected a string"),
+        ] {
+            let e = parse(src).unwrap_err();
+            assert_eq!(e.line, line, "{src}: {e:?}");
+            assert!(format!("{e:?}").contains(words), "{src}: {e:?}");
+        }
     }
 
     #[test]

@@ -165,10 +165,12 @@ pub struct SandboxArgs {
     /// Token bucket size (burst) when `--rate` is set.
     #[arg(long, default_value_t = 50, value_name = "N", global = true)]
     pub burst: u32,
-    /// Also serve the demo organisation: several accounts and regions, each selected by its
-    /// own access key id (`berth sandbox --fleet` prints the profiles).
-    #[arg(long, global = true)]
-    pub fleet: bool,
+    /// The fleet view across accounts and regions: NAME is a `[fleet.NAME]` of config.toml
+    /// (alone: the only one there). With --demo, or `berth sandbox`, the sandbox also
+    /// serves its demo organisation, several accounts and regions each selected by its own
+    /// access key id (`berth sandbox --fleet` prints the profiles), and the fleet is theirs.
+    #[arg(long, global = true, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    pub fleet: Option<String>,
 }
 
 /// Everything [`start`] needs; build it from [`SandboxArgs`] or start from `default()`.
@@ -223,7 +225,11 @@ impl From<&SandboxArgs> for SandboxOptions {
             latency_ms: a.latency_ms,
             rate: a.rate,
             burst: a.burst,
-            accounts: if a.fleet { demo_accounts() } else { Vec::new() },
+            accounts: if a.fleet.is_some() {
+                demo_accounts()
+            } else {
+                Vec::new()
+            },
             ..SandboxOptions::default()
         }
     }
