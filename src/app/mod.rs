@@ -9,6 +9,7 @@ mod effect;
 pub mod exec;
 pub mod export;
 pub mod failure;
+pub mod fleet;
 pub mod history;
 mod input;
 pub mod logs;

@@ -8,6 +8,7 @@ pub mod container_instances;
 pub mod ecs;
 mod error;
 pub mod exec;
+pub mod fleet;
 pub mod history;
 pub mod identity;
 pub mod kms;

@@ -248,7 +248,9 @@ impl UserConfig {
             if f.profiles.get_ref().is_empty() {
                 return Err(fail(
                     f.profiles.span(),
-                    format!("[fleet.{name}] profiles is empty: name profiles or globs (\"prod-*\")"),
+                    format!(
+                        "[fleet.{name}] profiles is empty: name profiles or globs (\"prod-*\")"
+                    ),
                 ));
             }
             if f.regions.get_ref().is_empty() {
@@ -260,7 +262,9 @@ impl UserConfig {
             if let Some(bad) = f.regions.get_ref().iter().find(|r| !plausible_region(r)) {
                 return Err(fail(
                     f.regions.span(),
-                    format!("[fleet.{name}] region {bad:?} is not a region name like \"eu-west-1\""),
+                    format!(
+                        "[fleet.{name}] region {bad:?} is not a region name like \"eu-west-1\""
+                    ),
                 ));
             }
             if let Some(bad) = f.profiles.get_ref().iter().find(|p| p.trim().is_empty()) {
@@ -398,11 +402,27 @@ mod tests {
         assert_eq!(c.aliases["210987654321"], "payments-prod");
         assert!(c.safety.rule(None, Some("210987654321")).protected);
         for (src, line, words) in [
-            ("[fleet.a]\nprofiles = []\nregions = [\"us-east-1\"]\n", 2, "profiles is empty"),
-            ("[fleet.a]\nprofiles = [\"p\"]\nregions = [\"useast1\"]\n", 3, "not a region name"),
+            (
+                "[fleet.a]\nprofiles = []\nregions = [\"us-east-1\"]\n",
+                2,
+                "profiles is empty",
+            ),
+            (
+                "[fleet.a]\nprofiles = [\"p\"]\nregions = [\"useast1\"]\n",
+                3,
+                "not a region name",
+            ),
             ("[fleet.a]\nprofiles = [\"p\"]\n", 1, "regions"),
-            ("[fleet.a]\nprofiles = [\"p\"]\nregions = [\"us-east-1\"]\nzones = 3\n", 4, "zones"),
-            ("[accounts.\"210987654321\"]\nalias = 7\n", 2, "expected a string"),
+            (
+                "[fleet.a]\nprofiles = [\"p\"]\nregions = [\"us-east-1\"]\nzones = 3\n",
+                4,
+                "zones",
+            ),
+            (
+                "[accounts.\"210987654321\"]\nalias = 7\n",
+                2,
+                "expected a string",
+            ),
         ] {
             let e = parse(src).unwrap_err();
             assert_eq!(e.line, line, "{src}: {e:?}");

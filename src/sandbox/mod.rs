@@ -57,7 +57,7 @@ use std::sync::Arc;
 pub use crate::aws::stream_prefix::{StripStreamHostPrefix, strip_stream_host_prefix_interceptor};
 pub use accounts::{
     AccountBehaviour, SandboxAccount, TENANT_CLUSTERS, TENANT_SCALE, credentials_snippet,
-    demo_accounts, generated_accounts,
+    demo_accounts, fleet_targets, generated_accounts,
 };
 pub use scenario::INCIDENT_DELAY_MS;
 
