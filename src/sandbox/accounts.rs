@@ -197,6 +197,36 @@ pub fn credentials_snippet(accounts: &[SandboxAccount]) -> String {
     out
 }
 
+/// The fleet view's pairs for `accounts` served at `endpoint`: each account's regions, signed
+/// with the account's key (the console's `--demo --fleet`, tests and benchmarks).
+pub fn fleet_targets(
+    accounts: &[SandboxAccount],
+    endpoint: &str,
+) -> Vec<crate::aws::fleet::FleetTarget> {
+    accounts
+        .iter()
+        .flat_map(|a| {
+            a.regions
+                .iter()
+                .map(move |r| crate::aws::fleet::FleetTarget {
+                    pair: crate::domain::fleet::FleetPair::new(&a.name, r),
+                    target: crate::aws::AwsTarget {
+                        profile: None,
+                        region: Some(r.clone()),
+                        endpoint_url: Some(endpoint.to_string()),
+                        static_credentials: Some((
+                            a.access_key_id.clone(),
+                            super::DEMO_SECRET_ACCESS_KEY.to_string(),
+                        )),
+                        attempt_timeout: None,
+                    },
+                    sso_session: None,
+                    account: None,
+                })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,34 +277,4 @@ mod tests {
         );
         assert!(a.iter().all(|x| x.account_id.len() == 12));
     }
-}
-
-/// The fleet view's pairs for `accounts` served at `endpoint`: each account's regions, signed
-/// with the account's key (the console's `--demo --fleet`, tests and benchmarks).
-pub fn fleet_targets(
-    accounts: &[SandboxAccount],
-    endpoint: &str,
-) -> Vec<crate::aws::fleet::FleetTarget> {
-    accounts
-        .iter()
-        .flat_map(|a| {
-            a.regions
-                .iter()
-                .map(move |r| crate::aws::fleet::FleetTarget {
-                    pair: crate::domain::fleet::FleetPair::new(&a.name, r),
-                    target: crate::aws::AwsTarget {
-                        profile: None,
-                        region: Some(r.clone()),
-                        endpoint_url: Some(endpoint.to_string()),
-                        static_credentials: Some((
-                            a.access_key_id.clone(),
-                            super::DEMO_SECRET_ACCESS_KEY.to_string(),
-                        )),
-                        attempt_timeout: None,
-                    },
-                    sso_session: None,
-                    account: None,
-                })
-        })
-        .collect()
 }
