@@ -19,8 +19,7 @@ async fn load_all(targets: Vec<FleetTarget>) -> Vec<PairReport> {
         sink.lock().unwrap().push(r);
     })
     .await;
-    let out = seen.lock().unwrap().clone();
-    out
+    seen.lock().unwrap().clone()
 }
 
 #[tokio::test]
