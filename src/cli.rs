@@ -61,6 +61,15 @@ pub struct Cli {
     #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL", global = true, help_heading = GLOBAL)]
     pub endpoint_url: Option<String>,
 
+    /// Profiles for a one-off fleet view, comma-separated; globs allowed (`prod-*`); needs
+    /// --regions
+    #[arg(long, value_name = "GLOBS", value_delimiter = ',', global = true, requires = "regions", help_heading = GLOBAL)]
+    pub profiles: Vec<String>,
+
+    /// Regions for --profiles, comma-separated (`us-east-1,eu-west-1`)
+    #[arg(long, value_name = "REGIONS", value_delimiter = ',', global = true, requires = "profiles", help_heading = GLOBAL)]
+    pub regions: Vec<String>,
+
     /// Open this cluster directly
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
@@ -264,6 +273,105 @@ pub fn man_pages_to(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
         .collect();
     written.sort();
     Ok(written)
+}
+
+/// The fleet the command line asks for, if any: `--demo --fleet` (the sandbox's demo
+/// organisation at `demo_endpoint`), `--profiles`/`--regions`, or `--fleet NAME` from
+/// `[fleet.NAME]` of config.toml. An error says what is wrong in one line.
+pub fn fleet_setup(
+    cli: &Cli,
+    config: &crate::config::settings::UserConfig,
+    demo_endpoint: Option<&str>,
+) -> Result<Option<crate::app::fleet::FleetSetup>, String> {
+    use crate::app::fleet::FleetSetup;
+    let mut aliases = config.aliases.clone();
+    if let (Some(endpoint), Some(_)) = (demo_endpoint, &cli.sandbox.fleet) {
+        let accounts = crate::sandbox::demo_accounts();
+        for a in &accounts {
+            aliases
+                .entry(a.account_id.clone())
+                .or_insert_with(|| a.name.clone());
+        }
+        return Ok(Some(FleetSetup {
+            name: "demo".into(),
+            targets: crate::sandbox::fleet_targets(&accounts, endpoint),
+            unmatched: Vec::new(),
+            aliases,
+        }));
+    }
+    let (name, profiles, regions) = if !cli.profiles.is_empty() {
+        (
+            format!("--profiles {}", cli.profiles.join(",")),
+            cli.profiles.clone(),
+            cli.regions.clone(),
+        )
+    } else if let Some(wanted) = &cli.sandbox.fleet {
+        let names: Vec<&str> = config.fleets.keys().map(String::as_str).collect();
+        let (name, spec) = if wanted.is_empty() {
+            match config.fleets.iter().next() {
+                Some((n, f)) if config.fleets.len() == 1 => (n.clone(), f.clone()),
+                _ if names.is_empty() => {
+                    return Err(
+                        "--fleet: no [fleet.NAME] in config.toml (or use --profiles and --regions)"
+                            .into(),
+                    );
+                }
+                _ => return Err(format!("--fleet: which one? {}", names.join(", "))),
+            }
+        } else {
+            match config.fleets.get(wanted) {
+                Some(f) => (wanted.clone(), f.clone()),
+                None => {
+                    return Err(format!(
+                        "--fleet {wanted}: no [fleet.{wanted}] in config.toml{}",
+                        if names.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (there: {})", names.join(", "))
+                        }
+                    ));
+                }
+            }
+        };
+        (name, spec.profiles, spec.regions)
+    } else {
+        return Ok(None);
+    };
+    let known = crate::aws::profiles::known_profiles();
+    let sessions = crate::aws::profiles::sso_sessions();
+    let (pairs, unmatched) = crate::domain::fleet::expand(&profiles, &regions, &known);
+    if pairs.is_empty() {
+        return Err(format!(
+            "fleet {name}: no profile matches {} (profiles here: {})",
+            profiles.join(", "),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ));
+    }
+    let targets = pairs
+        .into_iter()
+        .map(|pair| crate::aws::fleet::FleetTarget {
+            target: crate::aws::AwsTarget {
+                profile: Some(pair.profile.clone()),
+                region: Some(pair.region.clone()),
+                endpoint_url: cli.endpoint_url.clone(),
+                static_credentials: None,
+                attempt_timeout: None,
+            },
+            sso_session: sessions.get(&pair.profile).cloned(),
+            account: None,
+            pair,
+        })
+        .collect();
+    Ok(Some(FleetSetup {
+        name,
+        targets,
+        unmatched,
+        aliases,
+    }))
 }
 
 /// Where the command-line programs send requests: the embedded sandbox with `--demo`
