@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         }
     };
 
-    let (keymap, theme, safety, warnings) = match load_config(&mut cli) {
+    let (keymap, theme, safety, warnings, user_config) = match load_config(&mut cli) {
         Ok(loaded) => loaded,
         Err(fatal) => {
             for line in &fatal {
@@ -74,7 +74,8 @@ fn main() -> ExitCode {
         Some(Commands::Sandbox { listen, args }) => {
             runtime.block_on(serve_sandbox(listen, SandboxOptions::from(&args)))
         }
-        None => match runtime.block_on(console(cli, keymap, theme, safety, warnings)) {
+        None => match runtime.block_on(console(cli, keymap, theme, safety, warnings, &user_config))
+        {
             // Nobody is watching: nothing to print, nothing to wait for.
             Ok(app::Quit::TerminalLost) => {
                 runtime.shutdown_background();
@@ -150,7 +151,13 @@ fn man(dir: Option<&std::path::Path>) -> ExitCode {
 
 /// What the console starts with, or every configuration error (file:line: what is wrong),
 /// found before the terminal is touched.
-type Config = (Keymap, Theme, berth::config::safety::Safety, Vec<String>);
+type Config = (
+    Keymap,
+    Theme,
+    berth::config::safety::Safety,
+    Vec<String>,
+    config::settings::UserConfig,
+);
 
 /// Load config.toml (its [console] table fills in flags not given), the keymap and the theme.
 fn load_config(cli: &mut Cli) -> Result<Config, Vec<String>> {
@@ -220,9 +227,14 @@ fn load_config(cli: &mut Cli) -> Result<Config, Vec<String>> {
             None
         }
     };
-    let safety = user_config.map(|c| c.safety);
-    match (keymap, theme, safety) {
-        (Some(keymap), Some(theme), Some(safety)) => Ok((keymap, theme, safety, warnings)),
+    match (keymap, theme, user_config) {
+        (Some(keymap), Some(theme), Some(user_config)) => Ok((
+            keymap,
+            theme,
+            user_config.safety.clone(),
+            warnings,
+            user_config,
+        )),
         _ => Err(fatal),
     }
 }
@@ -233,9 +245,25 @@ async fn console(
     theme: Theme,
     safety: berth::config::safety::Safety,
     warnings: Vec<String>,
+    user_config: &config::settings::UserConfig,
 ) -> color_eyre::Result<app::Quit> {
     // The demo sandbox lives as long as the console.
-    let (target, demo) = berth::cli::resolve_target(&cli).await?;
+    let (mut target, demo) = berth::cli::resolve_target(&cli).await?;
+    // a fleet that cannot be built is said before the terminal is touched
+    let fleet = berth::cli::fleet_setup(
+        &cli,
+        user_config,
+        demo.as_ref().map(|h| h.endpoint_url()).as_deref(),
+    )
+    .map_err(|e| color_eyre::eyre::eyre!(e))?;
+    // a fleet without --profile starts its session in the fleet's first pair (the default
+    // profile may not exist on a machine whose profiles are all named)
+    if let Some(first) = fleet.as_ref().and_then(|f| f.targets.first())
+        && cli.profile.is_none()
+        && demo.is_none()
+    {
+        target = first.target.clone();
+    }
     let session = Session {
         target: target.clone(),
         region: target.region.clone(),
@@ -266,6 +294,17 @@ async fn console(
         }
     }
     state.known_profiles = berth::aws::profiles::known_profiles();
+    if let Some(setup) = fleet {
+        let refresh = state.refresh_secs;
+        state.fleet = Some(setup.clone());
+        if cli.cluster.is_none() {
+            state
+                .views
+                .push(View::Pane(Box::new(berth::panes::fleet::Fleet::new(
+                    setup, refresh,
+                ))));
+        }
+    }
     app::config_warnings(&mut state, &warnings);
 
     let clock = demo

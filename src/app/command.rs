@@ -221,6 +221,7 @@ pub enum Context {
     Diff,
     ClusterEvents,
     Instances,
+    Fleet,
     Help,
 }
 
@@ -242,6 +243,7 @@ impl Context {
         Context::Diff,
         Context::ClusterEvents,
         Context::Instances,
+        Context::Fleet,
         Context::Help,
     ];
 
@@ -264,6 +266,7 @@ impl Context {
             Context::Diff => "diff",
             Context::ClusterEvents => "cluster_events",
             Context::Instances => "instances",
+            Context::Fleet => "fleet",
             Context::Help => "help",
         }
     }

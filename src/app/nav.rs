@@ -407,6 +407,7 @@ pub enum LineCommand {
     Timeline,
     Diff,
     Instances,
+    Fleet,
     Region,
     Profile,
     Help,
@@ -430,6 +431,7 @@ impl LineCommand {
         LineCommand::Timeline,
         LineCommand::Diff,
         LineCommand::Instances,
+        LineCommand::Fleet,
         LineCommand::Region,
         LineCommand::Profile,
         LineCommand::Help,
@@ -453,6 +455,7 @@ impl LineCommand {
             LineCommand::Timeline => "timeline",
             LineCommand::Diff => "diff",
             LineCommand::Instances => "instances",
+            LineCommand::Fleet => "fleet",
             LineCommand::Region => "region",
             LineCommand::Profile => "profile",
             LineCommand::Help => "help",
@@ -523,6 +526,7 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
             View::Pane(Box::new(crate::panes::audit::Audit::default())),
         )),
         LineCommand::Timeline => show_timeline(state),
+        LineCommand::Fleet => show_fleet(state),
         LineCommand::Instances => match arg {
             Some(cluster) => Ok(push(
                 state,
@@ -585,6 +589,50 @@ pub fn switch_target(
     state.banner = None;
     state.dirty = true;
     vec![Effect::Connect(target)]
+}
+
+/// Switch to a whole target (the fleet's pairs carry theirs: a profile, or on the demo
+/// sandbox an account's keys) and reconnect, as [`switch_target`] does.
+pub fn switch_to(state: &mut State, target: AwsTarget) -> Vec<Effect> {
+    state.session.target = target.clone();
+    state.session.connected = false;
+    state.session.identity = super::state::IdentityState::Pending;
+    state.apply_safety();
+    state.session.region = target.region.clone();
+    state.clusters = Default::default();
+    state.views = vec![View::Clusters];
+    state.previous = None;
+    state.banner = None;
+    state.dirty = true;
+    vec![Effect::Connect(target)]
+}
+
+/// `:fleet`: the fleet the session was started with.
+fn show_fleet(state: &mut State) -> Result<Vec<Effect>, String> {
+    let Some(setup) = state.fleet.clone() else {
+        return Err(
+            "no fleet: start berth with --fleet NAME ([fleet.NAME] in config.toml) or --profiles and --regions"
+                .into(),
+        );
+    };
+    // one fleet pane on the stack: go back to it rather than stack another
+    if let Some(at) = state
+        .views
+        .iter()
+        .position(|v| matches!(v, View::Pane(p) if p.context() == super::command::Context::Fleet))
+    {
+        state.views.truncate(at + 1);
+        state.dirty = true;
+        return Ok(refresh(state, false));
+    }
+    let refresh_secs = state.refresh_secs;
+    Ok(push(
+        state,
+        View::Pane(Box::new(crate::panes::fleet::Fleet::new(
+            setup,
+            refresh_secs,
+        ))),
+    ))
 }
 
 /// Completions for a partly typed command line.

@@ -28,6 +28,11 @@ pub enum PaneLoad {
     ClusterServices { cluster: String },
     /// A cluster's EC2 container instances.
     ContainerInstances { cluster: String },
+    /// Every pair of a fleet: answered with one [`PaneData::FleetPair`] per pair as it
+    /// finishes, then [`PaneData::FleetDone`].
+    Fleet {
+        targets: Vec<crate::aws::fleet::FleetTarget>,
+    },
 }
 
 /// What came back for a [`PaneLoad`].
@@ -40,6 +45,8 @@ pub enum PaneData {
     Audit(Vec<crate::audit::Entry>),
     Services(Vec<crate::domain::Service>),
     ContainerInstances(Vec<crate::domain::ContainerInstance>),
+    FleetPair(crate::domain::fleet::PairReport),
+    FleetDone,
 }
 
 /// A pane's load in flight: which request it waits for, and whether the spinner shows (for
@@ -87,6 +94,9 @@ pub struct Reply {
     pub reload: bool,
     /// Open this view on top.
     pub push: Option<super::View>,
+    /// Switch the session to this target (another account or region) and open this view on
+    /// top of the pane (the fleet's `enter`); `esc` comes back to the pane.
+    pub switch: Option<(crate::aws::AwsTarget, super::View)>,
 }
 
 impl Reply {
@@ -167,6 +177,10 @@ pub trait Pane: std::fmt::Debug + Send {
     fn markdown(&self, _title: &str) -> Result<(String, usize), String> {
         Err("nothing to export here".into())
     }
+    /// A warning for the header about what is selected (the fleet: a protected account).
+    fn header_note(&self, _state: &State) -> Option<String> {
+        None
+    }
     fn render(&self, frame: &mut Frame, area: Rect, state: &State, theme: &Theme);
     fn clone_box(&self) -> Box<dyn Pane>;
 }
@@ -222,7 +236,14 @@ pub fn command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
     if let Some((text, is_error)) = reply.status {
         super::update::set_status(state, text, is_error);
     }
-    if let Some(view) = reply.push {
+    if let Some((target, then)) = reply.switch {
+        // the pane stays under the view it opened; the new view loads once the new
+        // clients are connected (loading now would use the old account's)
+        let pane = state.views.last().cloned();
+        effects.extend(super::nav::switch_to(state, target));
+        state.views.extend(pane);
+        state.views.push(then);
+    } else if let Some(view) = reply.push {
         effects.extend(super::nav::push(state, view));
     } else if reply.reload {
         effects.extend(super::data::refresh(state, true));

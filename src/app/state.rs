@@ -128,6 +128,8 @@ pub struct State {
     /// The stack before the last navigation (`previous_view` swaps back to it).
     pub previous: Option<Vec<View>>,
     pub clusters: ClustersView,
+    /// The fleet the session was started with (`:fleet` opens it).
+    pub fleet: Option<super::fleet::FleetSetup>,
     /// A filter or command being typed.
     pub input: Option<Input>,
     /// Profiles from ~/.aws/config, for `:profile` completion.
@@ -185,6 +187,7 @@ impl State {
             views: vec![View::Clusters],
             previous: None,
             clusters: ClustersView::default(),
+            fleet: None,
             input: None,
             known_profiles: Vec::new(),
             help: None,

@@ -192,13 +192,14 @@ pub fn rows(
     classify: &dyn Fn(&Service) -> Vec<Problem>,
     alias: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<FleetRow> {
-    let name = |account: &Option<String>| match account {
+    // a pair whose identity could not be read is named by its profile
+    let name = |account: &Option<String>, pair: &FleetPair| match account {
         Some(id) => alias(id).unwrap_or_else(|| id.clone()),
-        None => "?".to_string(),
+        None => format!("({})", pair.profile),
     };
     let mut out = Vec::new();
     for r in reports {
-        let account = name(&r.account);
+        let account = name(&r.account, &r.pair);
         let base = r.pair.key();
         match &r.outcome {
             Err(failure) => out.push(FleetRow {

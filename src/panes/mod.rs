@@ -3,5 +3,6 @@
 
 pub mod audit;
 pub mod cluster_events;
+pub mod fleet;
 pub mod instances;
 pub mod taskdef_diff;

@@ -327,6 +327,21 @@ impl EffectRunner {
         if load == PaneLoad::Audit {
             return self.load_audit(request);
         }
+        if let PaneLoad::Fleet { targets } = load {
+            // each pair with its own clients: the session's are not involved
+            let done = tx.clone();
+            self.spawn_keyed("pane:fleet", async move {
+                let each = tx.clone();
+                aws::fleet::load(targets, aws::fleet::CONCURRENCY, move |report| {
+                    let result = Ok(PaneData::FleetPair(report));
+                    let _ = each.send(Action::PaneLoaded { request, result });
+                })
+                .await;
+                let result = Ok(PaneData::FleetDone);
+                let _ = done.send(Action::PaneLoaded { request, result });
+            });
+            return;
+        }
         let Some(clients) = self.clients() else {
             let result = Err(Failure::not_connected());
             let _ = tx.send(Action::PaneLoaded { request, result });
@@ -338,6 +353,7 @@ impl EffectRunner {
             PaneLoad::Audit => "pane:audit",
             PaneLoad::ClusterServices { .. } => "pane:cluster-services",
             PaneLoad::ContainerInstances { .. } => "pane:container-instances",
+            PaneLoad::Fleet { .. } => "pane:fleet",
         };
         self.spawn_keyed(key, async move {
             let result = match load {
@@ -369,8 +385,8 @@ impl EffectRunner {
                         .await
                         .map(|(old, new)| PaneData::TaskDefinitions { old, new })
                 }
-                // read above, without the network
-                PaneLoad::Audit => return,
+                // read above, without the network; the fleet above, with its own clients
+                PaneLoad::Audit | PaneLoad::Fleet { .. } => return,
             }
             .map_err(Failure::from);
             let _ = tx.send(Action::PaneLoaded { request, result });

@@ -17,7 +17,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Span::styled(" berth ", theme.style(Slot::Title)),
         Span::raw(" "),
     ];
-    // First, so a narrow terminal never cuts them off.
+    // First, so a narrow terminal never cuts them off. On the fleet: the selected row's
+    // account, not the session's.
+    if let crate::app::View::Pane(p) = state.view()
+        && let Some(note) = p.header_note(state)
+    {
+        who.push(Span::styled(
+            format!(" {} ", sanitize(&note)),
+            theme.style(Slot::Danger),
+        ));
+        who.push(Span::raw(" "));
+    }
     if session.read_only {
         who.push(Span::styled("READ-ONLY", theme.style(Slot::Info)));
         who.push(Span::raw(" "));
