@@ -40,6 +40,15 @@ fn main() -> ExitCode {
     for w in &warnings {
         tracing::warn!("config: {w}");
     }
+    // a fleet that cannot be built is a usage error, said before anything starts (the demo
+    // organisation's is built once its sandbox runs, and cannot fail)
+    if cli.command.is_none()
+        && !cli.demo
+        && let Err(e) = berth::cli::fleet_setup(&cli, &user_config, None)
+    {
+        eprintln!("berth: {e}");
+        return ExitCode::from(2);
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -55,9 +55,9 @@ const FLEET: &[Column<FleetRow>] = &[
     Column::<FleetRow>::new("ACCOUNT", Length(14), 0, |r| r.account.clone()),
     Column::<FleetRow>::new("PROFILE", Length(14), 140, |r| r.pair.profile.clone())
         .slot(|_| Slot::Muted),
-    Column::<FleetRow>::new("REGION", Length(14), 0, |r| r.pair.region.clone()),
-    Column::<FleetRow>::new("CLUSTER", Length(12), 0, |r| dash(r.cluster())),
-    Column::<FleetRow>::new("SERVICE", Length(18), 0, |r| match &r.kind {
+    Column::<FleetRow>::new("REGION", Length(12), 0, |r| r.pair.region.clone()),
+    Column::<FleetRow>::new("CLUSTER", Length(10), 0, |r| dash(r.cluster())),
+    Column::<FleetRow>::new("SERVICE", Length(16), 0, |r| match &r.kind {
         RowKind::Healthy { services, .. } => format!("{services} healthy"),
         _ => dash(r.service().map(|s| s.name.as_str())),
     })
@@ -65,7 +65,7 @@ const FLEET: &[Column<FleetRow>] = &[
         RowKind::Healthy { .. } => Slot::Success,
         _ => Slot::Text,
     }),
-    Column::<FleetRow>::new("TASKS", Length(7), 0, |r| {
+    Column::<FleetRow>::new("TASKS", Length(7), 100, |r| {
         r.service()
             .map(|s| format!("{}/{}", s.running, s.desired))
             .unwrap_or_default()

@@ -12,6 +12,7 @@ mod cli_output;
 mod e2e_capacity;
 mod e2e_clusters;
 mod e2e_exec;
+mod e2e_fleet;
 mod e2e_hangup;
 mod e2e_hostile;
 mod e2e_logs;
