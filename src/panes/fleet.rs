@@ -118,6 +118,8 @@ pub struct Fleet {
     pub loaded_at: Option<i64>,
     request: Option<RequestId>,
     spinner: bool,
+    /// The row the pane selected itself (the top); the user has not moved since.
+    auto_selected: Option<String>,
     /// The console's refresh interval (the fleet's grows from it).
     console_refresh: u64,
 }
@@ -133,6 +135,7 @@ impl Fleet {
             loaded_at: None,
             request: None,
             spinner: false,
+            auto_selected: None,
             console_refresh,
         }
     }
@@ -150,7 +153,13 @@ impl Fleet {
     }
 
     fn rebuild(&mut self, now: i64) {
-        let key = self.selected().map(|r| r.key.clone());
+        // until the user moves it, the selection follows the top (the worst row) as pairs
+        // answer; one the user put on a row stays on that row
+        let key = self
+            .selected()
+            .filter(|r| !matches!(r.kind, RowKind::Loading))
+            .map(|r| r.key.clone())
+            .filter(|k| self.auto_selected.as_ref() != Some(k));
         let aliases = &self.setup.aliases;
         // loading rows only until a pair has answered once
         let pending: Vec<FleetPair> = self
@@ -166,6 +175,10 @@ impl Fleet {
             &|id| aliases.get(id).cloned(),
         );
         self.table.recompute(&self.rows, key.as_deref(), order, now);
+        if key.is_none() {
+            self.table.selected = 0;
+            self.auto_selected = self.selected().map(|r| r.key.clone());
+        }
     }
 
     pub fn refresh_secs(&self) -> i64 {
@@ -387,12 +400,6 @@ impl Pane for Fleet {
             let done = pairs.saturating_sub(self.pending.len());
             title.push_str(&format!(" · reading {done}/{pairs}"));
         }
-        if !self.setup.unmatched.is_empty() {
-            title.push_str(&format!(
-                " · no profile matches {}",
-                self.setup.unmatched.join(", ")
-            ));
-        }
         // the selected row in full under the table: its problem or its fix
         let detail = self.selected().map(|r| match &r.kind {
             RowKind::Failed(f) => (
@@ -420,8 +427,26 @@ impl Pane for Fleet {
             _ => (String::new(), Slot::Muted),
         });
         let detail_height = u16::from(detail.as_ref().is_some_and(|d| !d.0.is_empty()));
-        let [table_area, detail_area] =
-            Layout::vertical([Constraint::Min(3), Constraint::Length(detail_height)]).areas(area);
+        let unmatched_height = u16::from(!self.setup.unmatched.is_empty());
+        let [table_area, detail_area, unmatched_area] = Layout::vertical([
+            Constraint::Min(3),
+            Constraint::Length(detail_height),
+            Constraint::Length(unmatched_height),
+        ])
+        .areas(area);
+        if unmatched_height > 0 {
+            let text = format!(
+                "no profile on this machine matches {}",
+                self.setup.unmatched.join(", ")
+            );
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    sanitize(&text).into_owned(),
+                    theme.style(Slot::Warning),
+                )),
+                unmatched_area,
+            );
+        }
         let empty = if self.rows.is_empty() {
             Some(("No pairs in this fleet.".to_string(), Slot::Muted))
         } else {

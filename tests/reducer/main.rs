@@ -16,6 +16,7 @@ mod app_reducer;
 mod cluster_events_pane;
 mod diff_pane;
 mod exec_dialog;
+mod fleet_pane;
 mod history_pane;
 mod instances_pane;
 mod logs_pane;
