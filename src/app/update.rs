@@ -184,10 +184,18 @@ fn on_connected(state: &mut State, region: String) -> Vec<Effect> {
     effects
 }
 
+/// The fleet is on screen: it reads every pair with clients of its own, so the session's
+/// credentials are not what the user is looking at (each pair's row says its own).
+fn fleet_on_top(state: &State) -> bool {
+    matches!(state.view(), super::View::Pane(p) if p.context() == super::command::Context::Fleet)
+}
+
 fn on_connect_failed(state: &mut State, err: crate::aws::AwsError) -> Vec<Effect> {
     state.session.connected = false;
     let profile = state.session.target.profile.as_deref();
-    state.banner = Some(Banner::from_error(&err, profile));
+    if !fleet_on_top(state) {
+        state.banner = Some(Banner::from_error(&err, profile));
+    }
     state.session.identity = IdentityState::Failed(err);
     state.dirty = true;
     Vec::new()
@@ -207,7 +215,9 @@ fn on_identity(
         }
         Err(err) => {
             let profile = state.session.target.profile.as_deref();
-            state.banner = Some(Banner::from_error(&err, profile));
+            if !fleet_on_top(state) {
+                state.banner = Some(Banner::from_error(&err, profile));
+            }
             state.session.identity = IdentityState::Failed(err);
         }
     }

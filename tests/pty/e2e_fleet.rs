@@ -15,7 +15,7 @@ fn ok(r: Result<(), String>) {
 
 #[test]
 fn demo_fleet_lists_the_incident_opens_it_in_its_account_and_comes_back() {
-    let mut p = Pty::spawn(&["--demo", "--fleet", "--speed", "30"], &[], 80, 24);
+    let mut p = Pty::spawn(&["--demo", "--fleet", "--speed", "10"], &[], 80, 24);
     ok(p.wait_for_text("fleet demo · 9 pairs"));
     // the three broken pairs, each said on its own row
     ok(p.wait_until("the expired, denied and disabled pairs", |s| {
@@ -30,13 +30,14 @@ fn demo_fleet_lists_the_incident_opens_it_in_its_account_and_comes_back() {
     // the bad deploy in prod/us-east-1 starts two virtual minutes in: read again until it shows
     let incident = |s: &str| {
         s.lines()
+            // table rows (the line under the table names the selected row as prod/us-east-1)
             .filter(|l| {
-                l.starts_with("prod") && l.contains("us-east-1") && l.contains("checkout-api")
+                l.starts_with("prod ") && l.contains("us-east-1") && l.contains("checkout-api")
             })
             .count()
             == 1
     };
-    for _ in 0..30 {
+    for _ in 0..45 {
         if incident(&p.screen_text()) {
             break;
         }
@@ -78,4 +79,88 @@ fn a_fleet_that_cannot_be_built_is_said_before_the_terminal_is_touched() {
         !crate::common::pty::contains(&raw, b"\x1b[?1049h"),
         "the alternate screen was entered"
     );
+}
+
+/// The fleet through the real credential chain: profiles from ~/.aws files matched by a glob,
+/// static keys for two sandbox accounts, and an SSO profile whose cached token has expired.
+/// The SSO pair says so on its row with its `aws sso login` while the others load.
+#[test]
+fn profiles_from_the_aws_files_with_an_expired_sso_session_on_its_own_row() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let handle = runtime
+        .block_on(berth::sandbox::start(
+            ([127, 0, 0, 1], 0).into(),
+            berth::sandbox::SandboxOptions {
+                accounts: berth::sandbox::demo_accounts(),
+                ..Default::default()
+            },
+        ))
+        .expect("sandbox");
+    let home = tempfile::tempdir().expect("temp dir");
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(aws.join("sso").join("cache")).unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        "[prod]\naws_access_key_id = AKIABERTHPROD0000001\naws_secret_access_key = not-checked\n\n\
+         [staging]\naws_access_key_id = AKIABERTHSTAGING0002\naws_secret_access_key = not-checked\n",
+    )
+    .unwrap();
+    std::fs::write(
+        aws.join("config"),
+        "[profile prod]\nregion = us-east-1\n\n[profile staging]\nregion = us-east-1\n\n\
+         [profile corp-sso]\nsso_session = corp\nsso_account_id = 210987654321\nsso_role_name = OnCall\nregion = us-east-1\n\n\
+         [sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n\
+         sso_registration_scopes = sso:account:access\n",
+    )
+    .unwrap();
+    // the SDK's token cache: sha1 of the session name; expired a long time ago, no refresh token
+    std::fs::write(
+        aws.join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json"),
+        r#"{"startUrl":"https://example.awsapps.com/start","region":"us-east-1","accessToken":"expired-token-not-a-secret","expiresAt":"2020-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    let home_str = home.path().to_str().unwrap();
+    let config = aws.join("config");
+    let credentials = aws.join("credentials");
+    let endpoint = handle.endpoint_url();
+    let mut p = Pty::spawn(
+        &[
+            "--profiles",
+            "*",
+            "--regions",
+            "us-east-1",
+            "--endpoint-url",
+            &endpoint,
+        ],
+        &[
+            ("HOME", home_str),
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+        ],
+        140,
+        24,
+    );
+    ok(p.wait_for_text("fleet --profiles * · 3 pairs"));
+    ok(p.wait_until(
+        "the expired SSO pair with its fix, the others loaded",
+        |s| {
+            s.lines().any(|l| l.starts_with("(corp-sso)"))
+                && s.contains("aws sso login --profile corp-sso")
+                && s.lines()
+                    .any(|l| l.starts_with("prod ") || l.starts_with("210987654321"))
+                && s.lines()
+                    .any(|l| l.starts_with("staging") || l.starts_with("310987654322"))
+        },
+    ));
+    let screen = p.screen_text();
+    assert!(!screen.contains("expired-token-not-a-secret"), "{screen}");
+    p.send_key("q");
+    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "{status:?}");
+    drop(handle);
+    runtime.shutdown_background();
 }
