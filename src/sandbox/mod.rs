@@ -45,6 +45,7 @@ mod server;
 mod shell;
 mod sim;
 mod ssm;
+pub mod sso;
 mod sts;
 mod task_sets;
 mod tenants;

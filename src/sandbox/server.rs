@@ -224,6 +224,10 @@ pub(crate) async fn serve(
         // not signed by every plugin release, so it cannot name a tenant. A tenant's
         // ExecuteCommand answers, but its stream URL reaches no agent.
         .route("/v1/data-channel/{id}", get(datachannel::route))
+        .route(
+            "/federation/credentials",
+            get(super::sso::get_role_credentials),
+        )
         .fallback(aws_route)
         .with_state(endpoint.clone());
     // tenants share this sender, so their live tails and agents stop too

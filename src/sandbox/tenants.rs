@@ -130,6 +130,11 @@ impl Tenants {
         }
     }
 
+    /// The account whose id is `id` (the SSO portal hands out its key).
+    pub(crate) fn account_by_id(&self, id: &str) -> Option<&SandboxAccount> {
+        self.accounts.values().find(|a| a.account_id == id)
+    }
+
     /// Options of one tenant's fleet.
     fn options(&self, account: &SandboxAccount, region: &str) -> SandboxOptions {
         let first = account.regions.first().is_some_and(|r| r == region);

@@ -32,7 +32,7 @@ async fn ecs_clusters_list_and_describe() {
     assert_eq!(prod.active_services_count(), 6);
     assert!(prod.running_tasks_count() >= 15);
     assert!(!prod.statistics().is_empty());
-    assert_eq!(prod.settings()[0].value(), Some("enabled"));
+    assert_eq!(prod.settings()[0].value(), Some("enhanced")); // per-task metrics: enhanced observability
     assert!(
         prod.capacity_providers()
             .iter()

@@ -164,3 +164,94 @@ fn profiles_from_the_aws_files_with_an_expired_sso_session_on_its_own_row() {
     drop(handle);
     runtime.shutdown_background();
 }
+
+/// Two profiles of one SSO session (`sso_session = corp`), each in two regions: the SDK's SSO
+/// provider trades the one cached token for each profile's role credentials at the sandbox's
+/// portal (`AWS_ENDPOINT_URL_SSO`), once per profile, not once per pair; both accounts load.
+#[test]
+fn profiles_of_one_sso_session_share_its_token_and_each_profile_asks_once() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let handle = runtime
+        .block_on(berth::sandbox::start(
+            ([127, 0, 0, 1], 0).into(),
+            berth::sandbox::SandboxOptions {
+                accounts: berth::sandbox::demo_accounts(),
+                ..Default::default()
+            },
+        ))
+        .expect("sandbox");
+    let home = tempfile::tempdir().expect("temp dir");
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(aws.join("sso").join("cache")).unwrap();
+    std::fs::write(aws.join("credentials"), "").unwrap();
+    std::fs::write(
+        aws.join("config"),
+        "[profile corp-prod]\nsso_session = corp\nsso_account_id = 210987654321\nsso_role_name = OnCall\nregion = us-east-1\n\n\
+         [profile corp-staging]\nsso_session = corp\nsso_account_id = 310987654322\nsso_role_name = OnCall\nregion = us-east-1\n\n\
+         [sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n\
+         sso_registration_scopes = sso:account:access\n",
+    )
+    .unwrap();
+    // the SDK's token cache for session "corp" (sha1 of the name), valid for decades
+    let token = format!("{}corp-token", berth::sandbox::sso::TOKEN_PREFIX);
+    std::fs::write(
+        aws.join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json"),
+        format!(
+            r#"{{"startUrl":"https://example.awsapps.com/start","region":"us-east-1","accessToken":"{token}","expiresAt":"2099-01-01T00:00:00Z"}}"#
+        ),
+    )
+    .unwrap();
+    let endpoint = handle.endpoint_url();
+    let home_str = home.path().to_str().unwrap();
+    let config = aws.join("config");
+    let credentials = aws.join("credentials");
+    let mut p = Pty::spawn(
+        &[
+            "--profiles",
+            "corp-*",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--endpoint-url",
+            &endpoint,
+        ],
+        &[
+            ("HOME", home_str),
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+            ("AWS_ENDPOINT_URL_SSO", &endpoint),
+        ],
+        140,
+        24,
+    );
+    ok(p.wait_for_text("fleet --profiles corp-* · 4 pairs"));
+    ok(p.wait_until("both accounts in both regions", |s| {
+        ["210987654321", "310987654322"].iter().all(|id| {
+            ["us-east-1", "eu-west-1"]
+                .iter()
+                .all(|r| s.lines().any(|l| l.starts_with(id) && l.contains(r)))
+        }) && s.contains("0 pairs failed")
+    }));
+    let stats = handle.stats();
+    // the fleet: one per profile (2), shared by its two regions (not 4); the console's own
+    // session, started in the fleet's first pair, resolves its credentials once more
+    assert_eq!(
+        stats.count("sso:GetRoleCredentials"),
+        3,
+        "one role-credentials call per profile, shared by its regions: {stats:?}"
+    );
+    assert_eq!(
+        stats.count("sts:GetCallerIdentity"),
+        5,
+        "4 pairs and the session"
+    );
+    assert!(!p.screen_text().contains(&token));
+    p.send_key("q");
+    let status = p.wait_exit().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "{status:?}");
+    drop(handle);
+    runtime.shutdown_background();
+}
