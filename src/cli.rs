@@ -134,6 +134,9 @@ pub enum Commands {
         #[command(flatten)]
         args: SandboxArgs,
     },
+    /// Print every account's problems at once (the fleet view's table, once): text or jsonl;
+    /// exit 1 when a service has a problem or a pair cannot be read
+    Fleet(crate::fleet_cli::FleetArgs),
     /// Print a service's or task's logs (CloudWatch awslogs), for pipes: text or jsonl
     Logs(crate::logs::cli::LogsArgs),
     /// Check every ECS Exec precondition of a task and print the report (exit 1 if one fails)
@@ -459,7 +462,8 @@ mod tests {
     }
 
     /// What each subcommand needs to parse at all.
-    const SUBCOMMANDS: [&[&str]; 6] = [
+    const SUBCOMMANDS: [&[&str]; 7] = [
+        &["fleet", "--output", "jsonl"],
         &["logs", "--cluster", "c", "--service", "s"],
         &["exec", "--cluster", "c", "--task", "t"],
         &["exec-check", "--cluster", "c", "--task", "t"],
@@ -516,6 +520,7 @@ mod tests {
             Some(Commands::Exec(a)) => a.target.cluster == "c" && a.target.task == "t",
             Some(Commands::ExecCheck(a)) => a.cluster == "c" && a.task == "t",
             Some(Commands::Completions { shell }) => *shell == clap_complete::Shell::Bash,
+            Some(Commands::Fleet(a)) => a.output == crate::fleet_cli::FleetOutput::Jsonl,
             Some(Commands::Sandbox { .. } | Commands::Man { .. }) => true,
             None => false,
         };
