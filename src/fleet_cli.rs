@@ -23,7 +23,8 @@ The fleet is --fleet NAME ([fleet.NAME] in config.toml), --profiles and --region
 
 Examples:
   berth fleet --fleet prod
-  berth fleet --profiles 'prod-*' --regions us-east-1,eu-west-1 --output jsonl | jq 'select(.kind != \"healthy\")'
+  berth fleet --profiles 'prod-*' --regions us-east-1,eu-west-1
+  berth fleet --fleet prod --output jsonl | jq -c 'select(.kind == \"problem\")'
   berth fleet --demo --fleet
 
 Exit status: 0 no problem and no failed pair, 1 a problem or a failed pair, 2 a usage or
