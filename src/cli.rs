@@ -26,13 +26,16 @@ Examples:
   berth --profile prod --region eu-west-1
   berth --cluster prod --read-only
   berth logs --profile prod --cluster prod --service checkout-api --since 1h
+  berth --profiles 'prod-*' --regions us-east-1,eu-west-1     (every account at once)
+  berth fleet --fleet prod --output jsonl                      (the same, for scripts)
   AWS_ENDPOINT_URL=http://127.0.0.1:4566 berth
 
 Files:
   keymaps and themes   $XDG_CONFIG_HOME/berth/{keymap,theme}.toml (override the shipped ones per key)
   config               $XDG_CONFIG_HOME/berth/config.toml ([console] refresh, theme, keymap,
                        read_only, exec_client; protected and read-only [profiles.NAME] /
-                       [accounts.ID])
+                       [accounts.ID], an account's alias; fleets: [fleet.NAME] profiles,
+                       regions)
   log                  $XDG_STATE_HOME/berth/berth.log (level from BERTH_LOG, e.g. BERTH_LOG=debug)
   audit log            $XDG_STATE_HOME/berth/audit.jsonl (actions and exec sessions, 0600)
 
@@ -134,6 +137,9 @@ pub enum Commands {
         #[command(flatten)]
         args: SandboxArgs,
     },
+    /// Print every account's problems at once (the fleet view's table, once): text or jsonl;
+    /// exit 1 when a service has a problem or a pair cannot be read
+    Fleet(crate::fleet_cli::FleetArgs),
     /// Print a service's or task's logs (CloudWatch awslogs), for pipes: text or jsonl
     Logs(crate::logs::cli::LogsArgs),
     /// Check every ECS Exec precondition of a task and print the report (exit 1 if one fails)
@@ -170,12 +176,20 @@ pub fn command() -> clap::Command {
         .get_arguments()
         .map(|a| a.clone().hide(true))
         .collect();
-    Cli::command().mut_subcommands(|sub| {
-        if sub.get_name() == "sandbox" {
-            sub
-        } else {
-            sub.args(hidden.iter().cloned())
-        }
+    Cli::command().mut_subcommands(|sub| match sub.get_name() {
+        "sandbox" => sub,
+        // `--fleet NAME` is what `berth fleet` reads: shown there, with its own words
+        "fleet" => sub.args(hidden.iter().cloned().map(|a| {
+            if a.get_id() == "fleet" {
+                a.hide(false).help_heading(GLOBAL).help(
+                    "The fleet: a [fleet.NAME] of config.toml (alone: the only one there); \
+                     with --demo, the sandbox's demo organisation",
+                )
+            } else {
+                a
+            }
+        })),
+        _ => sub.args(hidden.iter().cloned()),
     })
 }
 
@@ -459,7 +473,8 @@ mod tests {
     }
 
     /// What each subcommand needs to parse at all.
-    const SUBCOMMANDS: [&[&str]; 6] = [
+    const SUBCOMMANDS: [&[&str]; 7] = [
+        &["fleet", "--output", "jsonl"],
         &["logs", "--cluster", "c", "--service", "s"],
         &["exec", "--cluster", "c", "--task", "t"],
         &["exec-check", "--cluster", "c", "--task", "t"],
@@ -516,6 +531,7 @@ mod tests {
             Some(Commands::Exec(a)) => a.target.cluster == "c" && a.target.task == "t",
             Some(Commands::ExecCheck(a)) => a.cluster == "c" && a.task == "t",
             Some(Commands::Completions { shell }) => *shell == clap_complete::Shell::Bash,
+            Some(Commands::Fleet(a)) => a.output == crate::fleet_cli::FleetOutput::Jsonl,
             Some(Commands::Sandbox { .. } | Commands::Man { .. }) => true,
             None => false,
         };
@@ -649,7 +665,7 @@ mod tests {
             top.contains("Global options:") && top.contains("--scenario"),
             "{top}"
         );
-        for sub in ["logs", "exec", "exec-check"] {
+        for sub in ["logs", "exec", "exec-check", "fleet"] {
             let sc = cmd
                 .find_subcommand_mut(sub)
                 .unwrap_or_else(|| panic!("{sub}"));
@@ -676,6 +692,14 @@ mod tests {
                 .unwrap_or_else(|| panic!("sandbox")),
         );
         assert!(sandbox.contains("--scenario"), "{sandbox}");
+        let fleet = help(
+            cmd.find_subcommand_mut("fleet")
+                .unwrap_or_else(|| panic!("fleet")),
+        );
+        for flag in ["--fleet", "--profiles", "--regions", "--demo", "--output"] {
+            assert!(fleet.contains(flag), "fleet: {flag}:\n{fleet}");
+        }
+        assert!(!fleet.contains("--scenario"), "{fleet}");
     }
 
     /// `berth sandbox` serves what the demo settings say, wherever they are written.

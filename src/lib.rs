@@ -11,6 +11,7 @@
 //! - [`runtime`]: the event loop that owns the state, and the effect runner.
 //! - [`tui`]: terminal guard, panic hook, input reader with pause/acknowledge.
 //! - [`sandbox`]: the embedded AWS-compatible endpoint and fleet simulator.
+//! - [`fleet_cli`]: `berth fleet`, every account's problems at once for scripts.
 //! - [`text`]: sanitising untrusted text before it reaches the terminal.
 
 pub mod app;
@@ -21,6 +22,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod exec;
+pub mod fleet_cli;
 pub mod logging;
 pub mod logs;
 pub mod panes;

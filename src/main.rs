@@ -68,6 +68,11 @@ fn main() -> ExitCode {
             runtime.shutdown_background();
             return code;
         }
+        Some(Commands::Fleet(args)) => {
+            let code = runtime.block_on(berth::fleet_cli::run(args, &cli));
+            runtime.shutdown_background();
+            return code;
+        }
         Some(Commands::Completions { shell }) => return completions(shell),
         Some(Commands::Man { dir }) => return man(dir.as_deref()),
         Some(Commands::ExecCheck(args)) => {

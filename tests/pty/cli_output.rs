@@ -73,6 +73,7 @@ fn man_dir_writes_a_page_per_subcommand_that_berth_1_refers_to() {
         std::fs::read_to_string(dir.path().join("berth.1")).unwrap_or_else(|e| panic!("{e}"));
     for sub in [
         "sandbox",
+        "fleet",
         "logs",
         "exec-check",
         "exec",
@@ -91,7 +92,7 @@ fn man_dir_writes_a_page_per_subcommand_that_berth_1_refers_to() {
     }
     // the paths written are listed, one per line
     let listed = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(listed.lines().count(), 7, "{listed}");
+    assert_eq!(listed.lines().count(), 8, "{listed}");
 
     // the completion scripts know the subcommands and the flags
     for shell in ["bash", "zsh", "fish"] {

@@ -1,5 +1,5 @@
 //! End to end: the real `berth` binary (`CARGO_BIN_EXE_berth`) in a pseudo-terminal, keys in
-//! and screen text out, or as a process with its output piped (`berth logs`, `berth exec`,
+//! and screen text out, or as a process with its output piped (`berth logs`, `berth fleet`, `berth exec`,
 //! completions and the man page).
 //!
 //! One test binary per kind of test (#14): each binary links berth and the AWS SDK, and 39 of
@@ -20,4 +20,5 @@ mod e2e_terminal;
 mod e2e_tour;
 mod e2e_triage;
 mod exec_cli;
+mod fleet_cli;
 mod logs_cli;
