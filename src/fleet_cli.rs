@@ -204,7 +204,7 @@ pub fn sorted_rows(
 pub struct Line {
     /// `problem`, `failed`, `healthy`, `empty` or `loading`.
     pub kind: &'static str,
-    /// The alias from config.toml, else the account id, else `?`.
+    /// The alias from config.toml, else the account id, else `(profile)` (not read).
     pub account: String,
     pub account_id: Option<String>,
     pub profile: String,
