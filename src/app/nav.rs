@@ -583,7 +583,7 @@ pub fn switch_target(
     state.apply_safety();
     state.session.region = target.region.clone();
     state.session.identity = super::state::IdentityState::Pending;
-    state.clusters = Default::default();
+    forget_account(state);
     state.views = vec![View::Clusters];
     state.previous = None;
     state.banner = None;
@@ -599,12 +599,23 @@ pub fn switch_to(state: &mut State, target: AwsTarget) -> Vec<Effect> {
     state.session.identity = super::state::IdentityState::Pending;
     state.apply_safety();
     state.session.region = target.region.clone();
-    state.clusters = Default::default();
+    forget_account(state);
     state.views = vec![View::Clusters];
     state.previous = None;
     state.banner = None;
     state.dirty = true;
     vec![Effect::Connect(target)]
+}
+
+/// What was read through the old clients: clusters, and the history, auto scaling and target
+/// health kept by `cluster/service` and group (names repeat across accounts and regions, so
+/// another account's prod/checkout-api must not show this one's rollback). CPU and memory
+/// trends go when the new clients connect (`metrics::on_connected`).
+fn forget_account(state: &mut State) {
+    state.clusters = Default::default();
+    state.histories.clear();
+    state.scalings.clear();
+    state.targets = Default::default();
 }
 
 /// `:fleet`: the fleet the session was started with.

@@ -291,3 +291,26 @@ fn background_reloads_wait_for_the_fleet_interval_and_never_overlap() {
     assert!(!due(&mut s, NOW + 89));
     assert!(due(&mut s, NOW + 91));
 }
+
+#[test]
+fn entering_another_account_forgets_what_was_read_of_the_last_one() {
+    // history and auto scaling are kept by `cluster/service` names, which repeat across
+    // accounts: prod/checkout-api of one account must not show another's rollback
+    let mut s = reducer::signed_in(NOW, None, false, false);
+    let request = opened(&mut s);
+    answer(&mut s, request, PaneData::FleetPair(report_a_us()));
+    answer(&mut s, request, PaneData::FleetDone);
+    s.scalings.insert(
+        "prod/checkout-api".into(),
+        berth::domain::scaling::ScalingState {
+            loaded_at: NOW,
+            result: Err("read in the previous account".into()),
+        },
+    );
+    s.targets.settings_error = Some("read in the previous account".into());
+    reducer::key(&mut s, KeyCode::Enter);
+    assert_eq!(s.session.target.profile.as_deref(), Some("prod-a"));
+    assert!(s.scalings.is_empty(), "{:?}", s.scalings);
+    assert!(s.histories.is_empty());
+    assert!(s.targets.settings_error.is_none());
+}
