@@ -475,4 +475,40 @@ async fn main() {
     .await;
     shot(&mut c, &sb, &theme, &fonts, "exec-preflight");
     sb.shutdown().await;
+
+    // The fleet of the demo organisation (`berth --demo --fleet`), once prod/us-east-1's bad
+    // deploy shows among the problems.
+    let sb = sandbox::start(
+        ([127, 0, 0, 1], 0).into(),
+        SandboxOptions {
+            accounts: sandbox::demo_accounts(),
+            speed: 10.0,
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut c = Console::new(&sb);
+    c.until("connected", |s| s.session.connected).await;
+    let accounts = sandbox::demo_accounts();
+    c.state.fleet = Some(berth::app::fleet::FleetSetup {
+        name: "demo".into(),
+        targets: sandbox::fleet_targets(&accounts, &sb.endpoint_url()),
+        unmatched: Vec::new(),
+        aliases: accounts
+            .iter()
+            .map(|a| (a.account_id.clone(), a.name.clone()))
+            .collect(),
+    });
+    c.apply(key(KeyCode::Char(':')));
+    type_text(&mut c, "fleet");
+    c.apply(key(KeyCode::Enter));
+    wait(&mut c, "the bad deploy among the fleet's problems", |s| {
+        // the pane's own export lists the rows it shows
+        matches!(s.view(), View::Pane(p)
+            if p.markdown("fleet").is_ok_and(|(md, _)| md.contains("checkout-api")))
+    })
+    .await;
+    shot(&mut c, &sb, &theme, &fonts, "fleet");
+    sb.shutdown().await;
 }

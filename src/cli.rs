@@ -353,39 +353,16 @@ pub fn fleet_setup(
     };
     let known = crate::aws::profiles::known_profiles();
     let sessions = crate::aws::profiles::sso_sessions();
-    let (pairs, unmatched) = crate::domain::fleet::expand(&profiles, &regions, &known);
-    if pairs.is_empty() {
-        return Err(format!(
-            "fleet {name}: no profile matches {} (profiles here: {})",
-            profiles.join(", "),
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        ));
-    }
-    let targets = pairs
-        .into_iter()
-        .map(|pair| crate::aws::fleet::FleetTarget {
-            target: crate::aws::AwsTarget {
-                profile: Some(pair.profile.clone()),
-                region: Some(pair.region.clone()),
-                endpoint_url: cli.endpoint_url.clone(),
-                static_credentials: None,
-                attempt_timeout: None,
-            },
-            sso_session: sessions.get(&pair.profile).cloned(),
-            account: None,
-            pair,
-        })
-        .collect();
-    Ok(Some(FleetSetup {
-        name,
-        targets,
-        unmatched,
+    crate::app::fleet::build(
+        &name,
+        &profiles,
+        &regions,
+        &known,
+        &sessions,
+        cli.endpoint_url.as_deref(),
         aliases,
-    }))
+    )
+    .map(Some)
 }
 
 /// Where the command-line programs send requests: the embedded sandbox with `--demo`

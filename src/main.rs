@@ -308,6 +308,11 @@ async fn console(
         }
     }
     state.known_profiles = berth::aws::profiles::known_profiles();
+    state.fleet_config = app::fleet::FleetConfig {
+        specs: user_config.fleets.clone(),
+        aliases: user_config.aliases.clone(),
+        sessions: berth::aws::profiles::sso_sessions(),
+    };
     if let Some(setup) = fleet {
         let refresh = state.refresh_secs;
         state.fleet = Some(setup.clone());

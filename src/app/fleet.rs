@@ -21,6 +21,61 @@ pub struct FleetSetup {
     pub aliases: std::collections::BTreeMap<String, String>,
 }
 
+/// The fleet `name` of `profiles` (names or globs, against `known`) × `regions`, reaching AWS
+/// at `endpoint` when one is set; an error in one line when no profile matches at all.
+pub fn build(
+    name: &str,
+    profiles: &[String],
+    regions: &[String],
+    known: &[String],
+    sessions: &HashMap<String, String>,
+    endpoint: Option<&str>,
+    aliases: std::collections::BTreeMap<String, String>,
+) -> Result<FleetSetup, String> {
+    let (pairs, unmatched) = crate::domain::fleet::expand(profiles, regions, known);
+    if pairs.is_empty() {
+        return Err(format!(
+            "fleet {name}: no profile matches {} (profiles here: {})",
+            profiles.join(", "),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ));
+    }
+    let targets = pairs
+        .into_iter()
+        .map(|pair| FleetTarget {
+            target: crate::aws::AwsTarget {
+                profile: Some(pair.profile.clone()),
+                region: Some(pair.region.clone()),
+                endpoint_url: endpoint.map(str::to_string),
+                static_credentials: None,
+                attempt_timeout: None,
+            },
+            sso_session: sessions.get(&pair.profile).cloned(),
+            account: None,
+            pair,
+        })
+        .collect();
+    Ok(FleetSetup {
+        name: name.to_string(),
+        targets,
+        unmatched,
+        aliases,
+    })
+}
+
+/// The fleets of config.toml, for `:fleet NAME` (with what building one needs).
+#[derive(Debug, Clone, Default)]
+pub struct FleetConfig {
+    pub specs: std::collections::BTreeMap<String, crate::config::settings::FleetSpec>,
+    pub aliases: std::collections::BTreeMap<String, String>,
+    /// Each profile's `sso_session`.
+    pub sessions: HashMap<String, String>,
+}
+
 /// A service's problems as its row in the services view shows them (before the history, auto
 /// scaling and target-health reads that only an opened service gets).
 pub fn classify(service: &Service, now: i64) -> Vec<Problem> {

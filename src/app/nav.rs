@@ -526,7 +526,7 @@ pub fn run_command_line(state: &mut State, line: &str) -> Result<Vec<Effect>, St
             View::Pane(Box::new(crate::panes::audit::Audit::default())),
         )),
         LineCommand::Timeline => show_timeline(state),
-        LineCommand::Fleet => show_fleet(state),
+        LineCommand::Fleet => show_fleet(state, arg),
         LineCommand::Instances => match arg {
             Some(cluster) => Ok(push(
                 state,
@@ -618,19 +618,51 @@ fn forget_account(state: &mut State) {
     state.targets = Default::default();
 }
 
-/// `:fleet`: the fleet the session was started with.
-fn show_fleet(state: &mut State) -> Result<Vec<Effect>, String> {
-    let Some(setup) = state.fleet.clone() else {
-        return Err(
-            "no fleet: start berth with --fleet NAME ([fleet.NAME] in config.toml) or --profiles and --regions"
-                .into(),
-        );
+/// `:fleet`: the fleet the session was started with, else the only one in config.toml;
+/// `:fleet NAME`: `[fleet.NAME]` of config.toml.
+fn show_fleet(state: &mut State, name: Option<&str>) -> Result<Vec<Effect>, String> {
+    let config = &state.fleet_config;
+    let names = || config.specs.keys().cloned().collect::<Vec<_>>().join(", ");
+    let wanted = match name {
+        Some(n) => Some(n.to_string()),
+        None if state.fleet.is_some() => None,
+        None if config.specs.len() == 1 => config.specs.keys().next().cloned(),
+        None if config.specs.is_empty() => {
+            return Err(
+                "no fleet: define [fleet.NAME] in config.toml, or start berth with --profiles and --regions"
+                    .into(),
+            );
+        }
+        None => return Err(format!("which fleet? :fleet {}", names())),
     };
-    // one fleet pane on the stack: go back to it rather than stack another
+    let setup = match wanted {
+        None => state.fleet.clone().ok_or("no fleet")?,
+        Some(n) if state.fleet.as_ref().is_some_and(|f| f.name == n) => {
+            state.fleet.clone().ok_or("no fleet")?
+        }
+        Some(n) => {
+            let Some(spec) = config.specs.get(&n) else {
+                return Err(format!(
+                    "no [fleet.{n}] in config.toml (there: {})",
+                    names()
+                ));
+            };
+            super::fleet::build(
+                &n,
+                &spec.profiles,
+                &spec.regions,
+                &state.known_profiles,
+                &config.sessions,
+                state.session.target.endpoint_url.as_deref(),
+                config.aliases.clone(),
+            )?
+        }
+    };
+    // the same fleet already on the stack: go back to it rather than stack another
     if let Some(at) = state
         .views
         .iter()
-        .position(|v| matches!(v, View::Pane(p) if p.context() == super::command::Context::Fleet))
+        .position(|v| matches!(v, View::Pane(p) if p.context() == super::command::Context::Fleet && p.crumb() == format!("fleet {}", setup.name)))
     {
         state.views.truncate(at + 1);
         state.dirty = true;
@@ -673,6 +705,8 @@ pub fn complete(state: &State, line: &str) -> Vec<String> {
                     .collect()
             } else if "profile".starts_with(cmd) {
                 state.known_profiles.clone()
+            } else if "fleet".starts_with(cmd) && cmd.len() >= 2 {
+                state.fleet_config.specs.keys().cloned().collect()
             } else if "region".starts_with(cmd) {
                 REGIONS.iter().map(|r| r.to_string()).collect()
             } else {

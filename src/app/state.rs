@@ -130,6 +130,8 @@ pub struct State {
     pub clusters: ClustersView,
     /// The fleet the session was started with (`:fleet` opens it).
     pub fleet: Option<super::fleet::FleetSetup>,
+    /// config.toml's fleets (`:fleet NAME`).
+    pub fleet_config: super::fleet::FleetConfig,
     /// A filter or command being typed.
     pub input: Option<Input>,
     /// Profiles from ~/.aws/config, for `:profile` completion.
@@ -188,6 +190,7 @@ impl State {
             previous: None,
             clusters: ClustersView::default(),
             fleet: None,
+            fleet_config: Default::default(),
             input: None,
             known_profiles: Vec::new(),
             help: None,

@@ -314,3 +314,52 @@ fn entering_another_account_forgets_what_was_read_of_the_last_one() {
     assert!(s.histories.is_empty());
     assert!(s.targets.settings_error.is_none());
 }
+
+#[test]
+fn fleet_name_opens_a_fleet_of_config_toml_against_the_known_profiles() {
+    use berth::config::settings::FleetSpec;
+    let mut s = reducer::signed_in(NOW, None, false, false);
+    s.known_profiles = ["dev", "prod-a", "prod-b"].map(String::from).to_vec();
+    for (name, profiles) in [("prod", "prod-*"), ("dev", "dev")] {
+        s.fleet_config.specs.insert(
+            name.into(),
+            FleetSpec {
+                profiles: vec![profiles.into()],
+                regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            },
+        );
+    }
+    let err = berth::app::nav::run_command_line(&mut s, "fleet").unwrap_err();
+    assert!(err.contains("which fleet? :fleet dev, prod"), "{err}");
+    let err = berth::app::nav::run_command_line(&mut s, "fleet nope").unwrap_err();
+    assert!(
+        err.contains("no [fleet.nope] in config.toml (there: dev, prod)"),
+        "{err}"
+    );
+    let effects = berth::app::nav::run_command_line(&mut s, "fleet prod").unwrap();
+    let pairs: Vec<String> = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadPane {
+                load: PaneLoad::Fleet { targets },
+                ..
+            } => Some(targets.iter().map(|t| t.pair.key()).collect()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{effects:?}"));
+    assert_eq!(
+        pairs,
+        [
+            "prod-a/eu-west-1",
+            "prod-a/us-east-1",
+            "prod-b/eu-west-1",
+            "prod-b/us-east-1"
+        ]
+    );
+    assert!(reducer::screen(&mut s, "default", 80, 24).contains("fleet prod · 4 pairs"));
+    assert_eq!(
+        berth::app::nav::complete(&s, "fleet p"),
+        ["fleet prod"],
+        "completion offers the fleets"
+    );
+}
