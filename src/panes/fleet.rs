@@ -396,7 +396,9 @@ impl Pane for Fleet {
             if problems == 1 { "" } else { "s" },
             if failed == 1 { "" } else { "s" },
         );
-        if self.request.is_some() {
+        // progress only for a read the user asked for (or the first): a background reload
+        // draws nothing unless a row changes, so an idle fleet writes nothing
+        if self.request.is_some() && self.spinner {
             let done = pairs.saturating_sub(self.pending.len());
             title.push_str(&format!(" · reading {done}/{pairs}"));
         }

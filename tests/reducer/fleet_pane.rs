@@ -363,3 +363,47 @@ fn fleet_name_opens_a_fleet_of_config_toml_against_the_known_profiles() {
         "completion offers the fleets"
     );
 }
+
+#[test]
+fn a_background_reload_that_changes_nothing_draws_nothing() {
+    let mut s = reducer::signed_in(NOW, None, false, false);
+    let request = opened(&mut s);
+    let eu = || PairReport {
+        pair: FleetPair::new("prod-a", "eu-west-1"),
+        account: Some("111111111111".into()),
+        outcome: Ok(vec![service("111111111111", "eu-west-1", "prod", "web", 4)]),
+    };
+    for r in [report_a_us(), report_b_expired(), eu()] {
+        answer(&mut s, request, PaneData::FleetPair(r));
+    }
+    answer(&mut s, request, PaneData::FleetDone);
+    reducer::screen(&mut s, "default", 80, 24);
+    s.dirty = false;
+    update(
+        &mut s,
+        Action::Tick {
+            now_unix: NOW + 100,
+        },
+    );
+    let effects = update(&mut s, Action::RefreshDue);
+    let request = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadPane { request, .. } => Some(*request),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{effects:?}"));
+    s.dirty = false;
+    for r in [report_a_us(), report_b_expired(), eu()] {
+        answer(&mut s, request, PaneData::FleetPair(r));
+        assert!(!s.dirty, "an unchanged pair asked for a frame");
+        // a frame drawn for another reason shows no progress of a background read either
+        let mid = reducer::screen(&mut s, "default", 80, 24);
+        assert!(!mid.contains("reading"), "{mid}");
+        s.dirty = false;
+    }
+    answer(&mut s, request, PaneData::FleetDone);
+    assert!(!s.dirty, "the end of an unchanged reload asked for a frame");
+    let screen = reducer::screen(&mut s, "default", 80, 24);
+    assert!(!screen.contains("reading"), "{screen}");
+}
