@@ -52,7 +52,7 @@ fn severity_slot(r: &FleetRow) -> Slot {
 }
 
 const FLEET: &[Column<FleetRow>] = &[
-    Column::<FleetRow>::new("ACCOUNT", Length(14), 0, |r| r.account.clone()),
+    Column::<FleetRow>::new("ACCOUNT", Length(16), 0, |r| r.account.clone()),
     Column::<FleetRow>::new("PROFILE", Length(14), 140, |r| r.pair.profile.clone())
         .slot(|_| Slot::Muted),
     Column::<FleetRow>::new("REGION", Length(12), 0, |r| r.pair.region.clone()),
