@@ -65,7 +65,67 @@ pub struct Metrics {
     pub insights: HashMap<String, Option<String>>,
 }
 
+/// Which trends an answer is about.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Services,
+    Tasks,
+}
+
 impl Metrics {
+    fn map(&mut self, kind: Kind) -> &mut HashMap<String, (i64, Trend)> {
+        match kind {
+            Kind::Services => &mut self.trends,
+            Kind::Tasks => &mut self.task_trends,
+        }
+    }
+
+    /// Keep an answer for `keys` ((name in the answer, key in the map)); `false` when it was
+    /// throttled (nothing kept; the back-off doubles while throttling lasts).
+    fn record(
+        &mut self,
+        kind: Kind,
+        keys: &[(String, String)],
+        result: Result<HashMap<String, ServiceMetrics>, AwsError>,
+        now: i64,
+    ) -> bool {
+        match result {
+            Ok(mut found) => {
+                self.backoff_secs = 0;
+                let map = self.map(kind);
+                for (name, k) in keys {
+                    let trend = Ok(found.remove(name).unwrap_or_default());
+                    map.insert(k.clone(), (now, trend));
+                }
+            }
+            Err(e) if e.kind == ErrorKind::Throttled => {
+                // keep what was read; ask again later, less often while it lasts
+                self.backoff_secs = (self.backoff_secs * 2).clamp(THROTTLE_BACKOFF_SECS, 600);
+                self.backoff_until = now + self.backoff_secs;
+                return false;
+            }
+            Err(e) => {
+                let why = crate::aws::metrics::unavailable(&e);
+                if why == MetricsUnavailable::AccessDenied {
+                    self.backoff_until = now + DENIED_BACKOFF_SECS;
+                }
+                let map = self.map(kind);
+                for (_, k) in keys {
+                    // a failure other than access denied keeps the last trend read
+                    let keep = why != MetricsUnavailable::AccessDenied
+                        && map.get(k).is_some_and(|(_, t)| t.is_ok());
+                    match map.get_mut(k) {
+                        Some(entry) if keep => entry.0 = now,
+                        _ => {
+                            map.insert(k.clone(), (now, Err(why.clone())));
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+
     pub fn trend(&self, cluster: &str, service: &str) -> Option<&Trend> {
         self.trends.get(&key(cluster, service)).map(|(_, t)| t)
     }
@@ -292,39 +352,13 @@ pub fn on_loaded(
         return;
     }
     m.in_flight = None;
-    match result {
-        Ok(mut found) => {
-            m.backoff_secs = 0;
-            for s in services {
-                let trend = Ok(found.remove(s).unwrap_or_default());
-                m.trends.insert(key(cluster, s), (now, trend));
-            }
-        }
-        Err(e) if e.kind == ErrorKind::Throttled => {
-            // keep what was read; ask again later, less often while it lasts
-            m.backoff_secs = (m.backoff_secs * 2).clamp(THROTTLE_BACKOFF_SECS, 600);
-            m.backoff_until = now + m.backoff_secs;
-            return;
-        }
-        Err(e) => {
-            let why = crate::aws::metrics::unavailable(&e);
-            if why == MetricsUnavailable::AccessDenied {
-                m.backoff_until = now + DENIED_BACKOFF_SECS;
-            }
-            for s in services {
-                let k = key(cluster, s);
-                // a failure other than access denied keeps the last trend read
-                let keep = why != MetricsUnavailable::AccessDenied
-                    && m.trends.get(&k).is_some_and(|(_, t)| t.is_ok());
-                if keep {
-                    if let Some(entry) = m.trends.get_mut(&k) {
-                        entry.0 = now;
-                    }
-                } else {
-                    m.trends.insert(k, (now, Err(why.clone())));
-                }
-            }
-        }
+    // answers by service name, kept by `cluster/service`
+    let keys: Vec<(String, String)> = services
+        .iter()
+        .map(|s| (s.clone(), key(cluster, s)))
+        .collect();
+    if !m.record(Kind::Services, &keys, result, now) {
+        return;
     }
     fill_rows(state);
     state.dirty = true;
@@ -352,38 +386,14 @@ pub fn on_tasks_loaded(
     if let Some(level) = insights {
         m.insights.insert(name, level);
     }
-    match result {
-        Ok(mut found) => {
-            m.backoff_secs = 0;
-            if per_task {
-                for arn in tasks {
-                    let trend = Ok(found.remove(arn).unwrap_or_default());
-                    m.task_trends.insert(arn.clone(), (now, trend));
-                }
-            }
-        }
-        Err(e) if e.kind == ErrorKind::Throttled => {
-            m.backoff_secs = (m.backoff_secs * 2).clamp(THROTTLE_BACKOFF_SECS, 600);
-            m.backoff_until = now + m.backoff_secs;
-            return;
-        }
-        Err(e) => {
-            let why = crate::aws::metrics::unavailable(&e);
-            if why == MetricsUnavailable::AccessDenied {
-                m.backoff_until = now + DENIED_BACKOFF_SECS;
-            }
-            for arn in tasks {
-                let keep = why != MetricsUnavailable::AccessDenied
-                    && m.task_trends.get(arn).is_some_and(|(_, t)| t.is_ok());
-                if keep {
-                    if let Some(entry) = m.task_trends.get_mut(arn) {
-                        entry.0 = now;
-                    }
-                } else {
-                    m.task_trends.insert(arn.clone(), (now, Err(why.clone())));
-                }
-            }
-        }
+    if !per_task {
+        // the cluster was not enhanced after all: nothing was asked for
+        state.dirty = true;
+        return;
+    }
+    let keys: Vec<(String, String)> = tasks.iter().map(|t| (t.clone(), t.clone())).collect();
+    if !m.record(Kind::Tasks, &keys, result, now) {
+        return;
     }
     fill_tasks(state);
     state.dirty = true;

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, Region};
+use aws_config::Region;
 use tokio::sync::{Mutex, OnceCell, Semaphore};
 
 use super::{AwsError, AwsTarget, ErrorKind, FailFastWhenUnreachable};
@@ -47,32 +47,6 @@ fn profile_key(t: &AwsTarget) -> String {
         (None, Some(p)) => format!("profile:{p}"),
         (None, None) => "default".into(),
     }
-}
-
-async fn sdk_config(t: &AwsTarget) -> aws_types::SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(profile) = &t.profile {
-        loader = loader.profile_name(profile);
-    }
-    if let Some(region) = &t.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
-    loader = loader
-        .retry_config(super::services::read_retry_config())
-        .timeout_config(super::timeouts(t));
-    if let Some(url) = &t.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    if let Some((id, secret)) = &t.static_credentials {
-        loader = loader.credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            id.clone(),
-            secret.clone(),
-            None,
-            None,
-            "berth-static",
-        ));
-    }
-    loader.load().await
 }
 
 /// Read every target, calling `report` as each pair finishes (in the order they finish).
@@ -107,7 +81,7 @@ async fn load_pair(
     config: &OnceCell<aws_types::SdkConfig>,
     session: Option<&Mutex<()>>,
 ) -> PairReport {
-    let config = config.get_or_init(|| sdk_config(&t.target)).await;
+    let config = config.get_or_init(|| super::sdk_config(&t.target)).await;
     let region = Region::new(t.pair.region.clone());
     let mut account = t.account.clone();
     if account.is_none() {

@@ -73,17 +73,9 @@ pub struct Clients {
 pub const DEFAULT_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Connect and per-attempt timeouts for the clients of `target`.
-pub fn timeouts(target: &AwsTarget) -> aws_smithy_types::timeout::TimeoutConfig {
-    aws_smithy_types::timeout::TimeoutConfig::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(target.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT))
-        .build()
-}
-
-/// Resolve configuration for `target`. Credentials are resolved lazily by the SDK on the first
-/// call; only the region is required here.
-pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
+/// The SDK configuration of `target`: its profile (or static keys), region, endpoint,
+/// the read retry policy and the timeouts. One per target; its credentials are cached.
+pub(crate) async fn sdk_config(target: &AwsTarget) -> aws_types::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(profile) = &target.profile {
         loader = loader.profile_name(profile);
@@ -106,7 +98,21 @@ pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
             "berth-static",
         ));
     }
-    let config = loader.load().await;
+    loader.load().await
+}
+
+/// Connect and per-attempt timeouts for the clients of `target`.
+pub fn timeouts(target: &AwsTarget) -> aws_smithy_types::timeout::TimeoutConfig {
+    aws_smithy_types::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(target.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT))
+        .build()
+}
+
+/// Resolve configuration for `target`. Credentials are resolved lazily by the SDK on the first
+/// call; only the region is required here.
+pub async fn connect(target: &AwsTarget) -> Result<Clients, AwsError> {
+    let config = sdk_config(target).await;
     let region = match config.region() {
         Some(r) if !r.as_ref().is_empty() => r.to_string(),
         _ => {

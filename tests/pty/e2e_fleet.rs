@@ -13,6 +13,61 @@ fn ok(r: Result<(), String>) {
     }
 }
 
+/// The sandbox serving the demo organisation, on a runtime of its own (the console under
+/// test is another process).
+fn organisation() -> (tokio::runtime::Runtime, berth::sandbox::SandboxHandle) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let handle = runtime
+        .block_on(berth::sandbox::start(
+            ([127, 0, 0, 1], 0).into(),
+            berth::sandbox::SandboxOptions {
+                accounts: berth::sandbox::demo_accounts(),
+                ..Default::default()
+            },
+        ))
+        .expect("sandbox");
+    (runtime, handle)
+}
+
+/// The SSO session every test profile uses: its config section.
+const SSO_SESSION: &str = "[sso-session corp]\nsso_start_url = https://example.awsapps.com/start\n\
+    sso_region = us-east-1\nsso_registration_scopes = sso:account:access\n";
+
+/// A home with ~/.aws/config, ~/.aws/credentials and the SDK's cached token of session
+/// `corp` (its file is named by the sha1 of the session name), expiring at `expires`.
+fn aws_home(config: &str, credentials: &str, token: &str, expires: &str) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("temp dir");
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(aws.join("sso").join("cache")).unwrap();
+    std::fs::write(aws.join("credentials"), credentials).unwrap();
+    std::fs::write(aws.join("config"), format!("{config}\n{SSO_SESSION}")).unwrap();
+    std::fs::write(
+        aws.join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json"),
+        format!(
+            r#"{{"startUrl":"https://example.awsapps.com/start","region":"us-east-1","accessToken":"{token}","expiresAt":"{expires}"}}"#
+        ),
+    )
+    .unwrap();
+    home
+}
+
+/// The console on `home`'s AWS files with `args`, at 140x24.
+fn console_in(home: &tempfile::TempDir, args: &[&str], extra: &[(&str, &str)]) -> Pty {
+    let aws = home.path().join(".aws");
+    let (config, credentials) = (aws.join("config"), aws.join("credentials"));
+    let mut env = vec![
+        ("HOME", home.path().to_str().unwrap()),
+        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+        ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+    ];
+    env.extend_from_slice(extra);
+    Pty::spawn(args, &env, 140, 24)
+}
+
 #[test]
 fn demo_fleet_lists_the_incident_opens_it_in_its_account_and_comes_back() {
     let mut p = Pty::spawn(&["--demo", "--fleet", "--speed", "10"], &[], 80, 24);
@@ -86,48 +141,19 @@ fn a_fleet_that_cannot_be_built_is_said_before_the_terminal_is_touched() {
 /// The SSO pair says so on its row with its `aws sso login` while the others load.
 #[test]
 fn profiles_from_the_aws_files_with_an_expired_sso_session_on_its_own_row() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let handle = runtime
-        .block_on(berth::sandbox::start(
-            ([127, 0, 0, 1], 0).into(),
-            berth::sandbox::SandboxOptions {
-                accounts: berth::sandbox::demo_accounts(),
-                ..Default::default()
-            },
-        ))
-        .expect("sandbox");
-    let home = tempfile::tempdir().expect("temp dir");
-    let aws = home.path().join(".aws");
-    std::fs::create_dir_all(aws.join("sso").join("cache")).unwrap();
-    std::fs::write(
-        aws.join("credentials"),
+    let (runtime, handle) = organisation();
+    // expired a long time ago, and no refresh token to renew it with
+    let home = aws_home(
+        "[profile prod]\nregion = us-east-1\n\n[profile staging]\nregion = us-east-1\n\n\
+         [profile corp-sso]\nsso_session = corp\nsso_account_id = 210987654321\nsso_role_name = OnCall\nregion = us-east-1\n",
         "[prod]\naws_access_key_id = AKIABERTHPROD0000001\naws_secret_access_key = not-checked\n\n\
          [staging]\naws_access_key_id = AKIABERTHSTAGING0002\naws_secret_access_key = not-checked\n",
-    )
-    .unwrap();
-    std::fs::write(
-        aws.join("config"),
-        "[profile prod]\nregion = us-east-1\n\n[profile staging]\nregion = us-east-1\n\n\
-         [profile corp-sso]\nsso_session = corp\nsso_account_id = 210987654321\nsso_role_name = OnCall\nregion = us-east-1\n\n\
-         [sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n\
-         sso_registration_scopes = sso:account:access\n",
-    )
-    .unwrap();
-    // the SDK's token cache: sha1 of the session name; expired a long time ago, no refresh token
-    std::fs::write(
-        aws.join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json"),
-        r#"{"startUrl":"https://example.awsapps.com/start","region":"us-east-1","accessToken":"expired-token-not-a-secret","expiresAt":"2020-01-01T00:00:00Z"}"#,
-    )
-    .unwrap();
-    let home_str = home.path().to_str().unwrap();
-    let config = aws.join("config");
-    let credentials = aws.join("credentials");
+        "expired-token-not-a-secret",
+        "2020-01-01T00:00:00Z",
+    );
     let endpoint = handle.endpoint_url();
-    let mut p = Pty::spawn(
+    let mut p = console_in(
+        &home,
         &[
             "--profiles",
             "*",
@@ -136,13 +162,7 @@ fn profiles_from_the_aws_files_with_an_expired_sso_session_on_its_own_row() {
             "--endpoint-url",
             &endpoint,
         ],
-        &[
-            ("HOME", home_str),
-            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
-            ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
-        ],
-        140,
-        24,
+        &[],
     );
     ok(p.wait_for_text("fleet --profiles * · 3 pairs"));
     ok(p.wait_until(
@@ -170,46 +190,19 @@ fn profiles_from_the_aws_files_with_an_expired_sso_session_on_its_own_row() {
 /// portal (`AWS_ENDPOINT_URL_SSO`), once per profile, not once per pair; both accounts load.
 #[test]
 fn profiles_of_one_sso_session_share_its_token_and_each_profile_asks_once() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let handle = runtime
-        .block_on(berth::sandbox::start(
-            ([127, 0, 0, 1], 0).into(),
-            berth::sandbox::SandboxOptions {
-                accounts: berth::sandbox::demo_accounts(),
-                ..Default::default()
-            },
-        ))
-        .expect("sandbox");
-    let home = tempfile::tempdir().expect("temp dir");
-    let aws = home.path().join(".aws");
-    std::fs::create_dir_all(aws.join("sso").join("cache")).unwrap();
-    std::fs::write(aws.join("credentials"), "").unwrap();
-    std::fs::write(
-        aws.join("config"),
-        "[profile corp-prod]\nsso_session = corp\nsso_account_id = 210987654321\nsso_role_name = OnCall\nregion = us-east-1\n\n\
-         [profile corp-staging]\nsso_session = corp\nsso_account_id = 310987654322\nsso_role_name = OnCall\nregion = us-east-1\n\n\
-         [sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n\
-         sso_registration_scopes = sso:account:access\n",
-    )
-    .unwrap();
-    // the SDK's token cache for session "corp" (sha1 of the name), valid for decades
+    let (runtime, handle) = organisation();
+    // valid for decades
     let token = format!("{}corp-token", berth::sandbox::sso::TOKEN_PREFIX);
-    std::fs::write(
-        aws.join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json"),
-        format!(
-            r#"{{"startUrl":"https://example.awsapps.com/start","region":"us-east-1","accessToken":"{token}","expiresAt":"2099-01-01T00:00:00Z"}}"#
-        ),
-    )
-    .unwrap();
+    let home = aws_home(
+        "[profile corp-prod]\nsso_session = corp\nsso_account_id = 210987654321\nsso_role_name = OnCall\nregion = us-east-1\n\n\
+         [profile corp-staging]\nsso_session = corp\nsso_account_id = 310987654322\nsso_role_name = OnCall\nregion = us-east-1\n",
+        "",
+        &token,
+        "2099-01-01T00:00:00Z",
+    );
     let endpoint = handle.endpoint_url();
-    let home_str = home.path().to_str().unwrap();
-    let config = aws.join("config");
-    let credentials = aws.join("credentials");
-    let mut p = Pty::spawn(
+    let mut p = console_in(
+        &home,
         &[
             "--profiles",
             "corp-*",
@@ -218,14 +211,7 @@ fn profiles_of_one_sso_session_share_its_token_and_each_profile_asks_once() {
             "--endpoint-url",
             &endpoint,
         ],
-        &[
-            ("HOME", home_str),
-            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
-            ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
-            ("AWS_ENDPOINT_URL_SSO", &endpoint),
-        ],
-        140,
-        24,
+        &[("AWS_ENDPOINT_URL_SSO", &endpoint)],
     );
     ok(p.wait_for_text("fleet --profiles corp-* · 4 pairs"));
     ok(p.wait_until("both accounts in both regions", |s| {
