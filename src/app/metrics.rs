@@ -126,6 +126,20 @@ impl Metrics {
         true
     }
 
+    /// `k` of `map` is due again: never read, or read a minute ago or more.
+    fn stale(&self, map: &HashMap<String, (i64, Trend)>, k: &str, now: i64) -> bool {
+        map.get(k)
+            .is_none_or(|(at, _)| now - at >= METRICS_REFRESH_SECS)
+    }
+
+    /// The next call's number, now in flight.
+    fn start_call(&mut self, now: i64) -> u64 {
+        let call = self.next_call;
+        self.next_call += 1;
+        self.in_flight = Some((call, now));
+        call
+    }
+
     pub fn trend(&self, cluster: &str, service: &str) -> Option<&Trend> {
         self.trends.get(&key(cluster, service)).map(|(_, t)| t)
     }
@@ -227,21 +241,14 @@ fn due_tasks(state: &mut State) -> Option<Effect> {
         Some(_) => return None,
         None => true,
     };
-    let m = &state.metrics;
     let tasks: Vec<_> = tasks
         .into_iter()
-        .filter(|t| {
-            m.task_trends
-                .get(&t.arn)
-                .is_none_or(|(at, _)| now - at >= METRICS_REFRESH_SECS)
-        })
+        .filter(|t| state.metrics.stale(&state.metrics.task_trends, &t.arn, now))
         .collect();
     if tasks.is_empty() {
         return None;
     }
-    let call = state.metrics.next_call;
-    state.metrics.next_call += 1;
-    state.metrics.in_flight = Some((call, now));
+    let call = state.metrics.start_call(now);
     Some(Effect::LoadTaskMetrics {
         call,
         cluster,
@@ -306,18 +313,12 @@ pub fn due(state: &mut State) -> Option<Effect> {
     };
     let services: Vec<String> = names
         .into_iter()
-        .filter(|s| {
-            m.trends
-                .get(&key(&cluster, s))
-                .is_none_or(|(at, _)| now - at >= METRICS_REFRESH_SECS)
-        })
+        .filter(|s| m.stale(&m.trends, &key(&cluster, s), now))
         .collect();
     if services.is_empty() {
         return None;
     }
-    let call = state.metrics.next_call;
-    state.metrics.next_call += 1;
-    state.metrics.in_flight = Some((call, now));
+    let call = state.metrics.start_call(now);
     Some(Effect::LoadMetrics {
         call,
         cluster,

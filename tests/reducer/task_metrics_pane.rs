@@ -125,6 +125,22 @@ fn answer(
     )
 }
 
+/// Open `task`'s detail on top; the per-task loads the detail's load asked for.
+fn open_detail(s: &mut State, task: Task) -> Vec<(u64, Vec<TaskQuery>, bool)> {
+    let mut detail = TaskDetailView {
+        cluster: CLUSTER.into(),
+        task: task.arn.clone(),
+        ..TaskDetailView::default()
+    };
+    detail.data.begin(9, true);
+    s.views.push(View::TaskDetail(detail));
+    let mut loads = Vec::new();
+    for event in [DataEvent::Tasks(vec![task]), DataEvent::Done] {
+        loads.extend(task_loads(&update(s, Action::Data { request: 9, event })));
+    }
+    loads
+}
+
 fn render(s: &mut State, theme: &str, cols: u16, rows: u16) -> String {
     screen::text(&screen::draw(s, &screen::theme(theme), cols, rows))
 }
@@ -210,17 +226,8 @@ fn a_cluster_without_enhanced_observability_costs_one_check_and_shows_no_columns
     let screen = render(&mut s, "default", 200, 40);
     assert!(!screen.contains(" CPU "), "{screen}");
     // the detail says what would give it per-task numbers
-    let mut detail = TaskDetailView {
-        cluster: CLUSTER.into(),
-        task: task.arn.clone(),
-        ..TaskDetailView::default()
-    };
-    detail.data.begin(9, true);
-    s.views.push(View::TaskDetail(detail));
-    for event in [DataEvent::Tasks(vec![task]), DataEvent::Done] {
-        let out = update(&mut s, Action::Data { request: 9, event });
-        assert!(task_loads(&out).is_empty(), "{out:?}");
-    }
+    let loads = open_detail(&mut s, task);
+    assert!(loads.is_empty(), "{loads:?}");
     let screen = render(&mut s, "default", 120, 30);
     assert!(
         screen.contains(
@@ -295,17 +302,8 @@ fn task_detail_chart_120x40() {
         .find(|t| t.id.starts_with("02"))
         .unwrap()
         .clone();
-    let mut detail = TaskDetailView {
-        cluster: CLUSTER.into(),
-        task: task.arn.clone(),
-        ..TaskDetailView::default()
-    };
-    detail.data.begin(9, true);
-    s.views.push(View::TaskDetail(detail));
-    for event in [DataEvent::Tasks(vec![task]), DataEvent::Done] {
-        let out = update(&mut s, Action::Data { request: 9, event });
-        assert!(task_loads(&out).is_empty(), "read a moment ago: {out:?}");
-    }
+    let loads = open_detail(&mut s, task);
+    assert!(loads.is_empty(), "read a moment ago: {loads:?}");
     let screen = render(&mut s, "default", 120, 40);
     assert!(
         screen.contains("CPU and memory of this task, last 60 minutes"),
