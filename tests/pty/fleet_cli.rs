@@ -3,7 +3,7 @@
 //! person reads, and the exit status an alert keys on.
 
 use std::collections::HashSet;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -11,25 +11,9 @@ use serde_json::Value;
 async fn berth_fleet(args: &[&str]) -> Output {
     let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let home = home.path();
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_berth"))
-        .arg("fleet")
-        .args(args)
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_CONFIG_FILE")
-        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_berth"));
+    cmd.arg("fleet").args(args);
+    crate::logs_cli::private_env(&mut cmd, home)
         .output()
         .await
         .unwrap_or_else(|e| panic!("{e}"))

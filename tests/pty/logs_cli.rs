@@ -22,8 +22,8 @@ fn berth(url: &str, home: &std::path::Path, args: &[&str]) -> tokio::process::Co
 }
 
 /// A home of its own and no AWS settings from the environment but the ones a test sets; stdout
-/// and stderr piped.
-fn private_env<'a>(
+/// and stderr piped (`berth fleet`'s tests too).
+pub(crate) fn private_env<'a>(
     cmd: &'a mut tokio::process::Command,
     home: &std::path::Path,
 ) -> &'a mut tokio::process::Command {
