@@ -351,6 +351,16 @@ async fn main() {
     c.apply(Action::Command(Command::Back));
     c.apply(Action::Command(Command::ShowTasks));
     c.until("tasks", loaded).await;
+    // prod has Container Insights' enhanced observability: each running task's CPU/MEM
+    c.until("per-task CPU and memory", |s| match s.view() {
+        View::Tasks(v) => v
+            .data
+            .rows
+            .iter()
+            .any(|t| matches!(&t.usage, Some(Ok(m)) if !m.cpu.points.is_empty())),
+        _ => false,
+    })
+    .await;
     shot(&mut c, &sb, &theme, &fonts, "tasks");
     c.apply(Action::Command(Command::ShowNetwork));
     c.until("network", loaded).await;

@@ -20,6 +20,7 @@ mod diff_endpoints;
 mod exec_console;
 mod faults_console;
 mod feed_sandbox;
+mod fleet_moto;
 mod fleet_sandbox;
 mod forward_native;
 mod history_moto;
