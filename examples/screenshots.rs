@@ -289,6 +289,11 @@ fn shot_at(
     // ages follow the sandbox's virtual clock, as in `berth --demo`
     let now = sb.virtual_now_ms() / 1000;
     update(&mut console.state, Action::Tick { now_unix: now });
+    // the picture's size through the runner: what it makes visible is read, not dropped
+    console.apply(Action::Resize {
+        cols: size.0,
+        rows: size.1,
+    });
     let buf = screen::draw(&mut console.state, theme, size.0, size.1);
     paint(
         &buf,
@@ -313,6 +318,12 @@ async fn main() {
     // catch the FAILED deployment still listed beside the one replacing it.
     let sb = sandbox(Scenario::BadDeploy, 10.0).await;
     let mut c = Console::new(&sb);
+    // the size the pictures are drawn at: what the screen shows decides what is read (the
+    // CPU trends of the rows on screen, per-task CPU/MEM from 104 columns)
+    c.apply(Action::Resize {
+        cols: COLS,
+        rows: ROWS,
+    });
     c.until("connected", |s| s.session.connected).await;
     c.until("clusters", loaded).await;
     shot(&mut c, &sb, &theme, &fonts, "clusters");

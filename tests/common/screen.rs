@@ -18,7 +18,11 @@ pub fn theme(name: &str) -> Theme {
 /// `state` drawn in `theme` at `cols`x`rows`; the reducer is told the size first, as the
 /// console tells it when the terminal is resized.
 pub fn draw(state: &mut State, theme: &Theme, cols: u16, rows: u16) -> Buffer {
-    update(state, Action::Resize { cols, rows });
+    // only a new size is news: the reducer's answer to one (a load of what became visible)
+    // is dropped here, so a caller that runs effects resizes through them first
+    if (state.cols, state.rows) != (cols, rows) {
+        update(state, Action::Resize { cols, rows });
+    }
     let mut terminal = Terminal::new(TestBackend::new(cols, rows)).unwrap();
     terminal
         .draw(|f| berth::ui::render(f, state, theme))
