@@ -577,18 +577,7 @@ pub fn switch_target(
     if let Some(r) = region {
         target.region = Some(r);
     }
-    state.session.target = target.clone();
-    state.session.connected = false;
-    state.session.identity = super::state::IdentityState::Pending;
-    state.apply_safety();
-    state.session.region = target.region.clone();
-    state.session.identity = super::state::IdentityState::Pending;
-    forget_account(state);
-    state.views = vec![View::Clusters];
-    state.previous = None;
-    state.banner = None;
-    state.dirty = true;
-    vec![Effect::Connect(target)]
+    switch_to(state, target)
 }
 
 /// Switch to a whole target (the fleet's pairs carry theirs: a profile, or on the demo
