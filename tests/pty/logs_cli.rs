@@ -282,6 +282,9 @@ async fn a_short_task_id_reads_the_same_lines_as_the_whole_one() {
         .unwrap_or_else(|| panic!("no running web-frontend task"))
         .to_string();
     let short = &full[..8];
+    // one start for both reads (a relative `5m` moves with each run's clock, and the later
+    // read then misses the oldest line the first one had)
+    let since = time::format_rfc3339(sb.virtual_now_ms() - 5 * 60_000);
     let read = |task: String| {
         let mut cmd = berth(
             &url,
@@ -292,7 +295,7 @@ async fn a_short_task_id_reads_the_same_lines_as_the_whole_one() {
                 "--task",
                 &task,
                 "--since",
-                "5m",
+                &since,
                 "--output",
                 "jsonl",
             ],
