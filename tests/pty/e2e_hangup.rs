@@ -24,10 +24,16 @@ struct Outcome {
 }
 
 async fn hang_up(mode: &str) -> Outcome {
+    hang_up_with(mode, &["--refresh", "1"], "").await
+}
+
+/// [`hang_up`] with berth's own `args` and an AWS credentials file holding `credentials`.
+async fn hang_up_with(mode: &str, args: &[&str], credentials: &str) -> Outcome {
     let sb = sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
         .await
         .expect("sandbox");
     let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("aws-credentials"), credentials).unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hangup.py");
     let url = sb.endpoint_url();
     let mut py = Command::new("python3")
@@ -36,7 +42,7 @@ async fn hang_up(mode: &str) -> Outcome {
         .arg("prod")
         .arg(env!("CARGO_BIN_EXE_berth"))
         .args(["--endpoint-url", &url, "--region", "us-east-1"])
-        .args(["--refresh", "1"])
+        .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home.path())
@@ -105,6 +111,25 @@ fn assert_gone_quietly(o: &Outcome) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_terminal_ends_berth_within_two_seconds() {
     let o = hang_up("ctty").await;
+    assert_gone_quietly(&o);
+}
+
+/// The fleet view reads every pair with clients of its own: they die with the terminal too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_terminal_ends_a_fleet_view_and_its_reads() {
+    // two profiles in two regions, all answered by the sandbox's one fleet
+    let credentials = format!(
+        "[a]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n\n\
+         [b]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n",
+        id = sandbox::DEMO_ACCESS_KEY_ID,
+        secret = sandbox::DEMO_SECRET_ACCESS_KEY,
+    );
+    let o = hang_up_with(
+        "ctty",
+        &["--profiles", "a,b", "--regions", "us-east-1,eu-west-1"],
+        &credentials,
+    )
+    .await;
     assert_gone_quietly(&o);
 }
 
