@@ -142,6 +142,13 @@ async fn ecs_tasks_list_describe_stop() {
 
     let tasks = describe_tasks(&c.ecs, "prod", &all).await;
     assert_eq!(tasks.len(), all.len());
+    // the services' tasks are steady; a scheduled job (group family:...) may be starting,
+    // as it does every 15 virtual minutes on the clock's quarter hours
+    let tasks: Vec<_> = tasks
+        .into_iter()
+        .filter(|t| t.group().is_some_and(|g| g.starts_with("service:")))
+        .collect();
+    assert!(tasks.len() >= svc_tasks.len(), "{}", tasks.len());
     let mut ips = std::collections::HashSet::new();
     for t in &tasks {
         assert_eq!(t.last_status(), Some("RUNNING"));
