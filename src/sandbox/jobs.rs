@@ -14,6 +14,9 @@ use super::sim::{Ev, Sim};
 
 /// How often the scheduled job runs.
 pub(crate) const JOB_EVERY_MS: Ms = 15 * 60_000;
+/// The runs fall this long after the sandbox's start (and every [`JOB_EVERY_MS`] before and
+/// after): half-way between two runs, so the first minutes after startup are quiet.
+pub(crate) const JOB_PHASE_MS: Ms = JOB_EVERY_MS / 2;
 /// When the one-off migration ran, before `t0`.
 const MIGRATION_BEFORE_T0_MS: Ms = 20 * 60_000;
 
@@ -75,7 +78,11 @@ impl Sim {
             runs: 0,
             fails_every: 1,
         });
-        let first = (self.now / JOB_EVERY_MS + 1) * JOB_EVERY_MS;
+        // runs at t0 + JOB_PHASE_MS + n × JOB_EVERY_MS: relative to the sandbox's start, not
+        // the wall clock's quarter hours, so what a test sees never depends on when it runs
+        // (a run starting in a test's first seconds was PENDING on every quarter hour)
+        let anchor = self.t0 + JOB_PHASE_MS;
+        let first = self.now + (anchor - self.now).rem_euclid(JOB_EVERY_MS);
         self.schedule(first, Ev::Job(0));
         self.schedule(self.t0 - MIGRATION_BEFORE_T0_MS, Ev::Job(1));
     }

@@ -342,3 +342,21 @@ async fn the_feed_of_2000_services_costs_the_services_loads_calls_or_none() {
     assert!(rows <= berth::panes::cluster_events::CAP);
     handle.shutdown().await;
 }
+
+/// The schedule runs relative to the sandbox's start, not the wall clock's quarter hours: a
+/// sandbox started on a quarter hour (1_800_000_000 s is one) has no job starting up in its
+/// first minutes, so what a test sees does not depend on when it runs.
+#[tokio::test]
+async fn a_sandbox_started_on_a_quarter_hour_has_no_job_starting() {
+    let handle = sb::start(SandboxOptions {
+        start_time_ms: Some(1_800_000_000_000),
+        ..frozen()
+    })
+    .await;
+    let tasks = cluster_tasks(&handle, None).await;
+    let starting: Vec<&Task> = tasks
+        .iter()
+        .filter(|t| t.desired_status == "RUNNING" && t.last_status != "RUNNING")
+        .collect();
+    assert!(starting.is_empty(), "{starting:#?}");
+}
