@@ -392,7 +392,7 @@ impl Pane for Fleet {
         let (problems, failed, healthy) = self.counts();
         let mut title = format!(
             "fleet {} · {pairs} pairs · {problems} problem{} · {failed} pair{} failed · {healthy} healthy",
-            self.setup.name,
+            sanitize(&self.setup.name),
             if problems == 1 { "" } else { "s" },
             if failed == 1 { "" } else { "s" },
         );
